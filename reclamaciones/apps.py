@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReclamacionesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reclamaciones"
+    verbose_name = "Libro de Reclamaciones"

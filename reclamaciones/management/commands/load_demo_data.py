@@ -1,0 +1,73 @@
+"""Idempotent demo data for `make run`: a provider, two establishments, one staff user per role."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from reclamaciones.models import Establishment, Provider
+
+DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
+
+# username, password, role group, Django permissions (app label reclamaciones unless dotted)
+DEMO_USERS = [
+    ("admin", "admin-demo-2026", None, None),
+    ("agente", "agente-demo-2026", "agent", ["view_complaint", "view_complaintevent", "view_outboundmessage"]),
+    ("supervisor", "supervisor-demo-2026", "supervisor", [
+        "view_complaint", "view_complaintevent", "view_outboundmessage", "change_outboundmessage",
+        "view_establishment", "change_establishment", "view_provider",
+    ]),
+    ("consejo", "consejo-demo-2026", "council", ["view_complaint", "view_complaintevent", "view_establishment"]),
+    ("auditor", "auditor-demo-2026", "auditor", [
+        "view_complaint", "view_complaintevent", "view_outboundmessage", "view_establishment", "view_provider",
+    ]),
+]
+
+
+class Command(BaseCommand):
+    help = "Crea (o actualiza) los datos de demostración y muestra los usuarios y contraseñas."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        provider, _ = Provider.objects.update_or_create(
+            ruc=DEMO_RUC,
+            defaults={
+                "legal_name": "Comercial Andina del Perú S.A.C.",
+                "trade_name": "Andina Market",
+                "address": "Av. José Larco 1232, Miraflores, Lima",
+                "contact_email": "datospersonales@andina.example.pe",
+            },
+        )
+        for slug, values in {
+            "miraflores": {
+                "name": "Tienda Miraflores",
+                "address": "Av. José Larco 1232, Miraflores, Lima",
+                "code": "LR-001",
+                "sirec_code": "000001",
+                "kind": Establishment.Kind.PHYSICAL,
+            },
+            "tienda-virtual": {
+                "name": "Tienda virtual andina.example.pe",
+                "address": "Av. José Larco 1232, Miraflores, Lima (comercio electrónico)",
+                "code": "LR-WEB",
+                "sirec_code": "000002",
+                "kind": Establishment.Kind.VIRTUAL,
+            },
+        }.items():
+            Establishment.objects.update_or_create(slug=slug, defaults={"provider": provider, **values})
+
+        User = get_user_model()
+        self.stdout.write(self.style.MIGRATE_HEADING("Usuarios de demostración (solo para pruebas locales):"))
+        for username, password, role, perms in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@andina.example.pe"})
+            user.is_staff = True
+            user.is_superuser = role is None
+            user.set_password(password)
+            user.save()
+            if role:
+                group, _ = Group.objects.get_or_create(name=role)
+                group.permissions.set(
+                    Permission.objects.filter(content_type__app_label="reclamaciones", codename__in=perms)
+                )
+                user.groups.set([group])
+            self.stdout.write(f"  {username:<11} {password:<22} {role or 'superusuario'}")

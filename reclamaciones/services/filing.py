@@ -1,0 +1,179 @@
+"""Filing a hoja de reclamación: the one way a Complaint comes into existence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..deadlines import due_date, regime_for
+from ..models import (
+    FILED_FIELDS,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    Currency,
+    DocType,
+    Establishment,
+    OutboundMessage,
+    ResponseChannel,
+)
+from ..numbering import number_allocate
+from ..selectors import business_calendar_get
+from .outbox import outbox_enqueue
+
+# Excluded from the fingerprint: the secret token (not content) and the fingerprint itself.
+_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256", "establishment_id"})
+
+
+class FilingError(Exception):
+    """A filing the service refuses (the view turns it into a Spanish message)."""
+
+
+def complaint_content_hash(complaint: Complaint) -> str:
+    """SHA-256 of the canonical filed content (sorted JSON, UTC time, amounts with 2 decimals)."""
+    canonical = {}
+    for name in _HASHED_FIELDS:
+        value = getattr(complaint, name)
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat()
+        elif isinstance(value, Decimal):
+            value = f"{value:.2f}"
+        canonical[name] = value
+    payload = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def complaint_verify_integrity(complaint: Complaint) -> bool:
+    """True when the stored content still matches the fingerprint taken at filing."""
+    return complaint_content_hash(complaint) == complaint.content_sha256
+
+
+def complaint_file(
+    *,
+    establishment: Establishment,
+    consumer_name: str,
+    doc_type: str = DocType.DNI,
+    doc_number: str,
+    detail: str,
+    consumer_address: str = "",
+    consumer_phone: str = "",
+    consumer_email: str = "",
+    is_minor: bool = False,
+    guardian_name: str = "",
+    guardian_address: str = "",
+    guardian_phone: str = "",
+    guardian_email: str = "",
+    good_type: str = "",
+    amount_claimed: Decimal | None = None,
+    currency: str = Currency.PEN,
+    good_description: str = "",
+    kind: str = "",
+    request: str = "",
+    channel: str = Channel.WEB,
+    backup_sheet_number: str = "",
+    submission_key: uuid.UUID | None = None,
+    filed_at: datetime | None = None,
+    client_ip: str | None = None,
+    user_agent: str = "",
+) -> Complaint:
+    """File a hoja: number it, fix its legal deadline and fingerprint, record the event and queue the
+    e-mailed copy, all in one transaction. The same `submission_key` twice returns the first hoja."""
+    if submission_key is not None:
+        existing = Complaint.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    if not establishment.is_active:
+        raise FilingError("Este libro de reclamaciones no está disponible.")
+
+    filed_at = filed_at or timezone.now()
+    filed_on = timezone.localdate(filed_at)
+    if amount_claimed is not None:
+        amount_claimed = amount_claimed.quantize(Decimal("0.01"))
+    provider = establishment.provider
+    complaint = Complaint(
+        establishment=establishment,
+        year=filed_on.year,
+        number=1,  # placeholder for validation; allocated below, inside the transaction
+        filed_at=filed_at,
+        channel=channel,
+        backup_sheet_number=backup_sheet_number,
+        provider_name=provider.legal_name,
+        provider_ruc=provider.ruc,
+        establishment_address=establishment.address,
+        establishment_code=establishment.code,
+        consumer_name=consumer_name,
+        doc_type=doc_type,
+        doc_number=doc_number,
+        consumer_address=consumer_address,
+        consumer_phone=consumer_phone,
+        consumer_email=consumer_email,
+        is_minor=is_minor,
+        guardian_name=guardian_name if is_minor else "",
+        guardian_address=guardian_address if is_minor else "",
+        guardian_phone=guardian_phone if is_minor else "",
+        guardian_email=guardian_email if is_minor else "",
+        good_type=good_type,
+        amount_claimed=amount_claimed,
+        currency=currency,
+        good_description=good_description,
+        kind_filed=kind,
+        kind=kind,
+        detail=detail,
+        request=request,
+        regime=regime_for(filed_on).value,
+        due_date=due_date(filed_on, business_calendar_get()),
+        # Arts. 6 / 6-B: answer by e-mail or letter "según haya sido solicitado"; e-mail when one was given.
+        response_channel=ResponseChannel.EMAIL if consumer_email else ResponseChannel.LETTER,
+        submission_key=submission_key,
+    )
+    complaint.full_clean(exclude=["number", "content_sha256", "tracking_token", "submission_key"])
+
+    try:
+        with transaction.atomic():
+            complaint.number = number_allocate(establishment_id=establishment.pk, year=filed_on.year)
+            complaint.content_sha256 = complaint_content_hash(complaint)
+            complaint.save(force_insert=True)
+            ComplaintEvent.objects.create(
+                complaint=complaint,
+                type=ComplaintEvent.Type.FILED,
+                occurred_at=filed_at,
+                data={
+                    "number": complaint.display_number,
+                    "channel": channel,
+                    "due_date": complaint.due_date.isoformat(),
+                    "regime": complaint.regime,
+                    "sha256": complaint.content_sha256,
+                    "ip": client_ip,
+                    "user_agent": user_agent[:300],
+                },
+            )
+            for recipient in _copy_recipients(complaint):
+                outbox_enqueue(
+                    kind=OutboundMessage.Kind.SHEET_COPY,
+                    recipient=recipient,
+                    complaint=complaint,
+                    idempotency_key=f"sheet_copy:{complaint.pk}:{recipient.lower()}",
+                )
+    except IntegrityError:
+        # A concurrent double submit lost the race on submission_key; its rollback consumed no number.
+        if submission_key is not None:
+            existing = Complaint.objects.filter(submission_key=submission_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return complaint
+
+
+def _copy_recipients(complaint: Complaint) -> list[str]:
+    """Art. 4-B: the copy goes to the e-mail the consumer gave (and to the parent's, for a minor)."""
+    recipients = []
+    for email in (complaint.consumer_email, complaint.guardian_email):
+        if email and email.lower() not in {r.lower() for r in recipients}:
+            recipients.append(email)
+    return recipients

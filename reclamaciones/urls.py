@@ -1,0 +1,15 @@
+from django.urls import path
+
+from .views import public
+
+app_name = "reclamaciones"
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("libro/", public.book_index, name="book-index"),
+    path("libro/<slug:slug>/", public.complaint_create, name="file"),
+    path("seguimiento/<str:token>/", public.complaint_track, name="track"),
+    path("seguimiento/<str:token>/registrada/", public.complaint_filed, name="filed"),
+    path("seguimiento/<str:token>/hoja.pdf", public.complaint_pdf, name="pdf"),
+    path("privacidad/", public.privacy, name="privacy"),
+]

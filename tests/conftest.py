@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests that need PostgreSQL or Redis are marked; with REQUIRE_SERVICES=1 (CI) a missing
+service fails them instead of skipping them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+import redis
+
+from reclamaciones.services.filing import complaint_file
+
+from .factories import VALID_FILING, EstablishmentFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _required_services(request):
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            _missing("this test needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if request.node.get_closest_marker("redis"):
+        url = os.environ.get("REDIS_URL")
+        if not url:
+            _missing("this test needs Redis: set REDIS_URL=redis://...")
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            _missing(f"Redis at REDIS_URL is not reachable: {exc}")
+
+
+@pytest.fixture
+def pdftotext():
+    path = shutil.which("pdftotext")
+    if not path:
+        _missing("pdftotext (Debian package poppler-utils) is not installed")
+    return path
+
+
+@pytest.fixture
+def establishment(db):
+    return EstablishmentFactory()
+
+
+@pytest.fixture
+def file_complaint(establishment):
+    """File a hoja through the real service; keyword arguments override the valid defaults."""
+
+    def _file(**overrides):
+        data = {**VALID_FILING, "amount_claimed": Decimal(VALID_FILING["amount_claimed"])}
+        data.update(overrides)
+        data.setdefault("establishment", establishment)
+        return complaint_file(**data)
+
+    return _file

@@ -1,0 +1,55 @@
+"""Factories for configuration data. Hojas are created through the filing service (real code path)."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+from stdnum.pe import ruc as stdnum_ruc
+
+from reclamaciones.models import Establishment, Provider
+
+
+def _valid_ruc(n: int) -> str:
+    base = f"20{600000000 + n:08d}"[:10]
+    return base + stdnum_ruc.calc_check_digit(base)
+
+
+class ProviderFactory(DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    legal_name = factory.Sequence(lambda n: f"Comercial Ñandú {n} S.A.C.")
+    ruc = factory.Sequence(_valid_ruc)
+    address = "Jr. Los Ficus 1356, Santa Anita, Lima"
+    contact_email = "datos@nandu.example.pe"
+
+
+class EstablishmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Establishment
+
+    provider = factory.SubFactory(ProviderFactory)
+    name = factory.Sequence(lambda n: f"Tienda Surquillo {n}")
+    address = "Av. Angamos Este 1805, Surquillo, Lima"
+    code = factory.Sequence(lambda n: f"LR-{n:03d}")
+    sirec_code = factory.Sequence(lambda n: f"{n + 1:06d}")
+    slug = factory.Sequence(lambda n: f"tienda-{n}")
+    kind = Establishment.Kind.PHYSICAL
+    is_active = True
+
+
+VALID_FILING = {
+    "consumer_name": "María Núñez Ñahui",
+    "doc_type": "dni",
+    "doc_number": "45805689",
+    "consumer_address": "Jr. Los Ficus 1356, Santa Anita",
+    "consumer_phone": "987 654 321",
+    "consumer_email": "maria.nunez@example.pe",
+    "good_type": "producto",
+    "amount_claimed": "1250.50",
+    "currency": "PEN",
+    "good_description": "Laptop Toshiba, boleta B001-4521",
+    "kind": "reclamo",
+    "detail": "La laptop presenta fallas en la pantalla desde el día de la compra. ¿Cómo procedo?",
+    "request": "Se solicita cambio del equipo o la devolución del dinero.",
+}
