@@ -27,8 +27,12 @@ def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") 
             "tracking_url": tracking_url(complaint),
         },
     )
-    # base_url is a local folder: nothing is ever fetched over HTTP.
-    return HTML(string=html, base_url=str(settings.BASE_DIR / "static")).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_refuse_fetch).write_pdf()
+
+
+def _refuse_fetch(url: str, *args, **kwargs):
+    # The sheet is self-contained (inline CSS, system fonts): a template must never make the worker fetch.
+    raise ValueError(f"PDF rendering does not fetch resources ({url})")
 
 
 def tracking_url(complaint: Complaint) -> str:

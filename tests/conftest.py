@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from decimal import Decimal
 
 import pytest
 import redis
 
 from reclamaciones.services.filing import complaint_file
 
-from .factories import VALID_FILING, EstablishmentFactory
+from .factories import EstablishmentFactory, filing_kwargs
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -58,9 +57,6 @@ def file_complaint(establishment):
     """File a hoja through the real service; keyword arguments override the valid defaults."""
 
     def _file(**overrides):
-        data = {**VALID_FILING, "amount_claimed": Decimal(VALID_FILING["amount_claimed"])}
-        data.update(overrides)
-        data.setdefault("establishment", establishment)
-        return complaint_file(**data)
+        return complaint_file(**filing_kwargs(**{"establishment": establishment, **overrides}))
 
     return _file

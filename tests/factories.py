@@ -10,7 +10,7 @@ from reclamaciones.models import Establishment, Provider
 
 
 def _valid_ruc(n: int) -> str:
-    base = f"20{600000000 + n:08d}"[:10]
+    base = f"20{60000000 + n:08d}"
     return base + stdnum_ruc.calc_check_digit(base)
 
 
@@ -53,3 +53,10 @@ VALID_FILING = {
     "detail": "La laptop presenta fallas en la pantalla desde el día de la compra. ¿Cómo procedo?",
     "request": "Se solicita cambio del equipo o la devolución del dinero.",
 }
+
+
+def filing_kwargs(**overrides) -> dict:
+    """VALID_FILING as keyword arguments of services.filing.complaint_file."""
+    from decimal import Decimal
+
+    return {**VALID_FILING, "amount_claimed": Decimal(VALID_FILING["amount_claimed"]), **overrides}

@@ -2,6 +2,7 @@
 (PostgreSQL and Redis in CI), a file-based SQLite otherwise so threads can share it."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
@@ -9,8 +10,11 @@ from .base import *  # noqa: E402, F403
 from .base import BASE_DIR, DATABASES  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # An in-memory test database cannot be shared by threads or by a Celery worker process.
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_PATH", str(BASE_DIR / ".run" / "test.sqlite3"))}
+    # An in-memory test database cannot be shared by threads or by a Celery worker process; one file per
+    # test run (Django removes it at the end) so two runs never share it.
+    _test_db = Path(os.environ.get("TEST_SQLITE_PATH", BASE_DIR / ".run" / f"test-{os.getpid()}.sqlite3"))
+    _test_db.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
