@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -95,14 +96,12 @@ class ComplaintForm(forms.Form):
     good_description = _text("Descripción del producto o servicio", TEXT_MAX, textarea_rows=2)
 
     # 3. DETALLE DE LA RECLAMACIÓN Y PEDIDO DEL CONSUMIDOR
-    kind = forms.ChoiceField(
-        label="Tipo", choices=Kind.choices, required=False, widget=forms.RadioSelect
-    )
+    kind = forms.ChoiceField(label="Tipo", choices=Kind.choices, required=False, widget=forms.RadioSelect)
     detail = _text("Detalle", TEXT_MAX, required=True, textarea_rows=6, required_message=MSG_DETAIL_REQUIRED)
     request = _text("Pedido", TEXT_MAX, textarea_rows=3)
 
     # Not shown to people: a double submit of the same page files one hoja; bots fill the honeypot.
-    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    submission_key = forms.CharField(required=False, widget=forms.HiddenInput)
     referencia_interna = forms.CharField(label="No escribas nada aquí", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -134,11 +133,19 @@ class ComplaintForm(forms.Form):
     def honeypot_filled(self) -> bool:
         return bool(self.data.get("referencia_interna", "").strip())
 
+    def clean_submission_key(self) -> uuid.UUID | None:
+        # Only de-duplicates double submits: a mangled key must never stop a consumer from filing.
+        try:
+            return uuid.UUID(self.cleaned_data["submission_key"])
+        except ValueError:
+            return None
+
     def clean_doc_number(self) -> str:
-        value = re.sub(r"[\s.\-]", "", self.cleaned_data["doc_number"]).upper()
+        # NFKC turns full-width digits from some phone keyboards into 0-9 before the ASCII-only checks.
+        value = re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", self.cleaned_data["doc_number"])).upper()
         doc_type = self.data.get("doc_type", DocType.DNI)
         checks = {
-            DocType.DNI: (lambda v: re.fullmatch(r"\d{8}", v), MSG_DNI),
+            DocType.DNI: (lambda v: re.fullmatch(r"[0-9]{8}", v), MSG_DNI),
             DocType.CE: (lambda v: re.fullmatch(r"[A-Z0-9]{8,12}", v), MSG_CE),
             DocType.PASSPORT: (lambda v: re.fullmatch(r"[A-Z0-9]{6,12}", v), MSG_PASSPORT),
             DocType.RUC: (stdnum_ruc.is_valid, MSG_RUC),
@@ -187,10 +194,10 @@ class ComplaintForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("consumer_address") and not cleaned.get("consumer_email"):
-            if "consumer_email" not in self.errors:
-                self.add_error("consumer_address", MSG_ADDRESS_OR_EMAIL)
-                self.add_error("consumer_email", MSG_ADDRESS_OR_EMAIL)
+        missing_contact = not cleaned.get("consumer_address") and not cleaned.get("consumer_email")
+        if missing_contact and "consumer_email" not in self.errors:  # a malformed e-mail has its own message
+            self.add_error("consumer_address", MSG_ADDRESS_OR_EMAIL)
+            self.add_error("consumer_email", MSG_ADDRESS_OR_EMAIL)
         if cleaned.get("is_minor") and not cleaned.get("guardian_name"):
             self.add_error("guardian_name", MSG_GUARDIAN_REQUIRED)
         return cleaned

@@ -318,12 +318,6 @@ class Complaint(TimeStampedModel):
     def __str__(self) -> str:
         return f"Hoja Nº {self.display_number}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._filed_snapshot = {f: getattr(instance, f) for f in FILED_FIELDS if f in field_names}
-        return instance
-
     def save(self, *args, **kwargs):
         snapshot = getattr(self, "_filed_snapshot", None)
         if not self._state.adding:
@@ -337,6 +331,12 @@ class Complaint(TimeStampedModel):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("Las hojas de reclamación no se eliminan (Reglamento, art. 12).")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._filed_snapshot = {f: getattr(instance, f) for f in FILED_FIELDS if f in field_names}
+        return instance
 
     @property
     def display_number(self) -> str:
@@ -417,9 +417,7 @@ class OutboundMessage(TimeStampedModel):
         FAILED = "failed", "Fallido"
 
     kind = models.CharField("tipo", max_length=30, choices=Kind)
-    complaint = models.ForeignKey(
-        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
-    )
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
     recipient = models.EmailField("destinatario", max_length=254)
     idempotency_key = models.CharField("clave de idempotencia", max_length=200, unique=True)
     status = models.CharField("estado", max_length=10, choices=Status, default=Status.PENDING)
@@ -444,4 +442,3 @@ class OutboundMessage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient}"
-

@@ -26,4 +26,3 @@ def number_allocate(*, establishment_id: int, year: int) -> int:
         cursor.execute(_UPSERT.format(table=table), [establishment_id, year])
         (number,) = cursor.fetchone()
     return number
-

@@ -27,12 +27,18 @@ def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") 
             "tracking_url": tracking_url(complaint),
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_refuse_fetch).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_no_fetcher()).write_pdf()
 
 
-def _refuse_fetch(url: str, *args, **kwargs):
-    # The sheet is self-contained (inline CSS, system fonts): a template must never make the worker fetch.
-    raise ValueError(f"PDF rendering does not fetch resources ({url})")
+def _no_fetcher():
+    """The sheet is self-contained (inline CSS, system fonts): a template must never make the worker fetch."""
+    from weasyprint.urls import URLFetcher
+
+    class NoFetch(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise ValueError(f"PDF rendering does not fetch resources ({url})")
+
+    return NoFetch()
 
 
 def tracking_url(complaint: Complaint) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
-from .base import *  # noqa: E402, F403
-from .base import BASE_DIR, DATABASES  # noqa: E402
+from .base import *  # noqa: F403
+from .base import BASE_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # An in-memory test database cannot be shared by threads or by a Celery worker process; one file per
@@ -20,6 +20,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager retries would re-run at once, back to back; tests drive retries through the outbox services
+# (and the real-worker tests keep the production retry policy).
+CELERY_TASK_ANNOTATIONS = {"reclamaciones.tasks.outbox_send": {"max_retries": 0}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -83,8 +83,7 @@ def outbox_send(*, message_id: int, now: datetime | None = None) -> bool:
     claimed = (
         OutboundMessage.objects.filter(pk=message_id)
         .filter(
-            Q(status=OutboundMessage.Status.PENDING)
-            | Q(status=OutboundMessage.Status.SENDING, lease_until__lt=now)
+            Q(status=OutboundMessage.Status.PENDING) | Q(status=OutboundMessage.Status.SENDING, lease_until__lt=now)
         )
         .update(
             status=OutboundMessage.Status.SENDING,

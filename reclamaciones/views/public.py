@@ -64,6 +64,10 @@ def complaint_create(request, slug: str):
         form.is_valid()
         return _form_page(request, establishment, form, status=429, alert=MSG_RATE_LIMITED)
     if form.honeypot_filled:
+        # Re-render with the hidden field emptied, so a person whose browser autofilled it can just resend.
+        data = request.POST.copy()
+        data["referencia_interna"] = ""
+        form = ComplaintForm(data)
         form.is_valid()
         return _form_page(request, establishment, form, status=400, alert=MSG_HONEYPOT)
     if not form.is_valid():

@@ -13,14 +13,33 @@ DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
 DEMO_USERS = [
     ("admin", "admin-demo-2026", None, None),
     ("agente", "agente-demo-2026", "agent", ["view_complaint", "view_complaintevent", "view_outboundmessage"]),
-    ("supervisor", "supervisor-demo-2026", "supervisor", [
-        "view_complaint", "view_complaintevent", "view_outboundmessage", "change_outboundmessage",
-        "view_establishment", "change_establishment", "view_provider",
-    ]),
+    (
+        "supervisor",
+        "supervisor-demo-2026",
+        "supervisor",
+        [
+            "view_complaint",
+            "view_complaintevent",
+            "view_outboundmessage",
+            "change_outboundmessage",
+            "view_establishment",
+            "change_establishment",
+            "view_provider",
+        ],
+    ),
     ("consejo", "consejo-demo-2026", "council", ["view_complaint", "view_complaintevent", "view_establishment"]),
-    ("auditor", "auditor-demo-2026", "auditor", [
-        "view_complaint", "view_complaintevent", "view_outboundmessage", "view_establishment", "view_provider",
-    ]),
+    (
+        "auditor",
+        "auditor-demo-2026",
+        "auditor",
+        [
+            "view_complaint",
+            "view_complaintevent",
+            "view_outboundmessage",
+            "view_establishment",
+            "view_provider",
+        ],
+    ),
 ]
 
 

@@ -62,28 +62,60 @@ class Command(BaseCommand):
                 env.pop("CELERY_BROKER_URL", None)
             self._start(
                 "web",
-                [str(bin_dir / "gunicorn"), "config.wsgi:application", "--bind", f"{host}:{port}",
-                 "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-"],
+                [
+                    str(bin_dir / "gunicorn"),
+                    "config.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(web_workers),
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                ],
                 env,
             )
             self._start(
                 "worker",
-                [str(bin_dir / "celery"), "-A", "config", "worker", "-Q", "celery,mail", "--concurrency", "2",
-                 "--loglevel", "INFO"],
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "celery,mail",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                ],
                 env,
             )
             self._start(
                 "beat",
-                [str(bin_dir / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-                 "--schedule", str(run_dir / "celerybeat-schedule"), "--pidfile", ""],
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(run_dir / "celerybeat-schedule"),
+                    "--pidfile",
+                    "",
+                ],
                 env,
             )
             if not _wait_for_port(port, 30):
                 raise CommandError(f"El servidor web no respondió en {host}:{port}.")
-            self.stdout.write(self.style.SUCCESS(
-                f"\nPortal listo: http://{host}:{port}/   ·   administración: http://{host}:{port}/admin/\n"
-                f"Correos (sin EMAIL_URL): {run_dir / 'mail'}   ·   Ctrl-C detiene todo.\n"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nPortal listo: http://{host}:{port}/   ·   administración: http://{host}:{port}/admin/\n"
+                    f"Correos (sin EMAIL_URL): {run_dir / 'mail'}   ·   Ctrl-C detiene todo.\n"
+                )
+            )
             self.stdout.flush()
             self._watch()
         finally:
@@ -100,8 +132,21 @@ class Command(BaseCommand):
         port = _free_port()
         self._start(
             "redis",
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(run_dir), "--logfile", str(run_dir / "redis.log")],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(run_dir),
+                "--logfile",
+                str(run_dir / "redis.log"),
+            ],
             os.environ.copy(),
         )
         if not _wait_for_port(port, 10):
