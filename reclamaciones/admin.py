@@ -1,6 +1,7 @@
 """Admin: providers and establishments are editable; hojas and their trail are read-only legal records."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from .models import Complaint, ComplaintEvent, Establishment, OutboundMessage, Provider
@@ -30,6 +31,7 @@ class EstablishmentInline(admin.TabularInline):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["legal_name", "ruc", "address"]
     search_fields = ["legal_name", "trade_name", "ruc"]
     inlines = [EstablishmentInline]

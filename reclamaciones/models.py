@@ -319,15 +319,29 @@ class Complaint(TimeStampedModel):
         return f"Hoja Nº {self.display_number}"
 
     def save(self, *args, **kwargs):
-        snapshot = getattr(self, "_filed_snapshot", None)
-        if not self._state.adding:
-            if snapshot is None:
-                raise ImmutableRecordError("Una hoja presentada solo se actualiza después de leerla.")
-            changed = [f for f, old in snapshot.items() if getattr(self, f) != old]
+        if self._state.adding:
+            kwargs["force_insert"] = True  # a hand-built instance must never UPDATE a filed hoja
+        else:
+            changed = self._changed_filed_fields()
             if changed:
                 raise ImmutableRecordError(f"Una hoja presentada no se modifica: {', '.join(changed)}.")
         super().save(*args, **kwargs)
         self._filed_snapshot = {f: getattr(self, f) for f in FILED_FIELDS}
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        deferred = self.get_deferred_fields()
+        self._filed_snapshot = {f: getattr(self, f) for f in FILED_FIELDS if f not in deferred}
+
+    def _changed_filed_fields(self) -> list[str]:
+        snapshot = getattr(self, "_filed_snapshot", {})
+        deferred = self.get_deferred_fields()
+        # A field not loaded (only()/defer()) counts as changed once it is assigned: it is no longer deferred.
+        return [
+            f
+            for f in FILED_FIELDS
+            if (f in snapshot and getattr(self, f) != snapshot[f]) or (f not in snapshot and f not in deferred)
+        ]
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("Las hojas de reclamación no se eliminan (Reglamento, art. 12).")
@@ -398,6 +412,7 @@ class ComplaintEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise ImmutableRecordError("El historial es de solo agregado.")
+        kwargs["force_insert"] = True  # never an UPDATE of an existing row, even with a hand-set pk
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

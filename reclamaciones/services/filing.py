@@ -28,7 +28,7 @@ from ..selectors import business_calendar_get
 from .outbox import outbox_enqueue
 
 # Excluded from the fingerprint: the secret token (not content) and the fingerprint itself.
-_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256", "establishment_id"})
+_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256"})
 
 
 class FilingError(Exception):
@@ -129,7 +129,9 @@ def complaint_file(
         regime=regime_for(filed_on).value,
         due_date=due_date(filed_on, business_calendar_get()),
         # Arts. 6 / 6-B: answer by e-mail or letter "según haya sido solicitado"; e-mail when one was given.
-        response_channel=ResponseChannel.EMAIL if consumer_email else ResponseChannel.LETTER,
+        response_channel=(
+            ResponseChannel.EMAIL if consumer_email or (is_minor and guardian_email) else ResponseChannel.LETTER
+        ),
         submission_key=submission_key,
     )
     complaint.full_clean(exclude=["number", "content_sha256", "tracking_token", "submission_key"])
