@@ -75,9 +75,7 @@ def test_regime_is_a_str_enum_with_exactly_three_values() -> None:
 
 LEY_31435_CASES = [
     # Worked example and plain weeks.
-    pytest.param(
-        date(2026, 10, 5), date(2026, 10, 27), id="mon-filing-with-angamos-thursday-holiday-in-period"
-    ),
+    pytest.param(date(2026, 10, 5), date(2026, 10, 27), id="mon-filing-with-angamos-thursday-holiday-in-period"),
     pytest.param(date(2026, 9, 14), date(2026, 10, 5), id="mon-filing-no-holidays-lands-three-weeks-later"),
     pytest.param(date(2026, 9, 11), date(2026, 10, 2), id="fri-filing-no-holidays-lands-three-weeks-later"),
     pytest.param(date(2026, 9, 12), date(2026, 10, 2), id="sat-filing-day-one-is-next-monday"),
@@ -104,9 +102,7 @@ LEY_31435_CASES = [
     pytest.param(date(2026, 7, 22), date(2026, 8, 18), id="july-2026-wed-eve-of-fuerza-aerea-holiday"),
     pytest.param(date(2026, 7, 23), date(2026, 8, 18), id="july-2026-filed-on-fuerza-aerea-holiday"),
     pytest.param(date(2026, 7, 24), date(2026, 8, 19), id="july-2026-fri-filing-before-fiestas-patrias"),
-    pytest.param(
-        date(2026, 7, 27), date(2026, 8, 20), id="july-2026-mon-eve-of-two-holidays-day-one-is-30th"
-    ),
+    pytest.param(date(2026, 7, 27), date(2026, 8, 20), id="july-2026-mon-eve-of-two-holidays-day-one-is-30th"),
     pytest.param(date(2026, 7, 28), date(2026, 8, 20), id="july-2026-filed-on-independence-day"),
     # December 2026: 8 (Tue), 9 (Wed), 25 (Fri); January 2027: 1 (Fri).
     pytest.param(date(2026, 12, 4), date(2026, 12, 30), id="dec-2026-fri-period-spans-8-9-and-25"),
@@ -141,9 +137,7 @@ def test_due_date_default_calendar_equals_empty_business_calendar(filed_on: date
 
 CALENDAR_DAY_CASES = [
     # DS 006-2014-PCM
-    pytest.param(
-        date(2014, 4, 23), date(2014, 5, 23), Regime.DS_006_2014, id="ds-006-first-day-plus-30-is-a-friday"
-    ),
+    pytest.param(date(2014, 4, 23), date(2014, 5, 23), Regime.DS_006_2014, id="ds-006-first-day-plus-30-is-a-friday"),
     pytest.param(
         date(2020, 10, 5),
         date(2020, 11, 4),
@@ -156,9 +150,7 @@ CALENDAR_DAY_CASES = [
         Regime.DS_006_2014,
         id="ds-006-plus-30-is-saturday-moves-to-monday",
     ),
-    pytest.param(
-        date(2017, 6, 2), date(2017, 7, 3), Regime.DS_006_2014, id="ds-006-plus-30-is-sunday-moves-to-monday"
-    ),
+    pytest.param(date(2017, 6, 2), date(2017, 7, 3), Regime.DS_006_2014, id="ds-006-plus-30-is-sunday-moves-to-monday"),
     pytest.param(
         date(2021, 6, 28),
         date(2021, 7, 30),
@@ -196,18 +188,14 @@ CALENDAR_DAY_CASES = [
         id="ds-006-last-day-in-force-plus-30-is-sunday-moves-to-monday",
     ),
     # DS 011-2011-PCM
-    pytest.param(
-        date(2012, 6, 1), date(2012, 7, 2), Regime.DS_011_2011, id="ds-011-plus-30-is-sunday-moves-to-monday"
-    ),
+    pytest.param(date(2012, 6, 1), date(2012, 7, 2), Regime.DS_011_2011, id="ds-011-plus-30-is-sunday-moves-to-monday"),
     pytest.param(
         date(2012, 6, 28),
         date(2012, 7, 30),
         Regime.DS_011_2011,
         id="ds-011-plus-30-is-independence-saturday-then-sunday-holiday-moves-to-monday",
     ),
-    pytest.param(
-        date(2014, 4, 22), date(2014, 5, 22), Regime.DS_011_2011, id="ds-011-last-day-plus-30-is-a-thursday"
-    ),
+    pytest.param(date(2014, 4, 22), date(2014, 5, 22), Regime.DS_011_2011, id="ds-011-last-day-plus-30-is-a-thursday"),
 ]
 
 

@@ -407,14 +407,11 @@ def test_every_visible_control_has_a_label(form_response):
     visible = [
         attrs
         for _, attrs in parser.controls
-        if attrs.get("type") != "hidden"
-        and attrs.get("name") not in {"csrfmiddlewaretoken", "referencia_interna"}
+        if attrs.get("type") != "hidden" and attrs.get("name") not in {"csrfmiddlewaretoken", "referencia_interna"}
     ]
 
     assert visible
-    unlabelled = [
-        attrs.get("name") for attrs in visible if not attrs.get("id") or attrs["id"] not in parser.label_fors
-    ]
+    unlabelled = [attrs.get("name") for attrs in visible if not attrs.get("id") or attrs["id"] not in parser.label_fors]
     assert unlabelled == []
 
 
@@ -488,9 +485,7 @@ def test_the_only_checkbox_is_is_minor(form_response):
 def test_form_asks_nothing_the_anexo_does_not(form_response, forbidden):
     parser = _parse(form_response)
 
-    names_and_ids = " ".join(
-        f"{a.get('name', '')} {a.get('id', '')} {a.get('type', '')}" for _, a in parser.controls
-    )
+    names_and_ids = " ".join(f"{a.get('name', '')} {a.get('id', '')} {a.get('type', '')}" for _, a in parser.controls)
 
     assert not re.search(forbidden, names_and_ids, re.I)
     assert not re.search(forbidden, _html(form_response), re.I)
@@ -705,9 +700,7 @@ INVALID_CASES = [
         MSG_PASSPORT,
         id="passport-symbols",
     ),
-    pytest.param(
-        {"doc_type": "ruc", "doc_number": "20601457890"}, ["doc_number"], MSG_RUC, id="ruc-check-digit"
-    ),
+    pytest.param({"doc_type": "ruc", "doc_number": "20601457890"}, ["doc_number"], MSG_RUC, id="ruc-check-digit"),
     pytest.param(
         {"consumer_address": "", "consumer_email": ""},
         ["consumer_address", "consumer_email"],
@@ -724,9 +717,7 @@ INVALID_CASES = [
     ),
     pytest.param({"amount_claimed": "-5"}, ["amount_claimed"], MSG_AMOUNT_NEGATIVE, id="amount-negative"),
     pytest.param({"amount_claimed": "abc"}, ["amount_claimed"], MSG_AMOUNT, id="amount-letters"),
-    pytest.param(
-        {"amount_claimed": "10.505"}, ["amount_claimed"], MSG_AMOUNT_DECIMALS, id="amount-3-decimals"
-    ),
+    pytest.param({"amount_claimed": "10.505"}, ["amount_claimed"], MSG_AMOUNT_DECIMALS, id="amount-3-decimals"),
     pytest.param({"amount_claimed": "NaN"}, ["amount_claimed"], MSG_AMOUNT, id="amount-nan"),
     pytest.param({"amount_claimed": "Infinity"}, ["amount_claimed"], MSG_AMOUNT, id="amount-infinity"),
     pytest.param(
@@ -737,9 +728,7 @@ INVALID_CASES = [
     ),
     pytest.param({"detail": "á" * 4001}, ["detail"], _max_length_msg(4000, 4001), id="detail-4001-chars"),
     pytest.param({"detail": ""}, ["detail"], MSG_DETAIL_REQUIRED, id="detail-missing"),
-    pytest.param(
-        {"doc_type": "libreta"}, ["doc_type"], _invalid_choice_msg("libreta"), id="doc-type-invalid"
-    ),
+    pytest.param({"doc_type": "libreta"}, ["doc_type"], _invalid_choice_msg("libreta"), id="doc-type-invalid"),
     pytest.param({"kind": "denuncia"}, ["kind"], _invalid_choice_msg("denuncia"), id="kind-invalid"),
 ]
 
@@ -814,31 +803,17 @@ def test_invalid_filing_after_a_valid_one_does_not_touch_the_counter(post_filing
 @pytest.mark.parametrize(
     ("overrides", "field", "expected"),
     [
-        pytest.param(
-            {"amount_claimed": "1,250.50"}, "amount_claimed", Decimal("1250.50"), id="amount-thousands"
-        ),
-        pytest.param(
-            {"amount_claimed": "1250,5"}, "amount_claimed", Decimal("1250.50"), id="amount-decimal-comma"
-        ),
-        pytest.param(
-            {"amount_claimed": "S/ 99"}, "amount_claimed", Decimal("99.00"), id="amount-soles-prefix"
-        ),
-        pytest.param(
-            {"amount_claimed": "US$ 12.5"}, "amount_claimed", Decimal("12.50"), id="amount-dollar-prefix"
-        ),
+        pytest.param({"amount_claimed": "1,250.50"}, "amount_claimed", Decimal("1250.50"), id="amount-thousands"),
+        pytest.param({"amount_claimed": "1250,5"}, "amount_claimed", Decimal("1250.50"), id="amount-decimal-comma"),
+        pytest.param({"amount_claimed": "S/ 99"}, "amount_claimed", Decimal("99.00"), id="amount-soles-prefix"),
+        pytest.param({"amount_claimed": "US$ 12.5"}, "amount_claimed", Decimal("12.50"), id="amount-dollar-prefix"),
         pytest.param({"amount_claimed": ""}, "amount_claimed", None, id="amount-empty"),
         pytest.param({"amount_claimed": "0"}, "amount_claimed", Decimal("0.00"), id="amount-zero"),
         pytest.param({"doc_number": "4580 5689"}, "doc_number", "45805689", id="dni-with-spaces"),
         pytest.param({"doc_number": "45.805.689"}, "doc_number", "45805689", id="dni-with-dots"),
-        pytest.param(
-            {"doc_type": "ruc", "doc_number": "20601457891"}, "doc_number", "20601457891", id="ruc-valid"
-        ),
-        pytest.param(
-            {"doc_type": "ce", "doc_number": "ab123456"}, "doc_number", "AB123456", id="ce-uppercased"
-        ),
-        pytest.param(
-            {"doc_type": "pasaporte", "doc_number": "X12345"}, "doc_number", "X12345", id="passport-6"
-        ),
+        pytest.param({"doc_type": "ruc", "doc_number": "20601457891"}, "doc_number", "20601457891", id="ruc-valid"),
+        pytest.param({"doc_type": "ce", "doc_number": "ab123456"}, "doc_number", "AB123456", id="ce-uppercased"),
+        pytest.param({"doc_type": "pasaporte", "doc_number": "X12345"}, "doc_number", "X12345", id="passport-6"),
         pytest.param({"kind": ""}, "kind_filed", "", id="kind-blank"),
         pytest.param({"kind": "queja"}, "kind_filed", "queja", id="kind-queja"),
         pytest.param({"consumer_address": ""}, "consumer_address", "", id="email-only"),
@@ -850,9 +825,7 @@ def test_invalid_filing_after_a_valid_one_does_not_touch_the_counter(post_filing
             "Rosa Ñahui Quispe",
             id="minor-with-guardian",
         ),
-        pytest.param(
-            {"guardian_name": "Rosa Ñahui"}, "guardian_name", "", id="guardian-ignored-if-not-minor"
-        ),
+        pytest.param({"guardian_name": "Rosa Ñahui"}, "guardian_name", "", id="guardian-ignored-if-not-minor"),
     ],
 )
 def test_accepted_inputs_are_normalised(post_filing, overrides, field, expected):
@@ -1056,26 +1029,18 @@ def test_privacy_page_omits_providers_without_active_books(client, establishment
     [
         pytest.param({"amount_claimed": "1e400"}, "amount_claimed", MSG_AMOUNT_TOO_LARGE, id="amount-1e400"),
         pytest.param({"amount_claimed": "1e-400"}, "amount_claimed", MSG_AMOUNT_DECIMALS, id="amount-1e-400"),
-        pytest.param(
-            {"amount_claimed": "99999999999"}, "amount_claimed", MSG_AMOUNT_TOO_LARGE, id="amount-huge"
-        ),
+        pytest.param({"amount_claimed": "99999999999"}, "amount_claimed", MSG_AMOUNT_TOO_LARGE, id="amount-huge"),
         pytest.param({"amount_claimed": "sNaN"}, "amount_claimed", MSG_AMOUNT, id="amount-snan"),
-        pytest.param(
-            {"amount_claimed": "-Infinity"}, "amount_claimed", MSG_AMOUNT, id="amount-minus-infinity"
-        ),
+        pytest.param({"amount_claimed": "-Infinity"}, "amount_claimed", MSG_AMOUNT, id="amount-minus-infinity"),
         pytest.param({"amount_claimed": "0x1F"}, "amount_claimed", MSG_AMOUNT, id="amount-hex"),
         pytest.param({"doc_type": None}, "doc_type", MSG_FIELD_REQUIRED, id="doc-type-missing"),
         pytest.param({"currency": "EUR"}, "currency", _invalid_choice_msg("EUR"), id="currency-invalid"),
         pytest.param({"good_type": "auto"}, "good_type", _invalid_choice_msg("auto"), id="good-type-invalid"),
         pytest.param({"detail": "x" * 10_000}, "detail", _max_length_msg(4000, 10_000), id="detail-10000"),
-        pytest.param(
-            {"consumer_name": "María\x00Núñez"}, "consumer_name", MSG_NULL_CHARACTERS, id="nul-in-name"
-        ),
+        pytest.param({"consumer_name": "María\x00Núñez"}, "consumer_name", MSG_NULL_CHARACTERS, id="nul-in-name"),
         pytest.param({"detail": "hola\x00"}, "detail", MSG_NULL_CHARACTERS, id="nul-in-detail"),
         pytest.param({"doc_number": "4580\x005689"}, "doc_number", MSG_NULL_CHARACTERS, id="nul-in-doc"),
-        pytest.param(
-            {"consumer_email": "a\x00@b.pe"}, "consumer_email", MSG_NULL_CHARACTERS, id="nul-in-email"
-        ),
+        pytest.param({"consumer_email": "a\x00@b.pe"}, "consumer_email", MSG_NULL_CHARACTERS, id="nul-in-email"),
         pytest.param({"amount_claimed": "1\x00"}, "amount_claimed", MSG_NULL_CHARACTERS, id="nul-in-amount"),
         pytest.param({"doc_number": "🙂" * 8}, "doc_number", MSG_DNI, id="emoji-dni"),
         pytest.param({"doc_type": "ruc", "doc_number": "ÑÑÑ"}, "doc_number", MSG_RUC, id="ruc-garbage"),
