@@ -1,13 +1,14 @@
 """Settings for every environment. Everything that differs between machines comes from the environment
 (.env.example lists each variable); production-only behaviour is switched by variables, not by files."""
 
+import os
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-RUN_DIR = BASE_DIR / ".run"
+RUN_DIR = Path(os.environ.get("PORTAL_RUN_DIR", BASE_DIR / ".run"))
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
@@ -107,7 +108,7 @@ LOGIN_URL = "admin:login"
 
 # STATIC
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -122,9 +123,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANG
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 
 # EMAIL
-# smtp://user:password@host:587/?tls=True in production; the default keeps each message as a file
-# under .run/mail so `make run` works with no mail server.
-globals().update(env.email_url("EMAIL_URL", default=f"filemail://{RUN_DIR / 'mail'}"))
+# smtp://user:password@host:587/?tls=True in production. Unset, each message is kept as a file under
+# EMAIL_FILE_PATH (.run/mail) so `make run` works with no mail server.
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+# (a filemail:// URL loses its leading slash in django-environ, so the folder has its own variable)
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(RUN_DIR / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Libro de Reclamaciones <reclamaciones@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -108,12 +108,17 @@ class Command(BaseCommand):
                 ],
                 env,
             )
+            mail_note = (
+                f"Correos guardados como archivos en {settings.EMAIL_FILE_PATH}"
+                if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+                else "Correos enviados por EMAIL_URL"
+            )
             if not _wait_for_port(port, 30):
                 raise CommandError(f"El servidor web no respondió en {host}:{port}.")
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nPortal listo: http://{host}:{port}/   ·   administración: http://{host}:{port}/admin/\n"
-                    f"Correos (sin EMAIL_URL): {run_dir / 'mail'}   ·   Ctrl-C detiene todo.\n"
+                    f"{mail_note}   ·   Ctrl-C detiene todo.\n"
                 )
             )
             self.stdout.flush()
