@@ -28,3 +28,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PORTAL_BASE_URL = "https://reclamos.example.pe"
+# WhiteNoise warns at every request when STATIC_ROOT does not exist (tests never run collectstatic).
+STATIC_ROOT = BASE_DIR / ".run" / "static-test"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
