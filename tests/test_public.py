@@ -565,6 +565,26 @@ def test_confirmation_page_shows_the_due_date_in_figures_and_in_spanish_words(fi
     assert f"{complaint.due_date.day} de {month} de {complaint.due_date.year}" in text
 
 
+@pytest.mark.parametrize("accept_language", ["en-US,en;q=0.9", "pt-BR", "qu"])
+def test_pages_stay_in_spanish_whatever_the_browser_language(client, file_complaint, accept_language):
+    """The UI is es-PE only: a browser asking for English must still read Spanish dates and messages."""
+    complaint = file_complaint()
+    page = client.get(
+        reverse("reclamaciones:filed", args=[complaint.tracking_token]), HTTP_ACCEPT_LANGUAGE=accept_language
+    )
+    month = SPANISH_MONTHS[complaint.due_date.month - 1]
+
+    assert f"{complaint.due_date.day} de {month} de {complaint.due_date.year}" in _text(page)
+    english = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "January", "December"]
+    assert not [word for word in english if word in _text(page)]
+    form = client.post(
+        reverse("reclamaciones:file", args=[complaint.establishment.slug]),
+        _filing_data(doc_type="dni", doc_number="123"),
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+    assert MSG_DNI in form.content.decode()
+
+
 def test_confirmation_page_links_the_pdf_and_the_tracking_url(filed):
     _, page, complaint, _ = filed
     hrefs = {href for href, _ in _links(_html(page))}
