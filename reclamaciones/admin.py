@@ -178,7 +178,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
-    @admin.action(description="Reintentar el envío ahora")
+    @admin.action(description="Reintentar el envío ahora", permissions=["change"])
     def retry_now(self, request, queryset):
         count = sum(outbox_retry(message_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} mensaje(s) puesto(s) en cola de nuevo.", messages.SUCCESS)

@@ -180,6 +180,13 @@ class ResponseChannel(models.TextChoices):
     LETTER = "letter", "Carta al domicilio"
 
 
+REGIME_CHOICES = [
+    (Regime.LEY_31435.value, "Ley 31435: 15 días hábiles, improrrogables"),
+    (Regime.DS_006_2014.value, "DS 006-2014-PCM: 30 días calendario"),
+    (Regime.DS_011_2011.value, "DS 011-2011-PCM: 30 días calendario"),
+]
+
+
 # The consumer's content as filed (Anexo I sections 1-3, number, date and time): never changes.
 FILED_FIELDS = (
     "establishment_id",
@@ -282,7 +289,7 @@ class Complaint(TimeStampedModel):
     # Staff-side state (may change; every change is a ComplaintEvent).
     kind = models.CharField("tipo", max_length=10, choices=Kind, blank=True)
     status = models.CharField("estado", max_length=20, choices=Status, default=Status.RECEIVED)
-    regime = models.CharField("régimen de plazo", max_length=20, choices=[(r.value, r.value) for r in Regime])
+    regime = models.CharField("régimen de plazo", max_length=20, choices=REGIME_CHOICES)
     due_date = models.DateField("fecha límite de respuesta")
     response_channel = models.CharField(
         "medio de respuesta", max_length=10, choices=ResponseChannel, default=ResponseChannel.EMAIL
