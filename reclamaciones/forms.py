@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from stdnum.pe import ruc as stdnum_ruc
 
-from .models import Currency, DocType, GoodType, Kind
+from .models import MSG_ADDRESS_OR_EMAIL, Currency, DocType, GoodType, Kind
 
 NAME_MAX = ADDRESS_MAX = 150  # SIREC limits (Manual "Controla tus Reclamos" §H)
 TEXT_MAX = 4000
@@ -23,7 +23,6 @@ MSG_DNI = "El DNI tiene 8 dígitos, sin letras ni espacios."
 MSG_CE = "El carné de extranjería tiene entre 8 y 12 letras o números."
 MSG_PASSPORT = "El pasaporte tiene entre 6 y 12 letras o números."
 MSG_RUC = "El RUC no es válido: revisa sus 11 dígitos."
-MSG_ADDRESS_OR_EMAIL = "Indica tu domicilio o tu correo electrónico (al menos uno) para poder responderte."
 MSG_EMAIL = "Escribe un correo electrónico válido, por ejemplo nombre@correo.com."
 MSG_PHONE = "Escribe solo números, espacios, guiones, paréntesis o el signo +."
 MSG_GUARDIAN_REQUIRED = "Si eres menor de edad, escribe el nombre de tu padre, madre o representante."

@@ -25,6 +25,9 @@ from .deadlines import Regime
 RETENTION_YEARS = 2  # Reglamento art. 12: keep every hoja at least 2 years from filing
 
 
+MSG_ADDRESS_OR_EMAIL = "Indica tu domicilio o tu correo electrónico (al menos uno) para poder responderte."
+
+
 class ImmutableRecordError(Exception):
     """Raised when code tries to change or delete a legal record."""
 

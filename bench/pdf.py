@@ -1,0 +1,77 @@
+"""PDF rendering: complaint_sheet_pdf for a typical hoja, cold (first render, WeasyPrint import included)
+and warm. Database-independent (the hoja is read once), so it runs once, on a throwaway SQLite file.
+Alone: `python -m bench.pdf`.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import subprocess
+import sys
+import time
+import warnings
+from importlib import metadata
+
+from bench.common import scenario_main, timed, timing_stats
+
+RENDERS = 30
+
+
+def harfbuzz_subset() -> str:
+    """Whether libharfbuzz-subset is installed (WeasyPrint subsets fonts about 4x slower without it)."""
+    found = ctypes.util.find_library("harfbuzz-subset")
+    if not found:
+        try:
+            listing = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+        except OSError:
+            listing = ""
+        found = next((line.split()[0] for line in listing.splitlines() if "harfbuzz-subset" in line), None)
+    return f"installed ({found})" if found else "NOT installed (apt-get install libharfbuzz-subset0)"
+
+
+def pdf_render() -> dict:
+    from reclamaciones.pdf import complaint_sheet_pdf
+    from reclamaciones.selectors import complaint_get_by_token
+    from reclamaciones.services.filing import complaint_file
+    from tests.factories import EstablishmentFactory, filing_kwargs
+
+    filed = complaint_file(**filing_kwargs(establishment=EstablishmentFactory()))
+    complaint = complaint_get_by_token(token=filed.tracking_token)  # as the worker and the PDF view load it
+
+    imported_before = "weasyprint" in sys.modules
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        import weasyprint  # noqa: F401  (timed: the first render in a fresh worker pays for it)
+
+        t1 = time.perf_counter()
+        first_pdf = complaint_sheet_pdf(complaint)
+        t2 = time.perf_counter()
+    harfbuzz_warning = any("HarfBuzz-Subset" in str(w.message) for w in caught)
+
+    durations, wall = timed(lambda: complaint_sheet_pdf(complaint), RENDERS)
+    return {
+        "parts": [
+            {
+                "title": "first render (cold: WeasyPrint import + first layout)",
+                "stats": timing_stats([t2 - t0]),
+            },
+            {"title": f"{RENDERS} warm renders", "stats": timing_stats(durations, wall)},
+        ],
+        "checks": {
+            "PDF size": f"{len(first_pdf) / 1024:.1f} KB",
+            "starts with %PDF": "yes" if first_pdf.startswith(b"%PDF") else "NO",
+        },
+        "info": {
+            "of which WeasyPrint import": f"{1000 * (t1 - t0):.0f} ms"
+            + (" (already imported by Django set-up)" if imported_before else ""),
+            "of which first render": f"{1000 * (t2 - t1):.0f} ms",
+            "WeasyPrint": metadata.version("weasyprint"),
+            "libharfbuzz-subset": harfbuzz_subset(),
+            "HarfBuzz-Subset DeprecationWarning at import": "yes" if harfbuzz_warning else "no",
+        },
+    }
+
+
+if __name__ == "__main__":
+    scenario_main({"pdf-render": pdf_render}, database_independent=True)
