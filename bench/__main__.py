@@ -57,7 +57,7 @@ SCENARIOS = [
         True,
         "500 calls of `services.filing.complaint_file` in a loop, one establishment, each with a fresh "
         "`submission_key` (as the form sends): validation, number upsert, SHA-256, insert, FILED event, outbox "
-        "row + COPY_QUEUED event, commit, and the on-commit publish of the send task (to kombu's in-memory "
+        "row + MESSAGE_QUEUED event, commit, and the on-commit publish of the send task (to kombu's in-memory "
         "transport). 10 warm-up filings are not counted.",
     ),
     Scenario(

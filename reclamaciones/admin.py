@@ -1,10 +1,23 @@
 """Admin: providers and establishments are editable; hojas and their trail are read-only legal records."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.utils.html import format_html
 
-from .models import Complaint, ComplaintEvent, Establishment, OutboundMessage, Provider
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    Establishment,
+    NonWorkingDay,
+    OutboundMessage,
+    Provider,
+    SettlementOffer,
+    StaffProfile,
+    TrackerHeartbeat,
+)
+from .services.calendar import non_working_day_delete, non_working_day_save
 from .services.outbox import outbox_retry
 
 
@@ -86,7 +99,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "establishment", "channel", "regime"]
     search_fields = ["doc_number", "consumer_name", "consumer_email", "=number"]
     date_hierarchy = "filed_at"
-    list_select_related = ["establishment"]
+    list_select_related = ["establishment", "assignee"]
     inlines = [OutboundMessageInline, ComplaintEventInline]
     fieldsets = [
         (
@@ -127,7 +140,21 @@ class ComplaintAdmin(admin.ModelAdmin):
             "3. Detalle de la reclamación y pedido del consumidor",
             {"fields": ["kind_filed", "detail", "request"]},
         ),
-        ("Atención", {"fields": ["kind", "status", "regime", "due_date", "response_channel"]}),
+        (
+            "Atención",
+            {
+                "fields": [
+                    "kind",
+                    "status",
+                    "assignee",
+                    "regime",
+                    "due_date",
+                    "suspended_business_days",
+                    "extension_days",
+                    "response_channel",
+                ],
+            },
+        ),
         ("Integridad", {"fields": ["content_sha256", "created_at"]}),
     ]
 
@@ -188,3 +215,51 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(NonWorkingDay)
+class NonWorkingDayAdmin(admin.ModelAdmin):
+    """Adding, editing or removing a day recomputes the open deadlines it affects (Celery task)."""
+
+    list_display = ["date", "description", "legal_source"]
+    search_fields = ["description", "legal_source"]
+    date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        non_working_day_save(day=obj)
+        self.message_user(request, "Se recalcularán los plazos de las hojas abiertas afectadas.", messages.INFO)
+
+    def delete_model(self, request, obj):
+        non_working_day_delete(day=obj)
+
+    def delete_queryset(self, request, queryset):
+        for day in queryset:
+            non_working_day_delete(day=day)
+
+
+@admin.register(SettlementOffer)
+class SettlementOfferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["complaint", "offered_on", "respond_by", "status", "suspended_business_days", "resolved_at"]
+    list_filter = ["status"]
+    list_select_related = ["complaint"]
+
+
+@admin.register(TrackerHeartbeat)
+class TrackerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "last_run_at", "duration_ms", "data"]
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    filter_horizontal = ["establishments"]
+    verbose_name_plural = "establecimientos que atiende"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]

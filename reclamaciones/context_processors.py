@@ -2,5 +2,13 @@ from django.urls import reverse
 
 
 def portal(request) -> dict:
-    """What every page's header and footer need: the permanent "Libro de Reclamaciones" link (art. 151)."""
-    return {"book_url": reverse("reclamaciones:book-index")}
+    """What every page's header and footer need: the permanent "Libro de Reclamaciones" link (art. 151);
+    on staff pages, whether the deadline tracker has gone stale (shown as a warning)."""
+    context = {"book_url": reverse("reclamaciones:book-index")}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        from .services.tracking import tracker_status
+
+        status = tracker_status()
+        context["tracker_stale"], context["tracker_last_run"] = status["stale"], status["last_run_at"]
+    return context

@@ -21,6 +21,8 @@ from functools import lru_cache
 import holidays
 
 LEY_31435_BUSINESS_DAYS = 15
+SETTLEMENT_SUSPENSION_BUSINESS_DAYS = 5  # Reglamento art. 6-A.2.b (DS 101-2022-PCM)
+MAX_EXTENSION_CALENDAR_DAYS = 30  # DS 006-2014-PCM art. 6: "hasta por otro igual"
 CALENDAR_DAYS_BEFORE_2022 = 30
 DS_006_2014_IN_FORCE = date(2014, 4, 23)
 LEY_31435_IN_FORCE = date(2022, 5, 21)
@@ -124,3 +126,34 @@ def business_days_left(today: date, due: date, calendar: BusinessCalendar | None
     if today <= due:
         return calendar.business_days_between(today, due)
     return -max(1, calendar.business_days_between(due, today))
+
+
+def effective_due_date(
+    filed_on: date,
+    calendar: BusinessCalendar | None = None,
+    *,
+    suspended_business_days: int = 0,
+    extension_days: int = 0,
+) -> date:
+    """The due date after the events that legally move it: business days suspended by rejected or expired
+    settlement offers (art. 6-A) and, for hojas filed before Ley 31435 only, a one-time extension of up to
+    30 calendar days. With no such events it equals `due_date`."""
+    calendar = calendar or NATIONAL_CALENDAR
+    if regime_for(filed_on) is Regime.LEY_31435:
+        if extension_days:
+            raise ValueError("Ley 31435: el plazo de 15 días hábiles es improrrogable")
+        return calendar.add_business_days(filed_on, LEY_31435_BUSINESS_DAYS + suspended_business_days)
+    base = calendar.next_business_day(filed_on + timedelta(days=CALENDAR_DAYS_BEFORE_2022 + extension_days))
+    return calendar.add_business_days(base, suspended_business_days)
+
+
+def settlement_respond_by(offered_on: date, calendar: BusinessCalendar | None = None) -> date:
+    """Last day the consumer can accept an offer sent on `offered_on`: 5 business days (art. 6-A.2.b)."""
+    return (calendar or NATIONAL_CALENDAR).add_business_days(offered_on, SETTLEMENT_SUSPENSION_BUSINESS_DAYS)
+
+
+def settlement_suspended_days(offered_on: date, resolved_on: date, calendar: BusinessCalendar | None = None) -> int:
+    """Business days the count stayed suspended: those after the offer up to the answer (or the silence),
+    never more than 5."""
+    elapsed = (calendar or NATIONAL_CALENDAR).business_days_between(offered_on, resolved_on)
+    return min(elapsed, SETTLEMENT_SUSPENSION_BUSINESS_DAYS)

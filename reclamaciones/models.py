@@ -171,11 +171,16 @@ class Channel(models.TextChoices):
 class Status(models.TextChoices):
     RECEIVED = "received", "Registrada"
     IN_PROGRESS = "in_progress", "En atención"
+    SETTLEMENT_OFFERED = "settlement_offered", "Con propuesta de solución"
     ANSWERED = "answered", "Respondida"
+    SETTLED = "settled", "Cerrada por acuerdo"
     CLOSED = "closed", "Cerrada"
 
 
-OPEN_STATUSES = frozenset({Status.RECEIVED, Status.IN_PROGRESS})
+# The legal clock runs for these (reminders, escalation, recomputation)...
+TRACKED_STATUSES = frozenset({Status.RECEIVED, Status.IN_PROGRESS})
+# ...and is only suspended, not stopped, while a settlement offer waits for the consumer (art. 6-A.2.b).
+OPEN_STATUSES = TRACKED_STATUSES | {Status.SETTLEMENT_OFFERED}
 
 
 class ResponseChannel(models.TextChoices):
@@ -294,6 +299,20 @@ class Complaint(TimeStampedModel):
     status = models.CharField("estado", max_length=20, choices=Status, default=Status.RECEIVED)
     regime = models.CharField("régimen de plazo", max_length=20, choices=REGIME_CHOICES)
     due_date = models.DateField("fecha límite de respuesta")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="responsable",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_complaints",
+    )
+    suspended_business_days = models.PositiveSmallIntegerField(
+        "días hábiles suspendidos", default=0, help_text="Por ofrecimientos de solución rechazados (art. 6-A)."
+    )
+    extension_days = models.PositiveSmallIntegerField(
+        "días de ampliación", default=0, help_text="Solo hojas anteriores a la Ley 31435 (hasta 30 días calendario)."
+    )
     response_channel = models.CharField(
         "medio de respuesta", max_length=10, choices=ResponseChannel, default=ResponseChannel.EMAIL
     )
@@ -396,9 +415,17 @@ class ComplaintEvent(models.Model):
 
     class Type(models.TextChoices):
         FILED = "filed", "Hoja registrada"
-        COPY_QUEUED = "copy_queued", "Copia por correo en cola"
+        MESSAGE_QUEUED = "message_queued", "Correo en cola"
         MESSAGE_SENT = "message_sent", "Correo enviado"
         MESSAGE_FAILED = "message_failed", "Envío de correo fallido"
+        REMINDED = "reminded", "Recordatorio de plazo"
+        ESCALATED = "escalated", "Escalada por vencimiento"
+        DEADLINE_RECOMPUTED = "deadline_recomputed", "Plazo recalculado"
+        DEADLINE_EXTENDED = "deadline_extended", "Plazo ampliado"
+        SETTLEMENT_OFFERED = "settlement_offered", "Propuesta de solución enviada"
+        SETTLEMENT_ACCEPTED = "settlement_accepted", "Propuesta de solución aceptada"
+        SETTLEMENT_REJECTED = "settlement_rejected", "Propuesta de solución rechazada"
+        SETTLEMENT_EXPIRED = "settlement_expired", "Propuesta de solución sin respuesta"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)
@@ -434,6 +461,11 @@ class OutboundMessage(TimeStampedModel):
 
     class Kind(models.TextChoices):
         SHEET_COPY = "sheet_copy", "Copia de la hoja de reclamación"
+        REMINDER = "reminder", "Recordatorio de plazo"
+        OVERDUE = "overdue", "Aviso de hoja vencida"
+        DAILY_DIGEST = "daily_digest", "Resumen diario"
+        SETTLEMENT_OFFER = "settlement_offer", "Propuesta de solución"
+        EXTENSION_NOTICE = "extension_notice", "Aviso de ampliación de plazo"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pendiente"
@@ -447,6 +479,7 @@ class OutboundMessage(TimeStampedModel):
     idempotency_key = models.CharField("clave de idempotencia", max_length=200, unique=True)
     status = models.CharField("estado", max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("intentos", default=0)
+    context = models.JSONField("datos", default=dict, blank=True)
     last_error = models.TextField("último error", blank=True)
     next_attempt_at = models.DateTimeField("próximo intento", default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -467,3 +500,85 @@ class OutboundMessage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class NonWorkingDay(TimeStampedModel):
+    """A día no laborable the provider counts as non-business (national holidays come from `holidays`)."""
+
+    date = models.DateField("fecha", unique=True)
+    description = models.CharField("descripción", max_length=150)
+    legal_source = models.CharField("norma", max_length=150, help_text="Por ejemplo: DS 089-2026-PCM.")
+
+    class Meta:
+        verbose_name = "día no laborable"
+        verbose_name_plural = "días no laborables"
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} · {self.description}"
+
+
+class StaffProfile(models.Model):
+    """Which establishments a staff member works for (scoping of queues, reminders and escalations)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    all_establishments = models.BooleanField("todos los establecimientos", default=False)
+    establishments = models.ManyToManyField(Establishment, blank=True, related_name="staff_profiles")
+
+    class Meta:
+        verbose_name = "perfil de personal"
+        verbose_name_plural = "perfiles de personal"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class SettlementOffer(TimeStampedModel):
+    """Ofrecimiento de solución (Reglamento art. 6-A): suspends the count for at most 5 business days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Esperando respuesta"
+        ACCEPTED = "accepted", "Aceptada"
+        REJECTED = "rejected", "Rechazada"
+        EXPIRED = "expired", "Sin respuesta en el plazo"
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="settlement_offers")
+    text = models.TextField("propuesta", max_length=4000)
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    offered_on = models.DateField("fecha del ofrecimiento")
+    respond_by = models.DateField("fecha límite para aceptar")
+    status = models.CharField("estado", max_length=10, choices=Status, default=Status.PENDING)
+    resolved_at = models.DateTimeField("respondida", null=True, blank=True)
+    suspended_business_days = models.PositiveSmallIntegerField("días hábiles suspendidos", default=0)
+
+    class Meta:
+        verbose_name = "ofrecimiento de solución"
+        verbose_name_plural = "ofrecimientos de solución"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint"], condition=Q(status="pending"), name="one_pending_offer_per_complaint"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "respond_by"], name="offer_status_respond_idx")]
+
+    def __str__(self) -> str:
+        return f"Propuesta para {self.complaint}"
+
+
+class TrackerHeartbeat(models.Model):
+    """When the deadline tracker last ran and what it did (one row per tracker)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    last_run_at = models.DateTimeField("última ejecución")
+    duration_ms = models.PositiveIntegerField("duración (ms)", default=0)
+    data = models.JSONField("resultado", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "latido del seguimiento de plazos"
+        verbose_name_plural = "latidos del seguimiento de plazos"
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.last_run_at:%d/%m/%Y %H:%M}"

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from .deadlines import NATIONAL_CALENDAR, BusinessCalendar
-from .models import Complaint, Establishment, OutboundMessage
+from .deadlines import BusinessCalendar
+from .models import (
+    TRACKED_STATUSES,
+    Complaint,
+    Establishment,
+    NonWorkingDay,
+    OutboundMessage,
+    SettlementOffer,
+    TrackerHeartbeat,
+)
 
 
 def business_calendar_get() -> BusinessCalendar:
-    """The calendar deadlines are computed with: Peru's national holidays (extra días no laborables come
-    with the deadline-tracking work)."""
-    return NATIONAL_CALENDAR
+    """The calendar deadlines are computed with: Peru's national holidays plus every NonWorkingDay row."""
+    return BusinessCalendar(NonWorkingDay.objects.values_list("date", flat=True))
+
+
+def staff_emails_by_establishment(*, role: str, establishment_ids: Iterable[int]) -> dict[int, list[str]]:
+    """E-mails of the active staff of `role` who work for each establishment (one query)."""
+    wanted = set(establishment_ids)
+    rows = (
+        get_user_model()
+        .objects.filter(groups__name=role, is_active=True, staff_profile__isnull=False)
+        .exclude(email="")
+        .values_list("email", "staff_profile__all_establishments", "staff_profile__establishments")
+    )
+    emails: dict[int, list[str]] = {pk: [] for pk in wanted}
+    for email, everywhere, establishment_id in rows:
+        for pk in wanted if everywhere else ({establishment_id} & wanted):
+            if email not in emails[pk]:
+                emails[pk].append(email)
+    return emails
+
+
+def complaint_deadline_candidates(*, horizon: date) -> list[dict]:
+    """Hojas whose legal clock runs and whose due date is on or before `horizon` (index status, due_date)."""
+    return list(
+        Complaint.objects.filter(status__in=TRACKED_STATUSES, due_date__lte=horizon).values(
+            "id", "establishment_id", "due_date", "assignee__email"
+        )
+    )
+
+
+def tracker_heartbeat_get(*, name: str) -> TrackerHeartbeat | None:
+    return TrackerHeartbeat.objects.filter(name=name).first()
 
 
 def establishment_list_public() -> QuerySet[Establishment]:
@@ -38,3 +79,7 @@ def outbox_due_ids(*, now, limit: int) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def settlement_offer_latest(*, complaint: Complaint) -> SettlementOffer | None:
+    return complaint.settlement_offers.order_by("-created_at", "-pk").first()

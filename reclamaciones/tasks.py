@@ -22,3 +22,33 @@ def outbox_relay() -> int:
     from .services.outbox import outbox_relay as outbox_relay_service
 
     return outbox_relay_service()
+
+
+@shared_task(acks_late=True)  # idempotent: keys dedupe notices; a second sweep creates nothing new
+def deadlines_sweep() -> dict:
+    from .services.tracking import deadlines_sweep as deadlines_sweep_service
+
+    return deadlines_sweep_service().as_dict()
+
+
+@shared_task(acks_late=True)  # idempotent: one digest per (day, recipient) key
+def digest_daily() -> int:
+    from .services.tracking import digest_queue
+
+    return digest_queue()
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def deadlines_recompute(changed_on: str, reason: str) -> int:
+    from datetime import date
+
+    from .services.tracking import deadlines_recompute as deadlines_recompute_service
+
+    return deadlines_recompute_service(changed_on=date.fromisoformat(changed_on), reason=reason)
+
+
+@shared_task(acks_late=True)  # idempotent: each offer is expired under a row lock, once
+def settlement_expire() -> int:
+    from .services.settlement import settlement_expire_due
+
+    return settlement_expire_due()

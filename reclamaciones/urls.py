@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import public
+from .views import health, public
 
 app_name = "reclamaciones"
 
@@ -11,5 +11,7 @@ urlpatterns = [
     path("seguimiento/<str:token>/", public.complaint_track, name="track"),
     path("seguimiento/<str:token>/registrada/", public.complaint_filed, name="filed"),
     path("seguimiento/<str:token>/hoja.pdf", public.complaint_pdf, name="pdf"),
+    path("seguimiento/<str:token>/propuesta/", public.settlement_respond, name="settlement"),
     path("privacidad/", public.privacy, name="privacy"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -377,7 +377,7 @@ def test_filing_records_the_filed_event_and_one_copy_queued_event_per_copy(file_
     assert filed.data["sha256"] == complaint.content_sha256
     assert filed.data["channel"] == Channel.WEB
 
-    queued = complaint.events.filter(type=ComplaintEvent.Type.COPY_QUEUED)
+    queued = complaint.events.filter(type=ComplaintEvent.Type.MESSAGE_QUEUED)
     assert sorted(e.data["recipient"] for e in queued) == sorted(copies_to)
     messages = {m.pk: m for m in complaint.messages.all()}
     assert sorted(e.data["message"] for e in queued) == sorted(messages)

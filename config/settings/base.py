@@ -169,9 +169,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.outbox_relay",
         "schedule": crontab(minute="*"),
     },
+    "deadlines-sweep": {
+        # every 15 minutes: https://crontab.guru/#*/15_*_*_*_*
+        "task": "reclamaciones.tasks.deadlines_sweep",
+        "schedule": crontab(minute="*/15"),
+    },
+    "settlement-expire": {
+        # hourly at :05: https://crontab.guru/#5_*_*_*_*
+        "task": "reclamaciones.tasks.settlement_expire",
+        "schedule": crontab(minute="5"),
+    },
+    "digest-daily": {
+        # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
+        "task": "reclamaciones.tasks.digest_daily",
+        "schedule": crontab(hour="8", minute="0"),
+    },
 }
 
 # PORTAL
+# Reminders at these business days left before the due date (0 = on the due day); overdue hojas are
+# escalated to supervisors every day. /healthz reports the tracker stale after 3 sweep intervals.
+RECLAMACIONES_REMINDER_THRESHOLDS = env.list("RECLAMACIONES_REMINDER_THRESHOLDS", cast=int, default=[5, 2, 1, 0])
+RECLAMACIONES_SWEEP_INTERVAL_SECONDS = 15 * 60
 # Absolute base URL used in e-mails and PDFs (tracking links).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Public filing rate limit per client IP (django-ratelimit syntax); the honeypot stops simple bots.

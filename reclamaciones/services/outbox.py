@@ -31,7 +31,12 @@ class OutboxDeliveryError(Exception):
 
 
 def outbox_enqueue(
-    *, kind: str, recipient: str, idempotency_key: str, complaint: Complaint | None = None
+    *,
+    kind: str,
+    recipient: str,
+    idempotency_key: str,
+    complaint: Complaint | None = None,
+    context: dict | None = None,
 ) -> OutboundMessage:
     """Record a message to send; the send task is queued when the surrounding transaction commits.
     Idempotent: the same key returns the message already recorded."""
@@ -42,6 +47,7 @@ def outbox_enqueue(
             "kind": kind,
             "recipient": recipient,
             "complaint": complaint,
+            "context": context or {},
             "next_attempt_at": timezone.now() + grace,
         },
     )
@@ -49,7 +55,7 @@ def outbox_enqueue(
         if complaint is not None:
             ComplaintEvent.objects.create(
                 complaint=complaint,
-                type=ComplaintEvent.Type.COPY_QUEUED,
+                type=ComplaintEvent.Type.MESSAGE_QUEUED,
                 data={"message": message.pk, "kind": kind, "recipient": recipient},
             )
         transaction.on_commit(lambda: outbox_dispatch(message_id=message.pk))

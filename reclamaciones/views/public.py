@@ -5,15 +5,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from .. import pdf
 from ..forms import MSG_HONEYPOT, ComplaintForm
-from ..models import Complaint, Establishment
-from ..selectors import complaint_get_by_token, establishment_get_public, establishment_list_public
+from ..models import Complaint, Establishment, SettlementOffer
+from ..selectors import (
+    complaint_get_by_token,
+    establishment_get_public,
+    establishment_list_public,
+    settlement_offer_latest,
+)
 from ..services.filing import FilingError, complaint_file
+from ..services.settlement import (
+    ACCEPTANCE_PHRASE,
+    SettlementError,
+    settlement_offer_accept,
+    settlement_offer_reject,
+)
 
 MSG_RATE_LIMITED = (
     "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: espera unos minutos "
@@ -100,8 +112,45 @@ def complaint_filed(request, token: str):
 
 def complaint_track(request, token: str):
     complaint = _complaint_or_404(token)
-    context = {"complaint": complaint, "tracking_url": pdf.tracking_url(complaint), "just_filed": False}
+    context = {
+        "complaint": complaint,
+        "tracking_url": pdf.tracking_url(complaint),
+        "just_filed": False,
+        "offer": settlement_offer_latest(complaint=complaint),
+    }
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
+
+
+@require_http_methods(["GET", "POST"])
+def settlement_respond(request, token: str):
+    """The consumer reads the provider's offer and accepts it expressly, or rejects it (art. 6-A)."""
+    complaint = _complaint_or_404(token)
+    offer = settlement_offer_latest(complaint=complaint)
+    if offer is None:
+        raise Http404("No hay propuesta de solución")
+    error, status = "", 200
+    if request.method == "POST":
+        answer = request.POST.get("respuesta")
+        try:
+            if answer == "aceptar":
+                settlement_offer_accept(offer_id=offer.pk)
+            elif answer == "rechazar":
+                settlement_offer_reject(offer_id=offer.pk)
+            else:
+                raise SettlementError("Elige si aceptas o rechazas la propuesta.")
+        except SettlementError as exc:
+            error, status = str(exc), 409 if answer in {"aceptar", "rechazar"} else 400
+        else:
+            return redirect("reclamaciones:settlement", token=token)
+        offer.refresh_from_db()
+    context = {
+        "complaint": complaint,
+        "offer": offer,
+        "error": error,
+        "acceptance_phrase": ACCEPTANCE_PHRASE,
+        "can_answer": offer.status == SettlementOffer.Status.PENDING and timezone.localdate() <= offer.respond_by,
+    }
+    return _private(render(request, "reclamaciones/public/settlement.html", context, status=status))
 
 
 def complaint_pdf(request, token: str):

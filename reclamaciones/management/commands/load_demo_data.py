@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from reclamaciones.models import Establishment, Provider
+from reclamaciones.models import Establishment, Provider, StaffProfile
 
 DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
 
@@ -89,4 +89,7 @@ class Command(BaseCommand):
                     Permission.objects.filter(content_type__app_label="reclamaciones", codename__in=perms)
                 )
                 user.groups.set([group])
+                profile, _ = StaffProfile.objects.get_or_create(user=user)
+                profile.all_establishments = True
+                profile.save(update_fields=["all_establishments"])
             self.stdout.write(f"  {username:<11} {password:<22} {role or 'superusuario'}")

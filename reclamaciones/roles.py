@@ -1,0 +1,7 @@
+"""Staff roles are Django groups (created by migration 0003)."""
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+COUNCIL = "council"
+AUDITOR = "auditor"
+ALL_ROLES = (AGENT, SUPERVISOR, COUNCIL, AUDITOR)

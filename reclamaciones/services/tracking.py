@@ -1,0 +1,237 @@
+"""Deadline tracking (Celery beat): reminders before the due date, escalation once overdue, the daily
+digest, recomputation when the calendar changes, and the heartbeat that shows the tracker is alive.
+
+Every notice is an outbox message whose idempotency key names the hoja, the notice and the threshold (or
+the day), so a sweep run twice, two beats by mistake or a retried task never sends twice."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .. import roles
+from ..deadlines import business_days_left, effective_due_date
+from ..models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintEvent,
+    OutboundMessage,
+    TrackerHeartbeat,
+)
+from ..selectors import (
+    business_calendar_get,
+    complaint_deadline_candidates,
+    staff_emails_by_establishment,
+    tracker_heartbeat_get,
+)
+from ..tracking import OVERDUE, notice_for
+from .outbox import outbox_dispatch
+
+SWEEP = "deadlines-sweep"
+
+
+@dataclass
+class SweepResult:
+    candidates: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    messages_created: int = 0
+    unroutable: list[int] = field(default_factory=list)  # hojas with nobody in scope to tell
+
+    def as_dict(self) -> dict:
+        return {
+            "candidates": self.candidates,
+            "reminders": self.reminders,
+            "escalations": self.escalations,
+            "messages_created": self.messages_created,
+            "unroutable": self.unroutable[:50],
+        }
+
+
+def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Queue the reminders and escalations owed right now. A constant number of queries per sweep,
+    whatever the number of hojas: candidates, staff and existing keys are read in bulk and written in bulk."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    thresholds = sorted(settings.RECLAMACIONES_REMINDER_THRESHOLDS)
+    result = SweepResult()
+    with transaction.atomic():
+        # Serialises concurrent sweeps (two beats by mistake): the second one sees the first one's keys.
+        TrackerHeartbeat.objects.get_or_create(name=SWEEP, defaults={"last_run_at": now})
+        TrackerHeartbeat.objects.select_for_update().get(name=SWEEP)
+
+        calendar = business_calendar_get()
+        horizon = calendar.add_business_days(today, thresholds[-1])
+        candidates = complaint_deadline_candidates(horizon=horizon)
+        result.candidates = len(candidates)
+        days_left = {due: business_days_left(today, due, calendar) for due in {c["due_date"] for c in candidates}}
+        establishment_ids = {c["establishment_id"] for c in candidates}
+        agents = staff_emails_by_establishment(role=roles.AGENT, establishment_ids=establishment_ids)
+        supervisors = staff_emails_by_establishment(role=roles.SUPERVISOR, establishment_ids=establishment_ids)
+
+        planned: list[OutboundMessage] = []
+        events: dict[tuple[int, str], dict] = {}
+        for candidate in candidates:
+            notice = notice_for(days_left[candidate["due_date"]], thresholds)
+            if notice is None:
+                continue
+            assignee = candidate["assignee__email"]
+            if notice.kind == OVERDUE:
+                recipients = [*supervisors[candidate["establishment_id"]], *([assignee] if assignee else [])]
+                kind, event_type = OutboundMessage.Kind.OVERDUE, ComplaintEvent.Type.ESCALATED
+            else:
+                recipients = [assignee] if assignee else agents[candidate["establishment_id"]]
+                kind, event_type = OutboundMessage.Kind.REMINDER, ComplaintEvent.Type.REMINDED
+            if not recipients:
+                result.unroutable.append(candidate["id"])
+                continue
+            context = {"days_left": notice.days_left, "threshold": notice.threshold, "date": today.isoformat()}
+            for recipient in dict.fromkeys(recipients):
+                planned.append(
+                    OutboundMessage(
+                        kind=kind,
+                        recipient=recipient,
+                        complaint_id=candidate["id"],
+                        idempotency_key=notice.idempotency_key(candidate["id"], recipient, today),
+                        context=context,
+                        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
+                    )
+                )
+                events.setdefault((candidate["id"], event_type), {**context, "recipients": []})
+                events[(candidate["id"], event_type)]["recipients"].append(recipient)
+
+        existing = set(
+            OutboundMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in planned]).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        new = [m for m in planned if m.idempotency_key not in existing]
+        new_keys = {m.idempotency_key for m in new}
+        OutboundMessage.objects.bulk_create(new, ignore_conflicts=True)
+        notified = {(m.complaint_id, _event_type(m.kind)) for m in new}
+        ComplaintEvent.objects.bulk_create(
+            ComplaintEvent(complaint_id=complaint_id, type=event_type, occurred_at=now, data=data)
+            for (complaint_id, event_type), data in events.items()
+            if (complaint_id, event_type) in notified
+        )
+        result.messages_created = len(new)
+        result.reminders = sum(1 for m in new if m.kind == OutboundMessage.Kind.REMINDER)
+        result.escalations = sum(1 for m in new if m.kind == OutboundMessage.Kind.OVERDUE)
+        TrackerHeartbeat.objects.filter(name=SWEEP).update(
+            last_run_at=now,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            data=result.as_dict(),
+        )
+        if new_keys:
+            transaction.on_commit(lambda: _dispatch_keys(new_keys))
+    return result
+
+
+def _event_type(kind: str) -> str:
+    return ComplaintEvent.Type.ESCALATED if kind == OutboundMessage.Kind.OVERDUE else ComplaintEvent.Type.REMINDED
+
+
+def _dispatch_keys(keys: set[str]) -> None:
+    ids = OutboundMessage.objects.filter(idempotency_key__in=keys, status=OutboundMessage.Status.PENDING).values_list(
+        "pk", flat=True
+    )
+    for message_id in ids:
+        outbox_dispatch(message_id=message_id)
+
+
+def tracker_status(*, now: datetime | None = None) -> dict:
+    """Is the sweep alive? Stale when its last run is older than 3 intervals (or it never ran)."""
+    now = now or timezone.now()
+    interval = settings.RECLAMACIONES_SWEEP_INTERVAL_SECONDS
+    heartbeat = tracker_heartbeat_get(name=SWEEP)
+    if heartbeat is None:
+        return {"status": "never_ran", "stale": True, "last_run_at": None, "age_seconds": None}
+    age = (now - heartbeat.last_run_at).total_seconds()
+    return {
+        "status": "stale" if age > 3 * interval else "ok",
+        "stale": age > 3 * interval,
+        "last_run_at": heartbeat.last_run_at,
+        "age_seconds": int(age),
+        "last_result": heartbeat.data,
+    }
+
+
+def digest_queue(*, now: datetime | None = None) -> int:
+    """08:00 Lima: one e-mail per staff member with open hojas in their hands (assigned to them, or
+    unassigned in an establishment they work for), instead of one e-mail per hoja. Returns messages queued."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rows = list(
+        Complaint.objects.filter(status__in=OPEN_STATUSES).values_list("id", "establishment_id", "assignee__email")
+    )
+    establishment_ids = {establishment_id for _, establishment_id, _ in rows}
+    agents = staff_emails_by_establishment(role=roles.AGENT, establishment_ids=establishment_ids)
+    supervisors = staff_emails_by_establishment(role=roles.SUPERVISOR, establishment_ids=establishment_ids)
+    per_recipient: dict[str, list[int]] = defaultdict(list)
+    for complaint_id, establishment_id, assignee in rows:
+        owners = [assignee] if assignee else [*agents[establishment_id], *supervisors[establishment_id]]
+        for email in dict.fromkeys(owners):
+            per_recipient[email].append(complaint_id)
+    messages = [
+        OutboundMessage(
+            kind=OutboundMessage.Kind.DAILY_DIGEST,
+            recipient=email,
+            idempotency_key=f"digest:{today.isoformat()}:{email.lower()}",
+            context={"date": today.isoformat(), "complaint_ids": ids},
+            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
+        )
+        for email, ids in per_recipient.items()
+    ]
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        keys = {m.idempotency_key for m in messages}
+        if keys:
+            transaction.on_commit(lambda: _dispatch_keys(keys))
+    return len(messages)
+
+
+def deadlines_recompute(*, changed_on: date, reason: str) -> int:
+    """A non-working day was added or removed: recompute the due date of every open hoja whose period
+    contains it, recording old and new dates. Answered and closed hojas never move. Returns how many moved."""
+    calendar = business_calendar_get()
+    start_of_day = timezone.make_aware(datetime.combine(changed_on, datetime.min.time()))
+    with transaction.atomic():
+        affected = list(
+            Complaint.objects.select_for_update()
+            .filter(status__in=OPEN_STATUSES, filed_at__lt=start_of_day, due_date__gte=changed_on)
+            .only("id", "filed_at", "due_date", "suspended_business_days", "extension_days")
+        )
+        moved, events = [], []
+        for complaint in affected:
+            new_due = effective_due_date(
+                timezone.localdate(complaint.filed_at),
+                calendar,
+                suspended_business_days=complaint.suspended_business_days,
+                extension_days=complaint.extension_days,
+            )
+            if new_due == complaint.due_date:
+                continue
+            events.append(
+                ComplaintEvent(
+                    complaint_id=complaint.pk,
+                    type=ComplaintEvent.Type.DEADLINE_RECOMPUTED,
+                    data={
+                        "old_due_date": complaint.due_date.isoformat(),
+                        "new_due_date": new_due.isoformat(),
+                        "changed_on": changed_on.isoformat(),
+                        "reason": reason,
+                    },
+                )
+            )
+            complaint.due_date = new_due
+            moved.append(complaint)
+        Complaint.objects.bulk_update(moved, ["due_date"])
+        ComplaintEvent.objects.bulk_create(events)
+    return len(moved)
