@@ -11,6 +11,7 @@ import redis
 
 from reclamaciones.services.filing import complaint_file
 
+from .celery_support import machine_redis_url, mail_server, start_worker  # noqa: F401 (shared fixtures)
 from .factories import EstablishmentFactory, filing_kwargs
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"

@@ -60,3 +60,10 @@ class SmtpSink:
 
 def pdf_attachments(message: Message) -> list[bytes]:
     return [part.get_payload(decode=True) for part in message.walk() if part.get_content_type() == "application/pdf"]
+
+
+def subject(message: Message) -> str:
+    """The Subject header decoded (non-ASCII subjects travel as RFC 2047 encoded words)."""
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))

