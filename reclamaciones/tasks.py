@@ -1,6 +1,13 @@
 """Celery tasks: thin. They take ids and call one service (imported in the body: services import tasks)."""
 
 from celery import shared_task
+from celery.signals import worker_ready
+
+
+@worker_ready.connect
+def sweep_on_worker_start(sender, **kwargs) -> None:
+    # Catch up at once after downtime instead of waiting for the next quarter hour (the sweep is idempotent).
+    sender.app.send_task("reclamaciones.tasks.deadlines_sweep")
 
 
 @shared_task(
