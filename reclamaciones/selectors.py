@@ -46,7 +46,7 @@ def complaint_deadline_candidates(*, horizon: date) -> list[dict]:
     """Hojas whose legal clock runs and whose due date is on or before `horizon` (index status, due_date)."""
     return list(
         Complaint.objects.filter(status__in=TRACKED_STATUSES, due_date__lte=horizon).values(
-            "id", "establishment_id", "due_date", "assignee__email"
+            "id", "establishment_id", "due_date", "assignee__email", "assignee__is_active"
         )
     )
 

@@ -26,6 +26,10 @@ MSG_NOT_OPEN = "La hoja ya no está en trámite."
 MSG_OFFER_PENDING = "Ya hay una propuesta esperando la respuesta del consumidor."
 MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: la propuesta debe dejar constancia documental."
 MSG_OFFER_CLOSED = "Esta propuesta ya no está vigente."
+MSG_DEADLINE_PASSED = (
+    "El plazo de respuesta ya venció: no hay cómputo que suspender (art. 6-A). Responde formalmente al reclamo."
+)
+MSG_OFFER_WAITING = "Hay una propuesta de solución esperando la respuesta del consumidor."
 MSG_IMPRORROGABLE = "Desde la Ley 31435 el plazo de 15 días hábiles es improrrogable: no se puede ampliar."
 MSG_ALREADY_EXTENDED = "El plazo de esta hoja ya fue ampliado una vez."
 MSG_TOO_LATE_TO_EXTEND = "La ampliación debe comunicarse antes de que venza el plazo inicial."
@@ -52,6 +56,8 @@ def settlement_offer_send(
             raise SettlementError(MSG_NOT_OPEN)
         if not complaint.contact_email:
             raise SettlementError(MSG_NO_EMAIL)
+        if today > complaint.due_date:
+            raise SettlementError(MSG_DEADLINE_PASSED)
         offer = SettlementOffer.objects.create(
             complaint=complaint,
             text=text,
@@ -174,6 +180,8 @@ def complaint_extend_deadline(
             raise SettlementError(MSG_ALREADY_EXTENDED)
         if not 1 <= days <= MAX_EXTENSION_CALENDAR_DAYS:
             raise SettlementError(MSG_EXTENSION_DAYS)
+        if complaint.status == Status.SETTLEMENT_OFFERED:
+            raise SettlementError(MSG_OFFER_WAITING)
         if complaint.status not in TRACKED_STATUSES:
             raise SettlementError(MSG_NOT_OPEN)
         if timezone.localdate(now) > complaint.due_date:
@@ -197,6 +205,8 @@ def complaint_extend_deadline(
                 "reason": reason,
                 "old_due_date": old_due.isoformat(),
                 "new_due_date": complaint.due_date.isoformat(),
+                # Without an e-mail the consumer must be told by letter before the first deadline ends.
+                "notice": "email" if complaint.contact_email else "letter_required",
             },
         )
         if complaint.contact_email:

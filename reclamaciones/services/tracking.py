@@ -77,18 +77,20 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
         supervisors = staff_emails_by_establishment(role=roles.SUPERVISOR, establishment_ids=establishment_ids)
 
         planned: list[OutboundMessage] = []
-        events: dict[tuple[int, str], dict] = {}
         for candidate in candidates:
             notice = notice_for(days_left[candidate["due_date"]], thresholds)
             if notice is None:
                 continue
-            assignee = candidate["assignee__email"]
+            # An assignee who left (inactive) or has no e-mail must not swallow the notice: the team gets it.
+            assignee = candidate["assignee__email"] if candidate["assignee__is_active"] else ""
+            team = agents[candidate["establishment_id"]]
             if notice.kind == OVERDUE:
-                recipients = [*supervisors[candidate["establishment_id"]], *([assignee] if assignee else [])]
-                kind, event_type = OutboundMessage.Kind.OVERDUE, ComplaintEvent.Type.ESCALATED
+                bosses = supervisors[candidate["establishment_id"]] or team  # no supervisor: the agents
+                recipients = [*bosses, *([assignee] if assignee else [])]
+                kind = OutboundMessage.Kind.OVERDUE
             else:
-                recipients = [assignee] if assignee else agents[candidate["establishment_id"]]
-                kind, event_type = OutboundMessage.Kind.REMINDER, ComplaintEvent.Type.REMINDED
+                recipients = [assignee] if assignee else team
+                kind = OutboundMessage.Kind.REMINDER
             if not recipients:
                 result.unroutable.append(candidate["id"])
                 continue
@@ -104,8 +106,6 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
                         next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
                     )
                 )
-                events.setdefault((candidate["id"], event_type), {**context, "recipients": []})
-                events[(candidate["id"], event_type)]["recipients"].append(recipient)
 
         existing = set(
             OutboundMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in planned]).values_list(
@@ -115,11 +115,16 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
         new = [m for m in planned if m.idempotency_key not in existing]
         new_keys = {m.idempotency_key for m in new}
         OutboundMessage.objects.bulk_create(new, ignore_conflicts=True)
-        notified = {(m.complaint_id, _event_type(m.kind)) for m in new}
+        # One event per hoja and notice, naming only the people this sweep actually told.
+        events: dict[tuple[int, str], dict] = {}
+        for message in new:
+            data = events.setdefault(
+                (message.complaint_id, _event_type(message.kind)), {**message.context, "recipients": []}
+            )
+            data["recipients"].append(message.recipient)
         ComplaintEvent.objects.bulk_create(
             ComplaintEvent(complaint_id=complaint_id, type=event_type, occurred_at=now, data=data)
             for (complaint_id, event_type), data in events.items()
-            if (complaint_id, event_type) in notified
         )
         result.messages_created = len(new)
         result.reminders = sum(1 for m in new if m.kind == OutboundMessage.Kind.REMINDER)
@@ -169,14 +174,19 @@ def digest_queue(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     today = timezone.localdate(now)
     rows = list(
-        Complaint.objects.filter(status__in=OPEN_STATUSES).values_list("id", "establishment_id", "assignee__email")
+        Complaint.objects.filter(status__in=OPEN_STATUSES).values_list(
+            "id", "establishment_id", "assignee__email", "assignee__is_active"
+        )
     )
-    establishment_ids = {establishment_id for _, establishment_id, _ in rows}
+    establishment_ids = {row[1] for row in rows}
     agents = staff_emails_by_establishment(role=roles.AGENT, establishment_ids=establishment_ids)
     supervisors = staff_emails_by_establishment(role=roles.SUPERVISOR, establishment_ids=establishment_ids)
     per_recipient: dict[str, list[int]] = defaultdict(list)
-    for complaint_id, establishment_id, assignee in rows:
-        owners = [assignee] if assignee else [*agents[establishment_id], *supervisors[establishment_id]]
+    for complaint_id, establishment_id, assignee, assignee_active in rows:
+        if assignee and assignee_active:
+            owners = [assignee]
+        else:
+            owners = [*agents[establishment_id], *supervisors[establishment_id]]
         for email in dict.fromkeys(owners):
             per_recipient[email].append(complaint_id)
     messages = [
@@ -190,11 +200,14 @@ def digest_queue(*, now: datetime | None = None) -> int:
         for email, ids in per_recipient.items()
     ]
     with transaction.atomic():
-        OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
         keys = {m.idempotency_key for m in messages}
-        if keys:
-            transaction.on_commit(lambda: _dispatch_keys(keys))
-    return len(messages)
+        existing = set(
+            OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
+        )
+        OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        if keys - existing:
+            transaction.on_commit(lambda: _dispatch_keys(keys - existing))
+    return len(keys - existing)
 
 
 def deadlines_recompute(*, changed_on: date, reason: str) -> int:
