@@ -25,6 +25,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.DAILY_DIGEST: _daily_digest,
         OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
         OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
+        OutboundMessage.Kind.RESPONSE: _response,
     }
     return builders[message.kind](message)
 
@@ -94,5 +95,13 @@ def _sheet_copy(message: OutboundMessage) -> EmailMultiAlternatives:
         "is_guardian": message.recipient.lower() != complaint.consumer_email.lower(),
     }
     email = _email(message, "sheet_copy", context)
+    email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
+    return email
+
+
+def _response(message: OutboundMessage) -> EmailMultiAlternatives:
+    complaint = message.complaint
+    context = {"complaint": complaint, "response": complaint.response, "tracking_url": pdf.tracking_url(complaint)}
+    email = _email(message, "response", context)
     email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
     return email

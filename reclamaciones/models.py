@@ -426,6 +426,12 @@ class ComplaintEvent(models.Model):
         SETTLEMENT_ACCEPTED = "settlement_accepted", "Propuesta de solución aceptada"
         SETTLEMENT_REJECTED = "settlement_rejected", "Propuesta de solución rechazada"
         SETTLEMENT_EXPIRED = "settlement_expired", "Propuesta de solución sin respuesta"
+        ASSIGNED = "assigned", "Asignada"
+        NOTE = "note", "Nota interna"
+        RECLASSIFIED = "reclassified", "Reclasificada"
+        STATUS_CHANGED = "status_changed", "Cambio de estado"
+        RESPONDED = "responded", "Respuesta comunicada"
+        SURVEY_ANSWERED = "survey_answered", "Encuesta respondida"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)
@@ -466,6 +472,7 @@ class OutboundMessage(TimeStampedModel):
         DAILY_DIGEST = "daily_digest", "Resumen diario"
         SETTLEMENT_OFFER = "settlement_offer", "Propuesta de solución"
         EXTENSION_NOTICE = "extension_notice", "Aviso de ampliación de plazo"
+        RESPONSE = "response", "Respuesta al consumidor"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pendiente"
@@ -582,3 +589,69 @@ class TrackerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} · {self.last_run_at:%d/%m/%Y %H:%M}"
+
+
+class Response(TimeStampedModel):
+    """Section 4 of the hoja: "OBSERVACIONES Y ACCIONES ADOPTADAS POR EL PROVEEDOR", with the date it was
+    communicated. Written once, when it is communicated (arts. 6 and 6-B); never edited afterwards."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="response")
+    text = models.TextField("observaciones y acciones adoptadas por el proveedor", max_length=4000)
+    channel = models.CharField("medio", max_length=10, choices=ResponseChannel)
+    communicated_at = models.DateTimeField("fecha de comunicación de la respuesta")
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "respuesta"
+        verbose_name_plural = "respuestas"
+
+    def __str__(self) -> str:
+        return f"Respuesta a {self.complaint}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("La respuesta comunicada no se modifica.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("La respuesta comunicada no se elimina (Reglamento, art. 12).")
+
+
+class ResponseTemplate(TimeStampedModel):
+    """A reusable answer staff start from (editable in the admin)."""
+
+    name = models.CharField("nombre", max_length=100, unique=True)
+    kind = models.CharField("para", max_length=10, choices=Kind, blank=True, help_text="Vacío: reclamos y quejas.")
+    body = models.TextField("texto", max_length=4000)
+    is_active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        verbose_name = "plantilla de respuesta"
+        verbose_name_plural = "plantillas de respuesta"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyAnswer(models.Model):
+    """The consumer's one-time satisfaction survey after the answer."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="survey")
+    solved = models.BooleanField("¿se solucionó?")
+    csat = models.PositiveSmallIntegerField("satisfacción (1-5)")
+    nps = models.PositiveSmallIntegerField("recomendación (0-10)")
+    comment = models.TextField("comentario", max_length=2000, blank=True)
+    answered_at = models.DateTimeField("respondida", default=timezone.now)
+
+    class Meta:
+        verbose_name = "respuesta de encuesta"
+        verbose_name_plural = "encuestas de satisfacción"
+        constraints = [
+            models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5), name="survey_csat_1_5"),
+            models.CheckConstraint(condition=Q(nps__gte=0, nps__lte=10), name="survey_nps_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Encuesta de {self.complaint}"

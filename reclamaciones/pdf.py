@@ -6,7 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Complaint
+from .models import Complaint, Response
 
 RECIPIENT_LABELS = {"consumidor": "Consumidor", "proveedor": "Proveedor", "indecopi": "INDECOPI"}
 
@@ -24,6 +24,7 @@ def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") 
         {
             "complaint": complaint,
             "recipient_label": RECIPIENT_LABELS[recipient],
+            "response": Response.objects.filter(complaint=complaint).first(),
             "tracking_url": tracking_url(complaint),
         },
     )

@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from . import roles
 from .deadlines import BusinessCalendar
 from .models import (
     TRACKED_STATUSES,
@@ -16,6 +17,7 @@ from .models import (
     NonWorkingDay,
     OutboundMessage,
     SettlementOffer,
+    StaffProfile,
     TrackerHeartbeat,
 )
 
@@ -83,3 +85,56 @@ def outbox_due_ids(*, now, limit: int) -> list[int]:
 
 def settlement_offer_latest(*, complaint: Complaint) -> SettlementOffer | None:
     return complaint.settlement_offers.order_by("-created_at", "-pk").first()
+
+
+# Staff scoping: every list, detail, PDF, export and action goes through these.
+ACTING_ROLES = frozenset({roles.AGENT, roles.SUPERVISOR})
+STAFF_ROLES = frozenset(roles.ALL_ROLES)
+
+
+def staff_roles(user) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(STAFF_ROLES)
+    return set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+
+
+def staff_establishment_ids(user) -> set[int] | None:
+    """The establishments `user` works for; None means all of them. Empty for non-staff."""
+    if not staff_roles(user):
+        return set()
+    if user.is_superuser:
+        return None
+    profile = StaffProfile.objects.filter(user=user).first()
+    if profile is None:
+        return set()
+    if profile.all_establishments:
+        return None
+    return set(profile.establishments.values_list("pk", flat=True))
+
+
+def complaint_list_for(user) -> QuerySet[Complaint]:
+    """The hojas `user` may see."""
+    scope = staff_establishment_ids(user)
+    complaints = Complaint.objects.select_related("establishment", "assignee")
+    return complaints if scope is None else complaints.filter(establishment_id__in=scope)
+
+
+def user_can_act_on(user, establishment_id: int) -> bool:
+    """Agents and supervisors of the establishment (or of all) may act; council and auditors only read."""
+    if not staff_roles(user) & ACTING_ROLES:
+        return False
+    scope = staff_establishment_ids(user)
+    return scope is None or establishment_id in scope
+
+
+def assignable_staff(*, establishment_id: int) -> QuerySet:
+    """Active agents and supervisors who work for the establishment."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=ACTING_ROLES)
+        .filter(Q(staff_profile__all_establishments=True) | Q(staff_profile__establishments=establishment_id))
+        .distinct()
+        .order_by("first_name", "username")
+    )

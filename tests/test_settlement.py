@@ -235,10 +235,24 @@ def test_respond_by_skips_a_recorded_non_working_day(reclamo):
     assert offer.respond_by == date(2026, 10, 15)
 
 
+def test_staff_out_of_scope_cannot_send_an_offer(reclamo, django_user_model):
+    outsider = django_user_model.objects.create_user("otro", "otro@nandu.example.pe")
+    outsider.groups.add(Group.objects.get(name=roles.AGENT))
+    StaffProfile.objects.create(user=outsider)  # works for no establishment
+    before = _state(reclamo)
+
+    with pytest.raises(SettlementError, match="No tienes permiso"):
+        _offer(reclamo, lima(2026, 10, 6), actor=outsider)
+
+    assert _state(reclamo) == before
+
+
 def test_sent_offer_suspends_records_and_emails_the_consumer(
     reclamo, django_user_model, django_capture_on_commit_callbacks, mailoutbox
 ):
     agent = django_user_model.objects.create_user("agente", "agente@nandu.example.pe")
+    agent.groups.add(Group.objects.get(name=roles.AGENT))
+    StaffProfile.objects.create(user=agent).establishments.add(reclamo.establishment)
     offered_at = lima(2026, 10, 6, 16, 45)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,11 +16,12 @@ from ..deadlines import (
     settlement_suspended_days,
 )
 from ..models import TRACKED_STATUSES, Complaint, ComplaintEvent, Kind, OutboundMessage, SettlementOffer, Status
-from ..selectors import business_calendar_get
+from ..selectors import business_calendar_get, user_can_act_on
 from .outbox import outbox_enqueue
 
 ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
 
+MSG_OUT_OF_SCOPE = "No tienes permiso para actuar sobre hojas de este establecimiento."
 MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
 MSG_NOT_OPEN = "La hoja ya no está en trámite."
 MSG_OFFER_PENDING = "Ya hay una propuesta esperando la respuesta del consumidor."
@@ -48,6 +49,8 @@ def settlement_offer_send(
     today = timezone.localdate(now)
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+        if actor is not None and not user_can_act_on(actor, complaint.establishment_id):
+            raise SettlementError(MSG_OUT_OF_SCOPE)
         if complaint.kind != Kind.RECLAMO:
             raise SettlementError(MSG_ONLY_RECLAMOS)
         if complaint.status == Status.SETTLEMENT_OFFERED:
