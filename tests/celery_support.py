@@ -195,5 +195,3 @@ def start_worker(tmp_path, mail_server):
     yield start
     for worker in workers:
         worker.stop()
-
-
