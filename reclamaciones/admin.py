@@ -13,8 +13,11 @@ from .models import (
     NonWorkingDay,
     OutboundMessage,
     Provider,
+    Response,
+    ResponseTemplate,
     SettlementOffer,
     StaffProfile,
+    SurveyAnswer,
     TrackerHeartbeat,
 )
 from .services.calendar import non_working_day_delete, non_working_day_save
@@ -263,3 +266,24 @@ admin.site.unregister(User)
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
     inlines = [StaffProfileInline]
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active", "updated_at"]
+    list_filter = ["is_active", "kind"]
+    search_fields = ["name", "body"]
+
+
+@admin.register(Response)
+class ResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["complaint", "channel", "communicated_at", "responded_by"]
+    list_select_related = ["complaint", "responded_by"]
+    date_hierarchy = "communicated_at"
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["complaint", "solved", "csat", "nps", "answered_at"]
+    list_filter = ["solved", "csat"]
+    list_select_related = ["complaint"]

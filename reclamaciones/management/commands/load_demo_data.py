@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from reclamaciones.models import Establishment, Provider, StaffProfile
+from reclamaciones.models import Establishment, Provider, ResponseTemplate, StaffProfile
 
 DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
 
@@ -43,6 +43,30 @@ DEMO_USERS = [
 ]
 
 
+DEMO_TEMPLATES = [
+    (
+        "Reclamo procedente: cambio o devolución",
+        "reclamo",
+        "Estimado(a) cliente: revisamos su reclamo y le damos la razón. Hemos dispuesto el cambio del producto "
+        "o, si lo prefiere, la devolución del importe pagado, dentro de los próximos 5 días hábiles. Lamentamos "
+        "las molestias ocasionadas.",
+    ),
+    (
+        "Reclamo no procedente (con explicación)",
+        "reclamo",
+        "Estimado(a) cliente: revisamos su reclamo con detalle. Según [explicar los hechos verificados], no "
+        "corresponde [lo solicitado], porque [motivo]. Si tiene información adicional, puede responder a este "
+        "correo y la evaluaremos.",
+    ),
+    (
+        "Queja sobre la atención",
+        "queja",
+        "Estimado(a) cliente: gracias por contarnos su experiencia. Compartimos su queja con el equipo de la "
+        "tienda y reforzaremos la capacitación en atención al público para que no vuelva a ocurrir.",
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Crea (o actualiza) los datos de demostración y muestra los usuarios y contraseñas."
 
@@ -74,6 +98,9 @@ class Command(BaseCommand):
             },
         }.items():
             Establishment.objects.update_or_create(slug=slug, defaults={"provider": provider, **values})
+
+        for name, kind, body in DEMO_TEMPLATES:
+            ResponseTemplate.objects.update_or_create(name=name, defaults={"kind": kind, "body": body})
 
         User = get_user_model()
         self.stdout.write(self.style.MIGRATE_HEADING("Usuarios de demostración (solo para pruebas locales):"))
