@@ -21,7 +21,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -37,6 +39,7 @@ from bench.common import (
     postgres_probe,
     throwaway_database,
 )
+from bench.sweep import SQLITE_REASON, sweep_meaning, sweep_table
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
 SUBPROCESS_TIMEOUT = 300
@@ -48,6 +51,9 @@ class Scenario:
     module: str
     per_database: bool
     what: str
+    postgres_only: str = ""  # why SQLite is not run (shown in its place)
+    table: Callable | None = None  # its own table, instead of the SQLite / PostgreSQL statistics
+    timeout: int = SUBPROCESS_TIMEOUT
 
 
 SCENARIOS = [
@@ -92,6 +98,26 @@ SCENARIOS = [
         "2,000 calls of `numbering.number_allocate`, each in its own `transaction.atomic()` (so each is one "
         "upsert plus a commit). 20 warm-up calls are not counted.",
     ),
+    Scenario(
+        "deadlines-sweep",
+        "bench.sweep",
+        True,
+        "`services.tracking.deadlines_sweep(now=...)` (the Celery beat task's service, every 15 minutes) over a "
+        "book of 10,000 and then 1,000,000 hojas, 2% of them open (received or in progress; the in-progress ones "
+        "assigned to the establishment's agent), open hojas falling due from 10 business days ago to 15 ahead. "
+        "One provider, 10 establishments, an agent and a supervisor for each and one regional supervisor for all "
+        "are created with the ORM; the hojas are NOT filed through the service but written by one "
+        "`INSERT … SELECT … FROM generate_series(1, N)` (with the sent e-mailed copy each hoja left in the "
+        "outbox, and the secondary indexes built after the load from their own definitions), then VACUUM "
+        "ANALYZE. For each size, on a freshly seeded book and with `now` fixed: the first sweep (writes every "
+        "reminder and escalation owed, in bulk, then publishes one send task per message on commit, to the "
+        "in-memory broker: part of the wall time), a second sweep right after (nothing new to send), and the "
+        "first sweep of the next day. The first two are then repeated under CaptureQueriesContext (after "
+        "deleting what the sweeps wrote) for the query count and the time per statement.",
+        postgres_only=SQLITE_REASON,
+        table=sweep_table,
+        timeout=1200,
+    ),
 ]
 
 STAT_ROWS = [
@@ -119,17 +145,38 @@ def run_scenario(scenario: Scenario, db: str, static_root: str) -> dict:
         cmd += ["--db", db, "--database-url", url, "--json"]
         env = {**os.environ, **BENCH_ENV, "DJANGO_STATIC_ROOT": static_root, "PYTHONUNBUFFERED": "1"}
         env.pop("DATABASE_URL", None)  # the subprocess sets it from --database-url, before django.setup()
+        proc = subprocess.Popen(  # noqa: S603
+            cmd, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        stdout: list[str] = []
+        stderr: list[str] = []
+
+        def drain(stream, lines: list[str], echo: bool) -> None:
+            for line in stream:
+                lines.append(line)
+                if echo and line.startswith("bench: "):  # a long scenario's progress
+                    print(line, end="", file=sys.stderr, flush=True)
+
+        readers = [
+            threading.Thread(target=drain, args=(proc.stdout, stdout, False), daemon=True),
+            threading.Thread(target=drain, args=(proc.stderr, stderr, True), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
         try:
-            proc = subprocess.run(  # noqa: S603
-                cmd, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=False
-            )
+            proc.wait(timeout=scenario.timeout)
         except subprocess.TimeoutExpired:
-            return {"error": f"timed out after {SUBPROCESS_TIMEOUT} s"}
+            proc.kill()
+            proc.wait()
+            return {"error": f"timed out after {scenario.timeout} s"}
+        finally:
+            for reader in readers:
+                reader.join(timeout=10)
     elapsed = time.perf_counter() - started
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    lines = [line.rstrip("\n") for line in stdout if line.startswith(RESULT_MARKER)]
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        print(proc.stderr, file=sys.stderr)
+        tail = ("".join(stderr).strip().splitlines() or ["(no output)"])[-1]
+        print("".join(stderr), file=sys.stderr)
         return {"error": f"exit {proc.returncode}: {tail}"}
     result = json.loads(lines[-1][len(RESULT_MARKER) :])
     result["elapsed_s"] = elapsed
@@ -337,6 +384,7 @@ def meaning(results: dict) -> list[str]:
         "The download link (`/seguimiento/<token>/hoja.pdf`) does render in the web process, so the first download "
         "served by each web worker also pays the import. Without libharfbuzz-subset0 WeasyPrint subsets fonts "
         "with fontTools, measured about 4x slower.",
+        *sweep_meaning(results),
     ]
 
 
@@ -361,7 +409,7 @@ def render(results: dict, machine: list[tuple[str, str]], started: datetime, ela
     ]
     for scenario in SCENARIOS:
         lines += [f"## {scenario.name}", "", scenario.what, ""]
-        lines += scenario_table(scenario, results.get(scenario.name, {}))
+        lines += (scenario.table or scenario_table)(scenario, results.get(scenario.name, {}))
         lines.append("")
     lines += meaning(results)
     return "\n".join(lines) + "\n"
@@ -395,6 +443,9 @@ def main() -> int:
             dbs = ["sqlite", "postgres"] if scenario.per_database else ["sqlite"]
             for db in dbs:
                 if args.db and scenario.per_database and db != args.db:
+                    continue
+                if db == "sqlite" and scenario.postgres_only:
+                    results.setdefault(scenario.name, {})[db] = {"skipped": scenario.postgres_only}
                     continue
                 if db == "postgres" and not postgres_version:
                     reason = (

@@ -21,7 +21,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
     builders = {
         OutboundMessage.Kind.SHEET_COPY: _sheet_copy,
         OutboundMessage.Kind.REMINDER: _staff_notice,
-        OutboundMessage.Kind.OVERDUE: _staff_notice,
+        OutboundMessage.Kind.OVERDUE: _overdue,
         OutboundMessage.Kind.DAILY_DIGEST: _daily_digest,
         OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
         OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
@@ -57,8 +57,18 @@ def staff_url(complaint: Complaint) -> str:
 
 def _staff_notice(message: OutboundMessage) -> EmailMultiAlternatives:
     context = {**message.context, "complaint": message.complaint, "staff_url": staff_url(message.complaint)}
-    context["days_overdue"] = -message.context.get("days_left", 0)
     return _email(message, message.kind, context)
+
+
+def _overdue(message: OutboundMessage) -> EmailMultiAlternatives:
+    """One escalation a day per person, listing every overdue hoja they must know about."""
+    days_left = dict(message.context["items"])
+    complaints = Complaint.objects.filter(pk__in=days_left).select_related("establishment", "assignee")
+    rows = sorted(
+        ({"complaint": c, "days_overdue": -days_left[c.pk], "url": staff_url(c)} for c in complaints),
+        key=lambda row: (-row["days_overdue"], row["complaint"].pk),
+    )
+    return _email(message, "overdue", {"rows": rows, "first": rows[0] if rows else None})
 
 
 def _daily_digest(message: OutboundMessage) -> EmailMultiAlternatives:

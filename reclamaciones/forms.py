@@ -206,3 +206,115 @@ class ComplaintForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("referencia_interna", None)
         return data
+
+
+# ----------------------------------------------------------------------------------------------------
+# Consumer follow-up: finding a hoja by number + document, and the one-time satisfaction survey
+# ----------------------------------------------------------------------------------------------------
+
+MSG_LOOKUP_NUMBER_REQUIRED = "Escribe el número de tu hoja, por ejemplo 000000012-2026."
+MSG_LOOKUP_NUMBER = (
+    "Escribe el número como aparece en tu hoja: el número, un guion y el año (por ejemplo 000000012-2026)."
+)
+MSG_LOOKUP_DOC_REQUIRED = "Escribe el número del documento con el que presentaste la hoja."
+
+# "Nº 000000012-2026", "N.º 12-2026", "N° 12-2026", "Nro. 12 - 2026", "hoja 12-2026", "12-2026": an optional
+# "Nº" prefix (NFKC turns "º" into "o"), up to 9 digits, a dash (or a slash, or a phone keyboard's long dash)
+# and the year.
+_SHEET_NUMBER_RE = re.compile(
+    r"(?:hoja\s*)?(?:n\s*\.?\s*(?:o|°|ro|um|úm|umero|úmero)?\s*\.?\s*:?\s*)?(\d{1,9})\s*[-/\u2010-\u2015]\s*(\d{4})",
+    re.IGNORECASE,
+)
+
+
+def sheet_number_parse(value: str) -> tuple[int, int] | None:
+    """(number, year) from a hoja number as a consumer may type it, or None when it is not one."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    match = _SHEET_NUMBER_RE.fullmatch(text)
+    if not match or int(match[1]) == 0:
+        return None
+    return int(match[1]), int(match[2])
+
+
+def doc_number_normalize(value: str) -> str:
+    """A document number as the hoja form stores it: no spaces, dots or dashes, upper case."""
+    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", value)).upper()
+
+
+class ComplaintLookupForm(forms.Form):
+    """Find a hoja by its number and the consumer's document number (the view answers the same way
+    whether a hoja exists or not)."""
+
+    sheet_number = forms.CharField(
+        label="Número de hoja",
+        max_length=40,
+        help_text="Está en tu hoja y en el correo que te enviamos. Por ejemplo: 000000012-2026.",
+        error_messages={"required": MSG_LOOKUP_NUMBER_REQUIRED, "max_length": MSG_LOOKUP_NUMBER},
+    )
+    doc_number = forms.CharField(
+        label="Número de documento",
+        max_length=20,
+        help_text="El DNI, carné de extranjería, pasaporte o RUC que escribiste en la hoja.",
+        error_messages={"required": MSG_LOOKUP_DOC_REQUIRED, "max_length": _max_length_message(20)},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet_number"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false", "placeholder": "000000012-2026"}
+        )
+        self.fields["doc_number"].widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+
+    def clean_sheet_number(self) -> tuple[int, int]:
+        parsed = sheet_number_parse(self.cleaned_data["sheet_number"])
+        if parsed is None:
+            raise forms.ValidationError(MSG_LOOKUP_NUMBER)
+        return parsed
+
+    def clean_doc_number(self) -> str:
+        value = doc_number_normalize(self.cleaned_data["doc_number"])
+        if not value:
+            raise forms.ValidationError(MSG_LOOKUP_DOC_REQUIRED)
+        return value
+
+
+MSG_SURVEY_SOLVED = "Cuéntanos si se solucionó tu problema: elige Sí o No."
+MSG_SURVEY_CSAT = "Elige qué tan satisfecho estás, del 1 al 5."
+MSG_SURVEY_NPS = "Elige un número del 0 al 10."
+SURVEY_COMMENT_MAX = 2000
+
+SURVEY_SOLVED_CHOICES = [("si", "Sí"), ("no", "No")]
+SURVEY_CSAT_CHOICES = [
+    (1, "Muy insatisfecho"),
+    (2, "Insatisfecho"),
+    (3, "Ni satisfecho ni insatisfecho"),
+    (4, "Satisfecho"),
+    (5, "Muy satisfecho"),
+]
+SURVEY_NPS_CHOICES = [(n, str(n)) for n in range(11)]
+
+
+def _survey_choice(label: str, choices, coerce, message: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=coerce,
+        widget=forms.RadioSelect,
+        error_messages={"required": message, "invalid_choice": message},
+    )
+
+
+class SurveyForm(forms.Form):
+    """The one-time satisfaction survey after the answer (services.workflow.survey_answer does the rest)."""
+
+    solved = _survey_choice("¿Se solucionó tu problema?", SURVEY_SOLVED_CHOICES, lambda v: v == "si", MSG_SURVEY_SOLVED)
+    csat = _survey_choice("¿Qué tan satisfecho estás con nuestra respuesta?", SURVEY_CSAT_CHOICES, int, MSG_SURVEY_CSAT)
+    nps = _survey_choice("¿Qué tan probable es que nos recomiendes?", SURVEY_NPS_CHOICES, int, MSG_SURVEY_NPS)
+    comment = _text("¿Quieres contarnos algo más? (opcional)", SURVEY_COMMENT_MAX, textarea_rows=3)
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data as keyword arguments of services.workflow.survey_answer."""
+        data = self.cleaned_data
+        return {"solved": data["solved"], "csat": data["csat"], "nps": data["nps"], "comment": data["comment"]}

@@ -47,9 +47,9 @@ def staff_emails_by_establishment(*, role: str, establishment_ids: Iterable[int]
 def complaint_deadline_candidates(*, horizon: date) -> list[dict]:
     """Hojas whose legal clock runs and whose due date is on or before `horizon` (index status, due_date)."""
     return list(
-        Complaint.objects.filter(status__in=TRACKED_STATUSES, due_date__lte=horizon).values(
-            "id", "establishment_id", "due_date", "assignee__email", "assignee__is_active"
-        )
+        Complaint.objects.filter(status__in=TRACKED_STATUSES, due_date__lte=horizon)
+        .order_by()  # no sort needed (the model's default ordering would add one)
+        .values("id", "establishment_id", "due_date", "assignee__email", "assignee__is_active")
     )
 
 

@@ -24,6 +24,15 @@ def outbox_send(message_id: int) -> bool:
     return outbox_send_service(message_id=message_id)
 
 
+@shared_task(acks_late=True)  # idempotent: sending an already-sent message is a no-op
+def outbox_fanout(message_ids: list[int]) -> int:
+    from .services.outbox import outbox_dispatch
+
+    for message_id in message_ids:
+        outbox_dispatch(message_id=message_id)
+    return len(message_ids)
+
+
 @shared_task
 def outbox_relay() -> int:
     from .services.outbox import outbox_relay as outbox_relay_service

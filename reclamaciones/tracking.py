@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,11 +17,16 @@ class Notice:
     days_left: int
     threshold: int | None  # the reminder threshold reached (business days left), None when overdue
 
-    def idempotency_key(self, complaint_id: int, recipient: str, today: date) -> str:
-        """Once per (hoja, threshold) for reminders; once per (hoja, day) while overdue; per recipient."""
-        if self.kind == REMINDER:
-            return f"reminder:{complaint_id}:{self.threshold}:{recipient.lower()}"
-        return f"overdue:{complaint_id}:{today.isoformat()}:{recipient.lower()}"
+    def idempotency_key(self, complaint_id: int, recipient: str) -> str:
+        """A reminder goes once per (hoja, threshold, recipient)."""
+        return f"reminder:{complaint_id}:{self.threshold}:{recipient.lower()}"
+
+
+def overdue_key(recipient: str, today: date, complaint_ids: Iterable[int]) -> str:
+    """Overdue hojas are escalated in one e-mail per person and day listing them; the key names the day and
+    the hojas, so hojas that turn up overdue later that day get their own message, and a re-run gets none."""
+    digest = hashlib.sha256(",".join(map(str, sorted(complaint_ids))).encode()).hexdigest()[:16]
+    return f"overdue:{today.isoformat()}:{recipient.lower()}:{digest}"
 
 
 def notice_for(days_left: int, thresholds: Sequence[int]) -> Notice | None:

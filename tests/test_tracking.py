@@ -41,7 +41,7 @@ from reclamaciones.services.tracking import (
     digest_queue,
     tracker_status,
 )
-from reclamaciones.tracking import OVERDUE, REMINDER, Notice, notice_for
+from reclamaciones.tracking import OVERDUE, REMINDER, Notice, notice_for, overdue_key
 
 from .factories import EstablishmentFactory
 
@@ -196,35 +196,31 @@ def test_notice_for_custom_thresholds(days_left: int, expected: Notice | None) -
             "reminder:42:0:ana.agente@nandu.example.pe",
             id="reminder-key-threshold-0",
         ),
-        pytest.param(
-            Notice(OVERDUE, -1, None),
-            "SARA@nandu.example.pe",
-            date(2026, 10, 28),
-            "overdue:42:2026-10-28:sara@nandu.example.pe",
-            id="overdue-key-names-the-day",
-        ),
-        pytest.param(
-            Notice(OVERDUE, -2, None),
-            "sara@nandu.example.pe",
-            date(2026, 10, 29),
-            "overdue:42:2026-10-29:sara@nandu.example.pe",
-            id="overdue-key-next-day-is-a-new-key",
-        ),
     ],
 )
 def test_idempotency_keys(notice: Notice, recipient: str, today: date, expected: str) -> None:
-    assert notice.idempotency_key(42, recipient, today) == expected
+    assert notice.idempotency_key(42, recipient) == expected
 
 
 def test_reminder_keys_differ_per_threshold_hoja_and_recipient() -> None:
-    today = date(2026, 10, 20)
     keys = {
-        Notice(REMINDER, t, t).idempotency_key(complaint_id, recipient, today)
+        Notice(REMINDER, t, t).idempotency_key(complaint_id, recipient)
         for t in DEFAULT_THRESHOLDS
         for complaint_id in (1, 2)
         for recipient in ("ana@nandu.example.pe", "beto@nandu.example.pe")
     }
     assert len(keys) == len(DEFAULT_THRESHOLDS) * 2 * 2
+
+
+def test_overdue_key_names_the_day_the_recipient_and_the_hojas() -> None:
+    day = date(2026, 10, 28)
+    key = overdue_key("SARA@nandu.example.pe", day, [7, 3])
+
+    assert key.startswith("overdue:2026-10-28:sara@nandu.example.pe:")
+    assert key == overdue_key("sara@nandu.example.pe", day, [3, 7])  # order does not matter
+    assert key != overdue_key("sara@nandu.example.pe", date(2026, 10, 29), [3, 7])  # a new day, a new e-mail
+    assert key != overdue_key("sara@nandu.example.pe", day, [3, 7, 9])  # hojas overdue later that day
+    assert key != overdue_key("sonia@nandu.example.pe", day, [3, 7])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -316,7 +312,12 @@ def test_timeline_days_are_the_business_days_and_days_left_are_computed() -> Non
     for day, left, subject in TIMELINE:
         assert business_days_left(day, DUE_ON) == left
         notice = notice_for(left, DEFAULT_THRESHOLDS)
-        key = notice.idempotency_key(1, "ana@nandu.example.pe", day) if notice else None
+        if notice is None:
+            key = None
+        elif notice.kind == OVERDUE:
+            key = overdue_key("ana@nandu.example.pe", day, [1])
+        else:
+            key = notice.idempotency_key(1, "ana@nandu.example.pe")
         assert (key is not None and key not in seen) == (subject is not None), day
         seen.add(key)
 
@@ -353,7 +354,10 @@ def test_sweep_every_business_day_sends_each_notice_once(hoja, establishment, sw
         )
         if left < 0:
             assert all("VENCIDA" in m.subject for m in sent_first)
-            assert f"lleva {-left} día" in sent_first[0].body
+            assert (
+                f"{-left} día{'s' if left < -1 else ''} hábil{'es' if left < -1 else ''} de retraso"
+                in sent_first[0].body
+            )
             assert (first.escalations, first.reminders) == (len(expected_to), 0)
         else:
             assert (first.reminders, first.escalations) == (len(expected_to), 0)
@@ -998,3 +1002,31 @@ def test_digest_of_a_deactivated_assignee_goes_to_the_team(hoja, establishment, 
 
     assert [m.to for m in mailoutbox] == [[agent.email]]
     assert hoja.display_number in mailoutbox[0].body
+
+
+def test_a_supervisor_gets_one_escalation_a_day_listing_every_overdue_hoja(
+    establishment, file_complaint, sweep, mailoutbox
+) -> None:
+    sara = staff("sara", roles.SUPERVISOR, establishments=[establishment])
+    first, second = (file_complaint(filed_at=at(FILED_ON, 10, minute)) for minute in (30, 45))
+    day = at(date(2026, 10, 29))
+
+    result = sweep(day)
+
+    [email] = mailoutbox
+    assert email.to == [sara.email]
+    assert email.subject.startswith("VENCIDAS: 2 hojas sin respuesta")
+    assert first.display_number in email.body
+    assert second.display_number in email.body
+    assert result.escalations == 1
+    for hoja in (first, second):
+        [event] = hoja.events.filter(type=Event.ESCALATED)
+        assert event.data["recipients"] == [sara.email]
+
+    late = file_complaint(filed_at=at(FILED_ON, 11, 0))  # e.g. transcribed from the backup book at noon
+    sweep(at(date(2026, 10, 29), 12, 0))
+    sweep(at(date(2026, 10, 29), 12, 15))
+
+    assert len(mailoutbox) == 2  # only the hoja that was not escalated yet today, once
+    assert late.display_number in mailoutbox[1].body
+    assert first.display_number not in mailoutbox[1].body

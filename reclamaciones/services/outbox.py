@@ -21,6 +21,7 @@ from django.utils import timezone
 from .. import emails
 from ..models import Complaint, ComplaintEvent, OutboundMessage
 from ..selectors import outbox_due_ids
+from ..tasks import outbox_fanout as outbox_fanout_task
 from ..tasks import outbox_send as outbox_send_task
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,15 @@ def outbox_dispatch(*, message_id: int) -> None:
         outbox_send_task.delay(message_id)
     except Exception:
         logger.warning("outbox: could not queue message %s; the relay will send it", message_id, exc_info=True)
+
+
+def outbox_dispatch_many(*, message_ids: list[int]) -> None:
+    """Hand many messages to the workers with one publish: a fan-out task queues each send. Never raises;
+    what is not queued stays pending for the relay."""
+    try:
+        outbox_fanout_task.delay(message_ids)
+    except Exception:
+        logger.warning("outbox: could not queue %s messages; the relay will send them", len(message_ids), exc_info=True)
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -30,8 +30,8 @@ from ..selectors import (
     staff_emails_by_establishment,
     tracker_heartbeat_get,
 )
-from ..tracking import OVERDUE, notice_for
-from .outbox import outbox_dispatch
+from ..tracking import OVERDUE, notice_for, overdue_key
+from .outbox import outbox_dispatch_many
 
 SWEEP = "deadlines-sweep"
 
@@ -76,9 +76,20 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
         agents = staff_emails_by_establishment(role=roles.AGENT, establishment_ids=establishment_ids)
         supervisors = staff_emails_by_establishment(role=roles.SUPERVISOR, establishment_ids=establishment_ids)
 
-        planned: list[OutboundMessage] = []
+        # (key, kind, recipient, complaint_id or None, context): plain tuples; objects only for what is new.
+        planned: list[tuple[str, str, str, int | None, dict]] = []
+        day_start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+        escalated_today = set(
+            ComplaintEvent.objects.filter(
+                type=ComplaintEvent.Type.ESCALATED,
+                occurred_at__gte=day_start,
+                occurred_at__lt=day_start + timedelta(days=1),
+            ).values_list("complaint_id", flat=True)
+        )
+        overdue: dict[str, list[list[int]]] = defaultdict(list)  # recipient -> [[complaint_id, days_left]]
         for candidate in candidates:
-            notice = notice_for(days_left[candidate["due_date"]], thresholds)
+            left = days_left[candidate["due_date"]]
+            notice = notice_for(left, thresholds)
             if notice is None:
                 continue
             # An assignee who left (inactive) or has no e-mail must not swallow the notice: the team gets it.
@@ -87,45 +98,45 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
             if notice.kind == OVERDUE:
                 bosses = supervisors[candidate["establishment_id"]] or team  # no supervisor: the agents
                 recipients = [*bosses, *([assignee] if assignee else [])]
-                kind = OutboundMessage.Kind.OVERDUE
             else:
                 recipients = [assignee] if assignee else team
-                kind = OutboundMessage.Kind.REMINDER
             if not recipients:
                 result.unroutable.append(candidate["id"])
                 continue
-            context = {"days_left": notice.days_left, "threshold": notice.threshold, "date": today.isoformat()}
             for recipient in dict.fromkeys(recipients):
-                planned.append(
-                    OutboundMessage(
-                        kind=kind,
-                        recipient=recipient,
-                        complaint_id=candidate["id"],
-                        idempotency_key=notice.idempotency_key(candidate["id"], recipient, today),
-                        context=context,
-                        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
-                    )
-                )
+                if notice.kind == OVERDUE:
+                    if candidate["id"] not in escalated_today:
+                        overdue[recipient].append([candidate["id"], left])
+                    continue
+                context = {"days_left": left, "threshold": notice.threshold, "date": today.isoformat()}
+                key = notice.idempotency_key(candidate["id"], recipient)
+                planned.append((key, OutboundMessage.Kind.REMINDER, recipient, candidate["id"], context))
+        for recipient, items in overdue.items():
+            context = {"date": today.isoformat(), "items": items}
+            key = overdue_key(recipient, today, (item[0] for item in items))
+            planned.append((key, OutboundMessage.Kind.OVERDUE, recipient, None, context))
 
         existing = set(
-            OutboundMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in planned]).values_list(
+            OutboundMessage.objects.filter(idempotency_key__in=[p[0] for p in planned]).values_list(
                 "idempotency_key", flat=True
             )
         )
-        new = [m for m in planned if m.idempotency_key not in existing]
+        next_attempt_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+        new = [
+            OutboundMessage(
+                kind=kind,
+                recipient=recipient,
+                complaint_id=complaint_id,
+                idempotency_key=key,
+                context=context,
+                next_attempt_at=next_attempt_at,
+            )
+            for key, kind, recipient, complaint_id, context in planned
+            if key not in existing
+        ]
         new_keys = {m.idempotency_key for m in new}
         OutboundMessage.objects.bulk_create(new, ignore_conflicts=True)
-        # One event per hoja and notice, naming only the people this sweep actually told.
-        events: dict[tuple[int, str], dict] = {}
-        for message in new:
-            data = events.setdefault(
-                (message.complaint_id, _event_type(message.kind)), {**message.context, "recipients": []}
-            )
-            data["recipients"].append(message.recipient)
-        ComplaintEvent.objects.bulk_create(
-            ComplaintEvent(complaint_id=complaint_id, type=event_type, occurred_at=now, data=data)
-            for (complaint_id, event_type), data in events.items()
-        )
+        ComplaintEvent.objects.bulk_create(_events_for(new, now))
         result.messages_created = len(new)
         result.reminders = sum(1 for m in new if m.kind == OutboundMessage.Kind.REMINDER)
         result.escalations = sum(1 for m in new if m.kind == OutboundMessage.Kind.OVERDUE)
@@ -139,16 +150,35 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
     return result
 
 
-def _event_type(kind: str) -> str:
-    return ComplaintEvent.Type.ESCALATED if kind == OutboundMessage.Kind.OVERDUE else ComplaintEvent.Type.REMINDED
+def _events_for(messages: list[OutboundMessage], now: datetime) -> list[ComplaintEvent]:
+    """One event per hoja and notice, naming only the people this sweep actually told."""
+    events: dict[tuple[int, str], dict] = {}
+    for message in messages:
+        if message.kind == OutboundMessage.Kind.REMINDER:
+            data = events.setdefault((message.complaint_id, ComplaintEvent.Type.REMINDED), {**message.context})
+            data.setdefault("recipients", []).append(message.recipient)
+            continue
+        for complaint_id, left in message.context["items"]:
+            data = events.setdefault(
+                (complaint_id, ComplaintEvent.Type.ESCALATED), {"days_left": left, "date": message.context["date"]}
+            )
+            data.setdefault("recipients", []).append(message.recipient)
+    return [
+        ComplaintEvent(complaint_id=complaint_id, type=event_type, occurred_at=now, data=data)
+        for (complaint_id, event_type), data in events.items()
+    ]
 
 
 def _dispatch_keys(keys: set[str]) -> None:
-    ids = OutboundMessage.objects.filter(idempotency_key__in=keys, status=OutboundMessage.Status.PENDING).values_list(
-        "pk", flat=True
+    """After commit: hand the new messages to the workers with ONE publish (a fan-out task), so a sweep that
+    owes thousands of notices does not spend seconds talking to the broker."""
+    ids = list(
+        OutboundMessage.objects.filter(idempotency_key__in=keys, status=OutboundMessage.Status.PENDING).values_list(
+            "pk", flat=True
+        )
     )
-    for message_id in ids:
-        outbox_dispatch(message_id=message_id)
+    if ids:
+        outbox_dispatch_many(message_ids=ids)
 
 
 def tracker_status(*, now: datetime | None = None) -> dict:

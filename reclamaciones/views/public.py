@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from .. import pdf
-from ..forms import MSG_HONEYPOT, ComplaintForm
-from ..models import Complaint, Establishment, SettlementOffer
+from ..deadlines import Regime, business_days_left
+from ..forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
+from ..models import TRACKED_STATUSES, Complaint, Establishment, SettlementOffer, Status
 from ..selectors import (
+    business_calendar_get,
     complaint_get_by_token,
     establishment_get_public,
     establishment_list_public,
@@ -26,10 +30,16 @@ from ..services.settlement import (
     settlement_offer_accept,
     settlement_offer_reject,
 )
+from ..services.workflow import MSG_SURVEY_DONE, MSG_SURVEY_NOT_YET, WorkflowError, survey_answer
 
 MSG_RATE_LIMITED = (
     "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: espera unos minutos "
     "y vuelve a enviarla."
+)
+MSG_LOOKUP_NOT_FOUND = "No encontramos una hoja con esos datos. Revisa el número y tu documento."
+MSG_LOOKUP_RATE_LIMITED = (
+    "Hiciste muchas consultas desde tu conexión en poco tiempo. Tus datos siguen aquí: espera unos minutos "
+    "y vuelve a intentarlo."
 )
 
 
@@ -110,15 +120,178 @@ def complaint_filed(request, token: str):
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
 
 
-def complaint_track(request, token: str):
-    complaint = _complaint_or_404(token)
+def _one_to_one(complaint: Complaint, name: str):
+    """The related row behind a OneToOne reverse accessor (complaint.response, complaint.survey), or None."""
+    try:
+        return getattr(complaint, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _deadline_note(complaint: Complaint) -> str:
+    """How long the provider still has to answer, in plain words (only while the legal clock runs)."""
+    if complaint.status not in TRACKED_STATUSES:
+        return ""
+    today = timezone.localdate()
+    if complaint.regime == Regime.LEY_31435:
+        left = business_days_left(today, complaint.due_date, business_calendar_get())
+        one, many = "día hábil", "días hábiles"
+    else:  # hojas filed before Ley 31435 count calendar days
+        left = (complaint.due_date - today).days
+        one, many = "día", "días"
+    if left < 0:
+        return (
+            f"El plazo para responderte venció el {complaint.due_date:%d/%m/%Y}. Lamentamos la demora: "
+            "tu hoja sigue en atención."
+        )
+    if left == 0:
+        return "Hoy es el último día del plazo para responderte."
+    return f"Te responderemos como máximo en {left} {one if left == 1 else many}."
+
+
+def _timeline(complaint: Complaint, answer, offer: SettlementOffer | None) -> list[dict]:
+    """The consumer's view of the hoja's progress, from its status, the answer and the settlement offer only
+    (never from the internal event trail: notes, assignments and staff names stay in the back office)."""
+    status = complaint.status
+    settled = status == Status.SETTLED or (
+        status == Status.CLOSED
+        and answer is None
+        and offer is not None
+        and offer.status == SettlementOffer.Status.ACCEPTED
+    )
+    finished = status in {Status.ANSWERED, Status.SETTLED, Status.CLOSED}
+    in_progress_note = "Estamos revisando tu caso."
+    if status == Status.SETTLEMENT_OFFERED:
+        in_progress_note = "Te enviamos una propuesta de solución."
+    steps = [
+        {
+            "label": Status.RECEIVED.label,
+            "state": "current" if status == Status.RECEIVED else "done",
+            "when": complaint.filed_at,
+            "note": "Recibimos tu hoja.",
+        },
+        {
+            "label": Status.IN_PROGRESS.label,
+            "state": "todo" if status == Status.RECEIVED else ("done" if finished else "current"),
+            "when": None,
+            "note": in_progress_note if not finished and status != Status.RECEIVED else "",
+        },
+    ]
+    if settled:
+        steps.append(
+            {
+                "label": Status.SETTLED.label,
+                "state": "done",
+                "when": offer.resolved_at if offer is not None else None,
+                "note": "Aceptaste nuestra propuesta de solución.",
+            }
+        )
+    elif answer is not None:
+        steps.append(
+            {
+                "label": Status.ANSWERED.label,
+                "state": "done",
+                "when": answer.communicated_at,
+                "note": f"Por {answer.get_channel_display().lower()}.",
+            }
+        )
+    else:
+        steps.append(
+            {
+                "label": Status.ANSWERED.label,
+                "state": "done" if finished else "todo",
+                "when": None,
+                "note": "" if finished else f"A más tardar el {complaint.due_date:%d/%m/%Y}.",
+            }
+        )
+    return steps
+
+
+def _tracking_page(
+    request, complaint: Complaint, *, survey_form: SurveyForm | None = None, alert: str = "", status: int = 200
+) -> HttpResponse:
+    answer = _one_to_one(complaint, "response")
+    survey = _one_to_one(complaint, "survey")
+    offer = settlement_offer_latest(complaint=complaint)
     context = {
         "complaint": complaint,
         "tracking_url": pdf.tracking_url(complaint),
         "just_filed": False,
-        "offer": settlement_offer_latest(complaint=complaint),
+        "offer": offer,
+        "answer": answer,
+        "survey": survey,
+        "survey_open": answer is not None and survey is None,
+        "survey_form": survey_form or SurveyForm(),
+        "alert": alert,
+        "timeline": _timeline(complaint, answer, offer),
+        "deadline_note": _deadline_note(complaint),
     }
-    return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
+    return _private(render(request, "reclamaciones/public/complaint_sheet.html", context, status=status))
+
+
+def complaint_track(request, token: str):
+    """The consumer's follow-up page: status, deadline, the answer, the PDF and, after the answer, the survey."""
+    return _tracking_page(request, _complaint_or_404(token))
+
+
+@require_http_methods(["GET", "POST"])
+def survey_respond(request, token: str):
+    """The one-time satisfaction survey. The form lives on the tracking page; this URL receives it."""
+    complaint = _complaint_or_404(token)
+    survey_url = reverse("reclamaciones:track", args=[token]) + "#encuesta"
+    if request.method == "GET":
+        return _private(redirect(survey_url))
+    # A survey that is not open answers 409 whatever was sent: there is no form to correct.
+    if _one_to_one(complaint, "response") is None:
+        return _tracking_page(request, complaint, alert=MSG_SURVEY_NOT_YET, status=409)
+    if _one_to_one(complaint, "survey") is not None:
+        return _tracking_page(request, complaint, alert=MSG_SURVEY_DONE, status=409)
+    form = SurveyForm(request.POST)
+    if not form.is_valid():
+        return _tracking_page(request, complaint, survey_form=form, status=400)
+    try:
+        survey_answer(complaint=complaint, **form.service_kwargs())
+    except WorkflowError as exc:  # answered meanwhile, from another tab
+        complaint = _complaint_or_404(token)
+        return _tracking_page(request, complaint, alert=str(exc), status=409)
+    return _private(redirect(survey_url))
+
+
+def _complaint_token_find(*, number: int, year: int, doc_number: str) -> str | None:
+    """Tracking token of the hoja with this number and year filed with this document number, in any
+    establishment (the most recent one if two books share the number). One indexed query either way.
+
+    TODO: belongs in selectors.py (as complaint_find_by_number); kept here until that file can be changed."""
+    return (
+        Complaint.objects.filter(number=number, year=year, doc_number=doc_number)
+        .order_by("-filed_at", "-pk")
+        .values_list("tracking_token", flat=True)
+        .first()
+    )
+
+
+def _lookup_page(request, form: ComplaintLookupForm, *, status: int = 200, alert: str = "") -> HttpResponse:
+    context = {"form": form, "alert": alert}
+    return _private(render(request, "reclamaciones/public/complaint_lookup.html", context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=lambda group, request: settings.RECLAMACIONES_LOOKUP_RATE, method="POST", block=False)
+def complaint_lookup(request):
+    """Find a hoja by number + document number. Whether the number exists or the document does not match,
+    the answer is the same page, status and message, so the form cannot be used to probe for hojas."""
+    if request.method == "GET":
+        return _lookup_page(request, ComplaintLookupForm())
+    form = ComplaintLookupForm(request.POST)
+    if getattr(request, "limited", False):
+        return _lookup_page(request, form, status=429, alert=MSG_LOOKUP_RATE_LIMITED)
+    if not form.is_valid():
+        return _lookup_page(request, form)
+    number, year = form.cleaned_data["sheet_number"]
+    token = _complaint_token_find(number=number, year=year, doc_number=form.cleaned_data["doc_number"])
+    if token is None:
+        return _lookup_page(request, form, alert=MSG_LOOKUP_NOT_FOUND)
+    return _private(redirect("reclamaciones:track", token=token))
 
 
 @require_http_methods(["GET", "POST"])

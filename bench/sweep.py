@@ -1,0 +1,633 @@
+"""Deadline sweep at scale (issue 3, scope 10): `services.tracking.deadlines_sweep` over 10,000 and then
+1,000,000 hojas on PostgreSQL, about 2% of them open. Run by `python -m bench`; alone:
+`python -m bench.sweep --db postgres` (creates and drops its own throwaway database).
+
+The hojas are NOT filed through the service (a million filings would take over an hour): after `migrate`,
+one provider, its establishments and their staff are created with the ORM, then every hoja is written by one
+`INSERT INTO reclamaciones_complaint ... SELECT ... FROM generate_series(...)`, plus the e-mailed copy each
+hoja left in the outbox (one sent `sheet_copy` row per hoja, so the sweep's idempotency-key lookup searches a
+table of realistic size) and the sheet counters; the secondary indexes are dropped for the load and built
+again from their own definitions (checked identical), then VACUUM ANALYZE. The hojas' `content_sha256` is a
+SHA-256 of the row, not the filing service's canonical fingerprint (the sweep never reads it).
+
+Each size runs on a freshly seeded book (the tables are truncated in between) and measures, with `now` fixed:
+the first sweep (every reminder and escalation owed is written, then published on commit), a second one
+right after (nothing new to send) and the first sweep of the next day. The first two are run plain (the
+figures) and, after deleting what the sweeps wrote, once more under CaptureQueriesContext (query count and
+per-statement times).
+BENCH_SWEEP_SIZES=10000,100000 changes the sizes (a quick try); BENCH_SWEEP_PROFILE=1 prints a cProfile
+of one more first sweep at the largest size to stderr.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bench.common import PublishCounter, database_settings_note, scenario_main
+
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "10000,1000000").split(","))
+ESTABLISHMENTS = 10
+OPEN_EVERY = 50  # 1 hoja in 50 (2%) is still open: received or in progress
+DUE_FROM, DUE_TO = -10, 15  # open hojas fall due from 10 business days ago to 15 business days ahead
+HISTORY_DAYS = 730  # answered and closed hojas spread over the last two years
+GOAL_SECONDS = 2.0
+# Fixed, so that both sweeps of a size, and every run of the bench, see the same day (a Wednesday).
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=ZoneInfo("America/Lima"))
+NEXT_DAY = NOW + timedelta(days=1)  # a Thursday, a business day: overdue hojas are escalated again
+
+SEED_SQL = """
+WITH raw AS (
+    SELECT g,
+           g %% %(establishments_n)s AS slot,
+           (g / %(establishments_n)s) %% %(open_every)s = 0 AS is_open,
+           g / %(establishments_n)s / %(open_every)s AS open_ordinal
+    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
+), placed AS (
+    SELECT raw.*,
+           (open_ordinal * %(establishments_n)s + slot) %% %(due_n)s AS due_slot,
+           CASE WHEN is_open
+                THEN ((%(filed_on)s::date[])[1 + (open_ordinal * %(establishments_n)s + slot) %% %(due_n)s]
+                      + time '08:00' + (g %% 600) * interval '1 minute') AT TIME ZONE 'America/Lima'
+                ELSE %(history_start)s::timestamptz + (g - 1) * %(history_step)s::interval
+           END AS filed_at
+    FROM raw
+), sheets AS (
+    SELECT placed.*,
+           extract(year FROM filed_at AT TIME ZONE 'America/Lima')::int AS year,
+           CASE WHEN is_open THEN (%(due_on)s::date[])[1 + due_slot]
+                ELSE (filed_at AT TIME ZONE 'America/Lima')::date + 21  -- about 15 business days
+           END AS due_date,
+           CASE WHEN NOT is_open THEN CASE WHEN g %% 10 < 3 THEN 'answered' ELSE 'closed' END
+                WHEN open_ordinal %% 2 = 0 THEN 'received'
+                ELSE 'in_progress'
+           END AS status,
+           CASE WHEN g %% 7 = 0 THEN 'queja' ELSE 'reclamo' END AS kind
+    FROM placed
+), numbered AS (
+    SELECT sheets.*,
+           row_number() OVER (PARTITION BY slot, year ORDER BY filed_at, g) AS number,
+           CASE WHEN status = 'received' THEN NULL ELSE (%(agents)s::bigint[])[1 + slot] END AS assignee_id
+    FROM sheets
+)
+INSERT INTO reclamaciones_complaint (
+    created_at, updated_at, number, year, filed_at, channel, backup_sheet_number,
+    provider_name, provider_ruc, establishment_address, establishment_code,
+    consumer_name, doc_type, doc_number, consumer_address, consumer_phone, consumer_email, is_minor,
+    guardian_name, guardian_address, guardian_phone, guardian_email,
+    good_type, amount_claimed, currency, good_description, kind_filed, detail, request,
+    kind, status, regime, due_date, suspended_business_days, extension_days, response_channel,
+    tracking_token, submission_key, content_sha256, assignee_id, establishment_id
+)
+SELECT
+    n.filed_at, LEAST(n.filed_at + interval '9 days', %(now)s::timestamptz), n.number, n.year, n.filed_at, 'web', '',
+    p.legal_name, p.ruc, e.address, e.code,
+    'Consumidor Bench ' || n.g, 'dni', lpad((10000000 + n.g)::text, 8, '0'),
+    'Av. Arequipa ' || (100 + n.g %% 4900) || ', Lince, Lima', '', 'consumidor' || n.g || '@example.pe', false,
+    '', '', '', '',
+    'producto', (n.g %% 200000) / 100.0, 'PEN', 'Compra con boleta B001-' || n.g, n.kind,
+    'El producto presentó fallas desde el día de la compra (hoja de prueba de rendimiento ' || n.g || ').',
+    'Se solicita el cambio del producto o la devolución del dinero.',
+    n.kind, n.status, 'ley-31435', n.due_date, 0, 0, 'email',
+    md5('tracking-' || n.g), NULL,
+    encode(sha256(convert_to(e.id || '|' || n.year || '|' || n.number || '|' || n.filed_at || '|' || n.g, 'UTF8')),
+           'hex'),
+    n.assignee_id, e.id
+FROM numbered AS n
+JOIN reclamaciones_establishment AS e ON e.id = (%(establishment_ids)s::bigint[])[1 + n.slot]
+JOIN reclamaciones_provider AS p ON p.id = e.provider_id
+"""
+
+# The e-mailed copy every filing leaves in the outbox (sent), keyed as services.filing keys it.
+COPIES_SQL = """
+INSERT INTO reclamaciones_outboundmessage (
+    created_at, updated_at, kind, complaint_id, recipient, idempotency_key, status, attempts, context,
+    last_error, next_attempt_at, lease_until, sent_at, message_id
+)
+SELECT c.filed_at, c.filed_at + interval '1 minute', 'sheet_copy', c.id, c.consumer_email,
+       'sheet_copy:' || c.id || ':' || lower(c.consumer_email), 'sent', 1, '{}'::jsonb,
+       '', c.filed_at, NULL, c.filed_at + interval '1 minute', '<' || md5('copy-' || c.id) || '@example.pe>'
+FROM reclamaciones_complaint AS c
+"""
+
+COUNTERS_SQL = """
+INSERT INTO reclamaciones_sheetcounter (establishment_id, year, last_number)
+SELECT establishment_id, year, max(number) FROM reclamaciones_complaint GROUP BY establishment_id, year
+"""
+
+
+def _progress(message: str) -> None:
+    print(f"bench: deadlines-sweep: {message}", file=sys.stderr, flush=True)
+
+
+def _tables() -> dict[str, str]:
+    from reclamaciones.models import Complaint, ComplaintEvent, OutboundMessage, SheetCounter, TrackerHeartbeat
+
+    return {
+        "complaint": Complaint._meta.db_table,
+        "event": ComplaintEvent._meta.db_table,
+        "outbox": OutboundMessage._meta.db_table,
+        "counter": SheetCounter._meta.db_table,
+        "heartbeat": TrackerHeartbeat._meta.db_table,
+    }
+
+
+def _execute(sql: str, params=None) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# -- the book ----------------------------------------------------------------------------------------------
+
+
+def _staff() -> tuple[list[int], list[int], int]:
+    """One provider, its establishments, an agent and a supervisor per establishment, and a regional
+    supervisor for all of them. Returns (establishment ids, agent ids by establishment, staff count)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from reclamaciones import roles
+    from reclamaciones.models import Establishment, Provider, StaffProfile
+
+    provider = Provider.objects.create(
+        legal_name="Comercial Rendimiento S.A.C.",
+        trade_name="Tiendas Rendimiento",
+        ruc="20600000001",
+        address="Av. Javier Prado Este 4200, Santiago de Surco, Lima",
+        contact_email="datos@rendimiento.example.pe",
+    )
+    establishments = [
+        Establishment.objects.create(
+            provider=provider,
+            name=f"Tienda {i + 1:02d}",
+            address=f"Av. La Marina {1000 + i}, San Miguel, Lima",
+            code=f"LR-{i + 1:03d}",
+            slug=f"tienda-bench-{i + 1:02d}",
+        )
+        for i in range(ESTABLISHMENTS)
+    ]
+    groups = {role: Group.objects.get(name=role) for role in (roles.AGENT, roles.SUPERVISOR)}
+    user_model = get_user_model()
+
+    def member(username: str, role: str, where: list | None) -> int:
+        user = user_model(username=username, email=f"{username}@rendimiento.example.pe", is_staff=True)
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(groups[role])
+        profile = StaffProfile.objects.create(user=user, all_establishments=where is None)
+        if where:
+            profile.establishments.set(where)
+        return user.pk
+
+    agents = []
+    for i, establishment in enumerate(establishments):
+        agents.append(member(f"agente{i + 1:02d}", roles.AGENT, [establishment]))
+        member(f"supervisor{i + 1:02d}", roles.SUPERVISOR, [establishment])
+    member("supervision.regional", roles.SUPERVISOR, None)
+    return [e.pk for e in establishments], agents, 2 * ESTABLISHMENTS + 1
+
+
+def _due_dates() -> tuple[list, list]:
+    """Due dates for open hojas, one per business day from DUE_FROM to DUE_TO around today, and the filing
+    dates that give them (15 business days earlier, Ley 31435)."""
+    from django.utils import timezone
+
+    from reclamaciones.deadlines import LEY_31435_BUSINESS_DAYS, due_date
+    from reclamaciones.selectors import business_calendar_get
+
+    calendar = business_calendar_get()
+    today = timezone.localdate(NOW)
+
+    def step(day, business_days: int):
+        direction = 1 if business_days > 0 else -1
+        for _ in range(abs(business_days)):
+            day += timedelta(days=direction)
+            while not calendar.is_business_day(day):
+                day += timedelta(days=direction)
+        return day
+
+    due_on = [step(calendar.next_business_day(today), offset) for offset in range(DUE_FROM, DUE_TO + 1)]
+    filed_on = [step(due, -LEY_31435_BUSINESS_DAYS) for due in due_on]
+    assert all(due_date(f, calendar) == d for f, d in zip(filed_on, due_on, strict=True))
+    return due_on, filed_on
+
+
+def _schema(tables: list[str]) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the unique constraints and the plain indexes of `tables` (not the primary
+    keys, which other tables' foreign keys need)."""
+    from django.db import connection
+
+    rows = []
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'u' ORDER BY conname",
+                [table],
+            )
+            rows += [
+                (table, name, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}") for name, definition in cursor
+            ]
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+                "AND indexname::regclass NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = %s::regclass) "
+                "ORDER BY indexname",
+                [table, table],
+            )
+            rows += [(table, name, definition) for name, definition in cursor]
+    return rows
+
+
+@contextmanager
+def _indexes_built_after(tables: list[str]) -> Iterator[None]:
+    """Bulk-load practice: drop the secondary indexes and unique constraints, load, then build them again
+    from their own definitions (one sorted build each instead of a million random b-tree inserts)."""
+    schema = _schema(tables)
+    for table, name, definition in schema:
+        _execute(
+            f"ALTER TABLE {table} DROP CONSTRAINT {name}" if definition.startswith("ALTER") else f"DROP INDEX {name}"
+        )
+    yield
+    _execute("SET maintenance_work_mem = '256MB'")
+    for _, _, definition in schema:
+        _execute(definition)
+    _execute("RESET maintenance_work_mem")
+    assert _schema(tables) == schema, "the rebuilt indexes differ from the migrated ones"
+
+
+def _seed(size: int, establishment_ids: list[int], agents: list[int]) -> dict:
+    from django.db import connection, transaction
+
+    tables = _tables()
+    _execute(f"TRUNCATE {tables['complaint']}, {tables['counter']}, {tables['heartbeat']} RESTART IDENTITY CASCADE")
+    due_on, filed_on = _due_dates()
+    params = {
+        "first": 1,
+        "last": size,
+        "establishments_n": ESTABLISHMENTS,
+        "open_every": OPEN_EVERY,
+        "due_n": len(due_on),
+        "due_on": due_on,
+        "filed_on": filed_on,
+        "history_start": NOW - timedelta(days=HISTORY_DAYS),
+        "history_step": timedelta(days=HISTORY_DAYS) / size,
+        "now": NOW,
+        "agents": agents,
+        "establishment_ids": establishment_ids,
+    }
+    timings = {}
+    _progress(f"seeding {size:,} hojas with generate_series ...")
+    t0 = time.perf_counter()
+    with _indexes_built_after([tables["complaint"], tables["outbox"]]), transaction.atomic():
+        inserted = _execute(SEED_SQL, params)
+        copies = _execute(COPIES_SQL)
+        _execute(COUNTERS_SQL)
+    timings["seed_s"] = time.perf_counter() - t0
+    _progress(f"{inserted:,} hojas and {copies:,} outbox copies in {timings['seed_s']:.1f} s; VACUUM ANALYZE ...")
+    t0 = time.perf_counter()
+    for table in (tables["complaint"], tables["outbox"]):
+        _execute(f"VACUUM ANALYZE {table}")
+    timings["vacuum_s"] = time.perf_counter() - t0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, count(*) FROM {tables['complaint']} GROUP BY status ORDER BY status")
+        by_status = dict(cursor.fetchall())
+        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{tables['complaint']}'))")
+        (size_pretty,) = cursor.fetchone()
+    assert inserted == size, inserted
+    assert copies == size, copies
+    return {**timings, "by_status": by_status, "table_size": size_pretty}
+
+
+def _forget_sweeps() -> None:
+    """Remove what sweeps wrote (notices, their events, the heartbeat): the book is as freshly seeded."""
+    tables = _tables()
+    _execute(f"DELETE FROM {tables['outbox']} WHERE kind IN ('reminder', 'overdue')")
+    _execute(f"TRUNCATE {tables['event']}, {tables['heartbeat']}")
+    _execute(f"VACUUM ANALYZE {tables['outbox']}")
+
+
+# -- one sweep ---------------------------------------------------------------------------------------------
+
+
+class _DispatchTimer:
+    """Times the sweep's on-commit callback (tracking._dispatch_keys: one SELECT, then one publish per
+    message). The callback looks the function up in the module when it runs, so patching the module works."""
+
+    def __enter__(self) -> _DispatchTimer:
+        from reclamaciones.services import tracking
+
+        self.module, self.original, self.seconds, self.calls = tracking, tracking._dispatch_keys, 0.0, 0
+        original, timer = self.original, self
+
+        def timed_dispatch(keys):
+            t0 = time.perf_counter()
+            try:
+                return original(keys)
+            finally:
+                timer.seconds += time.perf_counter() - t0
+                timer.calls += 1
+
+        tracking._dispatch_keys = timed_dispatch
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.module._dispatch_keys = self.original
+
+
+def _broker_queue(purge: bool = False) -> int:
+    """Tasks waiting in the in-memory broker's mail queue (emptied when `purge`)."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    queue = settings.CELERY_TASK_ROUTES["reclamaciones.tasks.outbox_send"]["queue"]
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        try:
+            count = channel.queue_declare(queue, passive=True).message_count
+        except Exception:  # never declared: nothing was published yet
+            return 0
+        if purge:
+            channel.queue_purge(queue)
+        return count
+
+
+def _sweep(
+    publishes: PublishCounter, *, now: datetime = NOW, capture: bool = False, profile: cProfile.Profile | None = None
+) -> dict:
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from reclamaciones.models import ComplaintEvent, OutboundMessage
+    from reclamaciones.services.tracking import deadlines_sweep
+
+    _broker_queue(purge=True)
+    published = publishes.published
+    events = ComplaintEvent.objects.count()
+    with _DispatchTimer() as dispatch, CaptureQueriesContext(connection) if capture else nullcontext() as queries:
+        if profile:
+            profile.enable()
+        t0 = time.perf_counter()
+        result = deadlines_sweep(now=now)
+        wall = time.perf_counter() - t0
+        if profile:
+            profile.disable()
+    figures = {
+        "wall_ms": 1000 * wall,
+        "dispatch_ms": 1000 * dispatch.seconds,
+        "candidates": result.candidates,
+        "messages_created": result.messages_created,
+        "reminders": result.reminders,
+        "escalations": result.escalations,
+        "unroutable": len(result.unroutable),
+        "events_written": ComplaintEvent.objects.count() - events,
+        "published": publishes.published - published,
+        "publish_failures": publishes.failed,
+        "broker_queue": _broker_queue(purge=True),
+    }
+    if result.messages_created:
+        top = (
+            OutboundMessage.objects.filter(kind__in=[OutboundMessage.Kind.REMINDER, OutboundMessage.Kind.OVERDUE])
+            .values("recipient")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        figures["top_recipient"] = f"{top['n']:,} ({top['recipient']})"
+    if queries is not None:
+        captured = [(q["sql"], 1000 * float(q["time"])) for q in queries.captured_queries]
+        commit = next((i for i, (sql, _) in enumerate(captured) if sql == "COMMIT"), len(captured) - 1)
+        figures["queries"] = len(captured)
+        figures["sql_ms"] = sum(ms for _, ms in captured)
+        figures["sql_in_transaction_ms"] = sum(ms for _, ms in captured[: commit + 1])
+        figures["python_ms"] = figures["wall_ms"] - figures["dispatch_ms"] - figures["sql_in_transaction_ms"]
+        figures["statements"] = [{"sql": _shorten(sql), "ms": ms} for sql, ms in captured]
+        figures["candidates_sql"] = next(
+            (sql for sql, _ in captured if '"due_date" <=' in sql and sql.lstrip().upper().startswith("SELECT")), None
+        )
+    return figures
+
+
+def _shorten(sql: str) -> str:
+    """A statement as one short line: its verb and table, and its length when it is long."""
+    sql = " ".join(sql.split())
+    if len(sql) <= 100:
+        return sql
+    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    verb = sql.split(" ", 1)[0]
+    where = " WHERE … IN (…)" if " IN (" in sql else " WHERE …" if " WHERE " in sql else ""
+    joins = " JOIN …" if " JOIN " in sql else ""
+    lock = " FOR UPDATE" if sql.endswith("FOR UPDATE") else ""
+    verb = {"SELECT": "SELECT … FROM", "INSERT": "INSERT INTO", "UPDATE": "UPDATE"}.get(verb, verb)
+    return f'{verb} "{table.group(1) if table else "?"}"{joins}{where}{lock} ({len(sql):,} chars)'
+
+
+def _explain(sql: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _size(size: int, establishment_ids: list[int], agents: list[int], publishes: PublishCounter) -> dict:
+    stage = {"hojas": size, **_seed(size, establishment_ids, agents)}
+    _progress(f"{size:,} hojas: first sweep ...")
+    stage["first"] = _sweep(publishes)
+    _progress(
+        f"{size:,} hojas: first sweep {stage['first']['wall_ms']:.0f} ms, "
+        f"{stage['first']['messages_created']:,} messages; second sweep ..."
+    )
+    stage["second"] = _sweep(publishes)
+    _progress(f"{size:,} hojas: second sweep {stage['second']['wall_ms']:.0f} ms; the next day's first sweep ...")
+    stage["next_day"] = _sweep(publishes, now=NEXT_DAY)
+    _forget_sweeps()
+    _progress(f"{size:,} hojas: the same two sweeps under CaptureQueriesContext ...")
+    stage["first_captured"] = _sweep(publishes, capture=True)
+    stage["second_captured"] = _sweep(publishes, capture=True)
+    sql = stage["first_captured"].pop("candidates_sql")
+    stage["second_captured"].pop("candidates_sql")
+    stage["plan"] = _explain(sql) if sql else ["(candidates query not found among the captured statements)"]
+    if os.environ.get("BENCH_SWEEP_PROFILE") and size == SIZES[-1]:
+        _forget_sweeps()
+        profile = cProfile.Profile()
+        _sweep(publishes, profile=profile)
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        print(out.getvalue(), file=sys.stderr)
+    return stage
+
+
+def deadlines_sweep_scale() -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {"skipped": SQLITE_REASON}
+    publishes = PublishCounter()
+    establishment_ids, agents, staff = _staff()
+    stages = [_size(size, establishment_ids, agents, publishes) for size in SIZES]
+    return {
+        "sizes": stages,
+        "info": {
+            "now": f"{NOW:%Y-%m-%d %H:%M} America/Lima",
+            "thresholds (business days)": ", ".join(map(str, sorted(settings.RECLAMACIONES_REMINDER_THRESHOLDS))),
+            "establishments / staff": f"{ESTABLISHMENTS} / {staff}",
+            "connection settings": database_settings_note(),
+        },
+    }
+
+
+SQLITE_REASON = (
+    "not run: the seed is PostgreSQL SQL (generate_series, md5, sha256) and the issue's target is PostgreSQL, "
+    "the production database. On SQLite Django splits bulk_create into batches of 999 parameters "
+    "(django/db/backends/sqlite3/operations.py), so its query count would grow with the notices written."
+)
+
+
+# -- report (called by bench/__main__.py) ------------------------------------------------------------------
+
+
+def _n(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def sweep_table(scenario, results: dict) -> list[str]:
+    result = results.get("postgres") or {}
+    if "sizes" not in result:
+        why = result.get("error") or result.get("skipped") or "not run"
+        return [f"**PostgreSQL: {why}**", "", f"SQLite: {SQLITE_REASON}"]
+    sizes = result["sizes"]
+    header = " | ".join(f"{s['hojas']:,} hojas" for s in sizes)
+    lines = [f"| {scenario.name} (PostgreSQL) | {header} |", "|---" + "|---:" * len(sizes) + "|"]
+
+    def row(label: str, fn) -> None:
+        lines.append(f"| {label} | " + " | ".join(fn(s) for s in sizes) + " |")
+
+    def open_count(s) -> int:
+        return sum(v for k, v in s["by_status"].items() if k in ("received", "in_progress"))
+
+    row("open (received + in progress)", lambda s: f"{open_count(s):,} ({100 * open_count(s) / s['hojas']:.0f}%)")
+    row("table size (indexes included)", lambda s: s["table_size"])
+    row("seed: INSERT … generate_series + outbox copies", lambda s: f"{s['seed_s']:.1f} s")
+    row("VACUUM ANALYZE", lambda s: f"{s['vacuum_s']:.1f} s")
+    for key, title in (("first", "first sweep (writes every notice owed)"), ("second", "second sweep (nothing new)")):
+        lines.append(f"| **{title}** |" + " |" * len(sizes))
+        row("wall time", lambda s, k=key: f"**{s[k]['wall_ms']:,.0f} ms**")
+        row("SQL queries (CaptureQueriesContext)", lambda s, k=key: f"**{s[k + '_captured']['queries']}**")
+        row("instrumented run: wall time", lambda s, k=key: f"{s[k + '_captured']['wall_ms']:,.0f} ms")
+        row("– SQL up to COMMIT", lambda s, k=key: f"{s[k + '_captured']['sql_in_transaction_ms']:,.0f} ms")
+        row("– Python in the sweep", lambda s, k=key: f"{s[k + '_captured']['python_ms']:,.0f} ms")
+        row(
+            "– on-commit dispatch (1 SELECT + 1 publish per message)",
+            lambda s, k=key: f"{s[k + '_captured']['dispatch_ms']:,.0f} ms",
+        )
+        row("candidate hojas read", lambda s, k=key: _n(s[k]["candidates"]))
+        row(
+            "messages created (reminders / escalations)",
+            lambda s, k=key: f"{s[k]['messages_created']:,} ({s[k]['reminders']:,} / {s[k]['escalations']:,})",
+        )
+        row("most messages to one recipient", lambda s, k=key: s[k].get("top_recipient", "—"))
+        row("events written", lambda s, k=key: _n(s[k]["events_written"]))
+        row("tasks published (memory broker)", lambda s, k=key: _n(s[k]["published"]))
+    lines.append(f"| **the next day's first sweep ({NEXT_DAY:%a %d %b %H:%M})** |" + " |" * len(sizes))
+    row("wall time", lambda s: f"**{s['next_day']['wall_ms']:,.0f} ms**")
+    row("– on-commit dispatch", lambda s: f"{s['next_day']['dispatch_ms']:,.0f} ms")
+    row("candidate hojas read", lambda s: _n(s["next_day"]["candidates"]))
+    row(
+        "messages created (reminders / escalations)",
+        lambda s: (
+            f"{s['next_day']['messages_created']:,} ({s['next_day']['reminders']:,} / {s['next_day']['escalations']:,})"
+        ),
+    )
+    first_counts = {s["first_captured"]["queries"] for s in sizes}
+    second_counts = {s["second_captured"]["queries"] for s in sizes}
+    same = "yes" if len(first_counts) == 1 and len(second_counts) == 1 else "NO"
+    lines.append(f"| same query count at every size | {same} |" + " |" * (len(sizes) - 1))
+    for key, value in result.get("info", {}).items():
+        lines.append(f"| {key} | {value} |" + " |" * (len(sizes) - 1))
+    lines += ["", f"SQLite: {SQLITE_REASON}", ""]
+    largest = sizes[-1]
+    lines += [
+        f"Statements of the first sweep at {largest['hojas']:,} hojas (instrumented run; times as "
+        "CaptureQueriesContext records them, 1 ms resolution, psycopg's client-side quoting of the parameters "
+        "included):",
+        "",
+        "| # | statement | ms |",
+        "|---:|---|---:|",
+    ]
+    for index, statement in enumerate(largest["first_captured"]["statements"], 1):
+        sql = statement["sql"].replace("|", "\\|")
+        lines.append(f"| {index} | `{sql}` | {statement['ms']:,.0f} |")
+    lines += [
+        "",
+        f"EXPLAIN (ANALYZE, BUFFERS) of the candidates query at {largest['hojas']:,} hojas (right after the sweeps):",
+        "",
+        "```",
+        *largest["plan"],
+        "```",
+    ]
+    return lines
+
+
+def sweep_meaning(results: dict) -> list[str]:
+    result = (results.get("deadlines-sweep") or {}).get("postgres") or {}
+    if "sizes" not in result:
+        return []
+    small, large = result["sizes"][0], result["sizes"][-1]
+    first, second, captured = large["first"], large["second"], large["first_captured"]
+    q_small, q_large = small["first_captured"]["queries"], large["first_captured"]["queries"]
+    q2_small, q2_large = small["second_captured"]["queries"], large["second_captured"]["queries"]
+    goal_ms = 1000 * GOAL_SECONDS
+    plan = "\n".join(large["plan"])
+    uses_index = "complaint_status_due_idx" in plan
+    execution = next((line.split(":", 1)[1].strip() for line in large["plan"] if line.startswith("Execution")), "?")
+
+    def verdict(ms: float) -> str:
+        return f"under the {GOAL_SECONDS:.0f} s goal" if ms < goal_ms else f"OVER the {GOAL_SECONDS:.0f} s goal"
+
+    counts = (
+        f"The query count does not grow: {q_large} statements for a first sweep and {q2_large} for a second, at "
+        f"{small['hojas']:,} and at {large['hojas']:,} hojas"
+        if (q_small, q2_small) == (q_large, q2_large)
+        else f"The query count GROWS: {q_small} -> {q_large} statements (first sweep), {q2_small} -> {q2_large} "
+        "(second)"
+    )
+    index = (
+        f"the candidates query reads its {first['candidates']:,} hojas through `complaint_status_due_idx` "
+        f"in {execution}"
+        if uses_index
+        else "the candidates query does NOT use `complaint_status_due_idx` (plan above)"
+    )
+    return [
+        f"* **Deadline sweep at {large['hojas']:,} hojas** (issue 3: under {GOAL_SECONDS:.0f} s, same query count "
+        f"at every size). {counts}, and {index}. A sweep with nothing new to send (nearly every sweep: notices "
+        f"become owed when the date changes) takes {second['wall_ms']:,.0f} ms, {verdict(second['wall_ms'])}. The "
+        f"first sweep, which writes every notice owed at once ({first['messages_created']:,} messages and "
+        f"{first['events_written']:,} events for {first['candidates']:,} hojas), takes {first['wall_ms']:,.0f} ms, "
+        f"{verdict(first['wall_ms'])}: in the instrumented run {captured['dispatch_ms']:,.0f} ms go to publishing "
+        f"one Celery task per message after the commit, {captured['sql_in_transaction_ms']:,.0f} ms to SQL and "
+        f"{captured['python_ms']:,.0f} ms to Python building the rows. Its cost follows the notices owed (overdue "
+        "hojas times their recipients), not the size of the book, and an overdue hoja is escalated again every "
+        f"day: the next day's first sweep wrote {large['next_day']['messages_created']:,} messages in "
+        f"{large['next_day']['wall_ms']:,.0f} ms. The seed is pessimistic: "
+        f"{-DUE_FROM} of the {DUE_TO - DUE_FROM + 1} due dates given to open hojas are past, so "
+        f"{100 * -DUE_FROM / (DUE_TO - DUE_FROM + 1):.0f}% of them are overdue.",
+    ]
+
+
+if __name__ == "__main__":
+    scenario_main({"deadlines-sweep": deadlines_sweep_scale})
