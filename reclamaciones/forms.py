@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from stdnum.pe import ruc as stdnum_ruc
 
-from .models import MSG_ADDRESS_OR_EMAIL, Currency, DocType, GoodType, Kind
+from .models import MSG_ADDRESS_OR_EMAIL, Currency, DocType, GoodType, Kind, doc_number_normalize
 
 NAME_MAX = ADDRESS_MAX = 150  # SIREC limits (Manual "Controla tus Reclamos" §H)
 TEXT_MAX = 4000
@@ -140,8 +140,7 @@ class ComplaintForm(forms.Form):
             return None
 
     def clean_doc_number(self) -> str:
-        # NFKC turns full-width digits from some phone keyboards into 0-9 before the ASCII-only checks.
-        value = re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", self.cleaned_data["doc_number"])).upper()
+        value = doc_number_normalize(self.cleaned_data["doc_number"])
         doc_type = self.data.get("doc_type", DocType.DNI)
         checks = {
             DocType.DNI: (lambda v: re.fullmatch(r"[0-9]{8}", v), MSG_DNI),
@@ -234,11 +233,6 @@ def sheet_number_parse(value: str) -> tuple[int, int] | None:
     if not match or int(match[1]) == 0:
         return None
     return int(match[1]), int(match[2])
-
-
-def doc_number_normalize(value: str) -> str:
-    """A document number as the hoja form stores it: no spaces, dots or dashes, upper case."""
-    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", value)).upper()
 
 
 class ComplaintLookupForm(forms.Form):

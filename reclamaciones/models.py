@@ -9,7 +9,9 @@ Models hold data and invariants only. Every write goes through reclamaciones.ser
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +37,12 @@ class ImmutableRecordError(Exception):
 def validate_ruc(value: str) -> None:
     if not stdnum_ruc.is_valid(value):
         raise ValidationError("El RUC no es válido: debe tener 11 dígitos y un dígito verificador correcto.")
+
+
+def doc_number_normalize(value: str) -> str:
+    """A document number as stored and searched: no spaces, dots or dashes, upper case. NFKC first turns the
+    full-width digits some phone keyboards type into 0-9."""
+    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", value)).upper()
 
 
 def number_format(number: int, year: int) -> str:

@@ -68,7 +68,18 @@ def establishment_get_public(*, slug: str) -> Establishment:
 
 def complaint_get_by_token(*, token: str) -> Complaint:
     """The hoja behind a tracking link (raises Complaint.DoesNotExist)."""
-    return Complaint.objects.select_related("establishment__provider").get(tracking_token=token)
+    return Complaint.objects.select_related("establishment__provider", "response", "survey").get(tracking_token=token)
+
+
+def complaint_find_by_number(*, number: int, year: int, doc_number: str) -> str | None:
+    """Tracking token of the hoja with this number and year filed with this document number, in any
+    establishment (the most recent one if two books share the number). One indexed query either way."""
+    return (
+        Complaint.objects.filter(number=number, year=year, doc_number=doc_number)
+        .order_by("-filed_at", "-pk")
+        .values_list("tracking_token", flat=True)
+        .first()
+    )
 
 
 def outbox_due_ids(*, now, limit: int) -> list[int]:

@@ -195,6 +195,7 @@ RECLAMACIONES_SWEEP_INTERVAL_SECONDS = 15 * 60
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Public filing rate limit per client IP (django-ratelimit syntax); the honeypot stops simple bots.
 RECLAMACIONES_FILING_RATE = env("RECLAMACIONES_FILING_RATE", default="20/h")
+RECLAMACIONES_LOOKUP_RATE = env("RECLAMACIONES_LOOKUP_RATE", default="10/h")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_VIEW = "reclamaciones.views.public.ratelimited"
 # Outbox: how long a freshly queued message waits before the relay takes it over, the retry backoff

@@ -24,6 +24,7 @@ from ..models import (
     Establishment,
     OutboundMessage,
     ResponseChannel,
+    doc_number_normalize,
 )
 from ..numbering import number_allocate
 from ..selectors import business_calendar_get
@@ -111,7 +112,7 @@ def complaint_file(
         establishment_code=establishment.code,
         consumer_name=consumer_name,
         doc_type=doc_type,
-        doc_number=doc_number,
+        doc_number=doc_number_normalize(doc_number),  # every channel (web, backup book, import) stores it alike
         consumer_address=consumer_address,
         consumer_phone=consumer_phone,
         consumer_email=consumer_email,

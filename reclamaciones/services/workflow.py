@@ -44,6 +44,7 @@ MSG_LETTER_DATE = "Indica la fecha en que se comunicó la carta (no puede ser fu
 MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
 MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
 MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
+MSG_SURVEY_RANGE = "La satisfacción va de 1 a 5 y la recomendación de 0 a 10."
 
 
 class WorkflowError(Exception):
@@ -212,6 +213,8 @@ def survey_answer(
 ) -> SurveyAnswer:
     """The consumer's one-time satisfaction survey, open once the answer was communicated."""
     now = now or timezone.now()
+    if not (1 <= csat <= 5 and 0 <= nps <= 10):
+        raise WorkflowError(MSG_SURVEY_RANGE)
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if not Response.objects.filter(complaint=complaint).exists():

@@ -18,6 +18,7 @@ from ..forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
 from ..models import TRACKED_STATUSES, Complaint, Establishment, SettlementOffer, Status
 from ..selectors import (
     business_calendar_get,
+    complaint_find_by_number,
     complaint_get_by_token,
     establishment_get_public,
     establishment_list_public,
@@ -257,19 +258,6 @@ def survey_respond(request, token: str):
     return _private(redirect(survey_url))
 
 
-def _complaint_token_find(*, number: int, year: int, doc_number: str) -> str | None:
-    """Tracking token of the hoja with this number and year filed with this document number, in any
-    establishment (the most recent one if two books share the number). One indexed query either way.
-
-    TODO: belongs in selectors.py (as complaint_find_by_number); kept here until that file can be changed."""
-    return (
-        Complaint.objects.filter(number=number, year=year, doc_number=doc_number)
-        .order_by("-filed_at", "-pk")
-        .values_list("tracking_token", flat=True)
-        .first()
-    )
-
-
 def _lookup_page(request, form: ComplaintLookupForm, *, status: int = 200, alert: str = "") -> HttpResponse:
     context = {"form": form, "alert": alert}
     return _private(render(request, "reclamaciones/public/complaint_lookup.html", context, status=status))
@@ -288,7 +276,7 @@ def complaint_lookup(request):
     if not form.is_valid():
         return _lookup_page(request, form)
     number, year = form.cleaned_data["sheet_number"]
-    token = _complaint_token_find(number=number, year=year, doc_number=form.cleaned_data["doc_number"])
+    token = complaint_find_by_number(number=number, year=year, doc_number=form.cleaned_data["doc_number"])
     if token is None:
         return _lookup_page(request, form, alert=MSG_LOOKUP_NOT_FOUND)
     return _private(redirect("reclamaciones:track", token=token))
