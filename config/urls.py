@@ -7,6 +7,7 @@ admin.site.index_title = "Administración del portal"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("gestion/", include("reclamaciones.urls_staff")),
     path("", include("reclamaciones.urls")),
 ]
 

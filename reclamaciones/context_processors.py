@@ -3,10 +3,12 @@ from django.urls import reverse
 
 def portal(request) -> dict:
     """What every page's header and footer need: the permanent "Libro de Reclamaciones" link (art. 151);
-    on staff pages, whether the deadline tracker has gone stale (shown as a warning)."""
+    on admin pages, whether the deadline tracker has gone stale (shown as a warning)."""
     context = {"book_url": reverse("reclamaciones:book-index")}
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_staff:
+    match = getattr(request, "resolver_match", None)
+    in_back_office = match is not None and match.namespace == "staff"  # those views show it themselves
+    if user is not None and user.is_authenticated and user.is_staff and not in_back_office:
         from .services.tracking import tracker_status
 
         status = tracker_status()

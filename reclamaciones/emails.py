@@ -52,7 +52,7 @@ def _email(message: OutboundMessage, name: str, context: dict) -> EmailMultiAlte
 
 
 def staff_url(complaint: Complaint) -> str:
-    return settings.PORTAL_BASE_URL + reverse("admin:reclamaciones_complaint_change", args=[complaint.pk])
+    return settings.PORTAL_BASE_URL + reverse("staff:detail", args=[complaint.pk])
 
 
 def _staff_notice(message: OutboundMessage) -> EmailMultiAlternatives:

@@ -104,25 +104,34 @@ STAFF_ROLES = frozenset(roles.ALL_ROLES)
 
 
 def staff_roles(user) -> set[str]:
+    """The staff roles of `user` (read once per user object, i.e. once per request)."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    if user.is_superuser:
-        return set(STAFF_ROLES)
-    return set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+    if not hasattr(user, "_staff_roles"):
+        user._staff_roles = (
+            set(STAFF_ROLES)
+            if user.is_superuser
+            else set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+        )
+    return user._staff_roles
 
 
 def staff_establishment_ids(user) -> set[int] | None:
-    """The establishments `user` works for; None means all of them. Empty for non-staff."""
+    """The establishments `user` works for; None means all of them. Empty for non-staff. Cached per user
+    object like staff_roles."""
     if not staff_roles(user):
         return set()
     if user.is_superuser:
         return None
-    profile = StaffProfile.objects.filter(user=user).first()
-    if profile is None:
-        return set()
-    if profile.all_establishments:
-        return None
-    return set(profile.establishments.values_list("pk", flat=True))
+    if not hasattr(user, "_staff_scope"):
+        profile = StaffProfile.objects.filter(user=user).first()
+        if profile is None:
+            user._staff_scope = set()
+        elif profile.all_establishments:
+            user._staff_scope = None
+        else:
+            user._staff_scope = set(profile.establishments.values_list("pk", flat=True))
+    return user._staff_scope
 
 
 def complaint_list_for(user) -> QuerySet[Complaint]:

@@ -1,0 +1,96 @@
+"""The whole loop in a real browser: a consumer files, an agent logs in, takes the hoja and answers it, and
+the consumer opens the tracking link, reads the answer and rates it. Screenshots of each page land in
+test-artifacts/ (look at them)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from reclamaciones.models import Complaint, ResponseTemplate, StaffProfile, Status, SurveyAnswer
+
+from ..factories import EstablishmentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "clave-de-prueba-2026"
+
+
+@pytest.fixture
+def shop():
+    return EstablishmentFactory(name="Tienda San Isidro", slug="san-isidro")
+
+
+@pytest.fixture
+def agent(shop):
+    user = User.objects.create_user("rosa", "rosa@andina.example.pe", PASSWORD, first_name="Rosa", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="agent")[0])  # groups are flushed by transactional tests
+    StaffProfile.objects.create(user=user).establishments.add(shop)
+    ResponseTemplate.objects.create(
+        name="Cambio del producto", kind="reclamo", body="Hemos dispuesto el cambio de su producto."
+    )
+    return user
+
+
+def test_consumer_files_agent_answers_consumer_rates(page, live_server, shop, agent, screenshot):
+    page.on("dialog", lambda dialog: dialog.accept())  # "La respuesta no se puede modificar después"
+
+    # 1. The consumer files a reclamo.
+    page.goto(live_server.url + reverse("reclamaciones:file", args=[shop.slug]))
+    page.get_by_label("Nombre completo").fill("María Núñez Ñahui")
+    page.get_by_label("Número de documento").fill("45805689")
+    page.get_by_label("Correo electrónico", exact=True).fill("maria@example.pe")
+    page.get_by_label("RECLAMO").check()
+    page.get_by_label("Detalle").fill("La refrigeradora llegó con la puerta abollada.")
+    page.get_by_label("Pedido").fill("Cambio del producto.")
+    page.get_by_role("button", name="Enviar hoja de reclamación").click()
+    expect(page.get_by_role("heading", name="Registramos tu reclamo")).to_be_visible()
+    tracking_url = page.locator("#tracking-link").get_attribute("href")
+    complaint = Complaint.objects.get()
+    screenshot("1-consumer-confirmation")
+
+    # 2. The agent logs in and finds it in the queue.
+    page.goto(live_server.url + reverse("staff:queue"))
+    page.get_by_label("Usuario").fill("rosa")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    screenshot("2-staff-login")
+    page.get_by_role("button", name="Ingresar").click()
+    row = page.get_by_role("link", name=complaint.display_number)
+    expect(row).to_be_visible()
+    screenshot("3-staff-queue")
+
+    # 3. Takes it and answers from a template.
+    row.click()
+    page.get_by_role("button", name="Tomarla yo").click()
+    expect(page.locator("body")).to_contain_text("En atención")
+    screenshot("4-staff-detail")
+    page.get_by_role("link", name="Responder").first.click()
+    page.get_by_label("Partir de una plantilla").select_option(label="Cambio del producto (reclamo)")
+    page.get_by_role("button", name="Usar plantilla").click()
+    text = page.locator("#answer-form textarea")
+    expect(text).to_have_value("Hemos dispuesto el cambio de su producto.")
+    text.fill("Hemos dispuesto el cambio de su refrigeradora; la recibirá el jueves.")
+    page.get_by_role("button", name="Vista previa").click()
+    expect(page.locator("#vista-previa")).to_contain_text("la recibirá el jueves")
+    screenshot("5-staff-answer-preview")
+    page.locator("#send-button").click()  # "Enviar por correo" (its label follows the chosen channel)
+    expect(page.locator("body")).to_contain_text("Respondida")
+    screenshot("6-staff-answered")
+    complaint.refresh_from_db()
+    assert complaint.status == Status.ANSWERED
+
+    # 4. The consumer opens the tracking link, reads the answer and answers the survey.
+    page.goto(tracking_url.replace("https://reclamos.example.pe", live_server.url))
+    expect(page.locator("body")).to_contain_text("la recibirá el jueves")
+    expect(page.locator("body")).not_to_contain_text("Rosa")  # staff names stay internal
+    screenshot("7-consumer-answer")
+    page.locator("label[for='id_solved_0']").click()
+    page.locator("label[for='id_csat_4']").click()
+    page.locator("label[for='id_nps_9']").click()
+    page.get_by_role("button", name="Enviar mi opinión").click()
+    expect(page.get_by_text("¡Gracias por tu opinión!")).to_be_visible()
+    screenshot("8-consumer-thanks")
+    survey = SurveyAnswer.objects.get(complaint=complaint)
+    assert (survey.solved, survey.csat, survey.nps) == (True, 5, 9)
