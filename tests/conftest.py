@@ -1,5 +1,8 @@
 """Shared fixtures. Tests that need PostgreSQL or Redis are marked; with REQUIRE_SERVICES=1 (CI) a missing
-service fails them instead of skipping them."""
+service fails them instead of skipping them.
+
+Role groups come from a data migration, and transactional tests (live server, real worker) flush every table,
+so tests fetch them with Group.objects.get_or_create(name=...) rather than get()."""
 
 from __future__ import annotations
 

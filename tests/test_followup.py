@@ -127,7 +127,7 @@ def agent(establishment):
     user = User.objects.create_user(
         username="ana.quispe", first_name="Ana", last_name="Quispe", email="ana.quispe@andina.example.pe"
     )
-    user.groups.add(Group.objects.get(name=roles.AGENT))
+    user.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
     StaffProfile.objects.create(user=user, all_establishments=True)
     return user
 

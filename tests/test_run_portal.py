@@ -115,7 +115,8 @@ def test_run_portal_serves_files_mails_and_stops_everything_on_ctrl_c(portal_env
         request = urllib.request.Request(form_url, data=body, headers={"Referer": form_url})
         with opener.open(request, timeout=30) as response:
             confirmation = response.read().decode()
-        assert "Nº 000000001-" in confirmation
+        assert "Registramos tu reclamo" in confirmation
+        assert re.search(r"Nº \d{9}-\d{4}", confirmation)
 
         mail_dir = tmp_path / "mail"
         deadline = time.monotonic() + 60

@@ -64,7 +64,7 @@ def _staff(username: str, role: str | None, *establishments, everywhere: bool = 
         **extra,
     )
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         StaffProfile.objects.create(user=user, all_establishments=everywhere).establishments.set(establishments)
     return user
 

@@ -78,7 +78,7 @@ def staff(
         is_staff=True,
     )
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     if profile:
         staff_profile = StaffProfile.objects.create(user=user, all_establishments=all_establishments)
         staff_profile.establishments.set(establishments)

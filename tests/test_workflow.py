@@ -39,7 +39,7 @@ FILED = datetime(2026, 10, 5, 10, 30, tzinfo=LIMA)  # due 2026-10-27
 
 def _staff(username: str, role: str, *establishments, everywhere: bool = False) -> User:
     user = User.objects.create_user(username=username, email=f"{username}@andina.example.pe", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     StaffProfile.objects.create(user=user, all_establishments=everywhere).establishments.set(establishments)
     return user
 
