@@ -110,10 +110,10 @@ SCENARIOS = [
         "`INSERT … SELECT … FROM generate_series(1, N)` (with the sent e-mailed copy each hoja left in the "
         "outbox, and the secondary indexes built after the load from their own definitions), then VACUUM "
         "ANALYZE. For each size, on a freshly seeded book and with `now` fixed: the first sweep (writes every "
-        "reminder and escalation owed, in bulk, then publishes one send task per message on commit, to the "
-        "in-memory broker: part of the wall time), a second sweep right after (nothing new to send), and the "
-        "first sweep of the next day. The first two are then repeated under CaptureQueriesContext (after "
-        "deleting what the sweeps wrote) for the query count and the time per statement.",
+        "reminder and escalation owed, in bulk, then, on commit, publishes one fan-out task that queues the "
+        "sends, to the in-memory broker: part of the wall time), a second sweep right after (nothing new to "
+        "send), and the first sweep of the next day. The first two are then repeated under "
+        "CaptureQueriesContext (after deleting what the sweeps wrote) for the query count and the time per statement.",
         postgres_only=SQLITE_REASON,
         table=sweep_table,
         timeout=1200,

@@ -532,7 +532,7 @@ def sweep_table(scenario, results: dict) -> list[str]:
         row("– SQL up to COMMIT", lambda s, k=key: f"{s[k + '_captured']['sql_in_transaction_ms']:,.0f} ms")
         row("– Python in the sweep", lambda s, k=key: f"{s[k + '_captured']['python_ms']:,.0f} ms")
         row(
-            "– on-commit dispatch (1 SELECT + 1 publish per message)",
+            "– on-commit dispatch (1 SELECT + 1 fan-out publish)",
             lambda s, k=key: f"{s[k + '_captured']['dispatch_ms']:,.0f} ms",
         )
         row("candidate hojas read", lambda s, k=key: _n(s[k]["candidates"]))
@@ -619,10 +619,10 @@ def sweep_meaning(results: dict) -> list[str]:
         f"first sweep, which writes every notice owed at once ({first['messages_created']:,} messages and "
         f"{first['events_written']:,} events for {first['candidates']:,} hojas), takes {first['wall_ms']:,.0f} ms, "
         f"{verdict(first['wall_ms'])}: in the instrumented run {captured['dispatch_ms']:,.0f} ms go to publishing "
-        f"one Celery task per message after the commit, {captured['sql_in_transaction_ms']:,.0f} ms to SQL and "
-        f"{captured['python_ms']:,.0f} ms to Python building the rows. Its cost follows the notices owed (overdue "
-        "hojas times their recipients), not the size of the book, and an overdue hoja is escalated again every "
-        f"day: the next day's first sweep wrote {large['next_day']['messages_created']:,} messages in "
+        f"one fan-out task after the commit, {captured['sql_in_transaction_ms']:,.0f} ms to SQL and "
+        f"{captured['python_ms']:,.0f} ms to Python building the rows. Its cost follows the notices owed (one "
+        "reminder per hoja and threshold; one escalation per person and day listing their overdue hojas), not "
+        f"the size of the book: the next day's first sweep wrote {large['next_day']['messages_created']:,} messages in "
         f"{large['next_day']['wall_ms']:,.0f} ms. The seed is pessimistic: "
         f"{-DUE_FROM} of the {DUE_TO - DUE_FROM + 1} due dates given to open hojas are past, so "
         f"{100 * -DUE_FROM / (DUE_TO - DUE_FROM + 1):.0f}% of them are overdue.",
