@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
 from . import roles
@@ -16,6 +17,7 @@ from .models import (
     Establishment,
     NonWorkingDay,
     OutboundMessage,
+    ResponseTemplate,
     SettlementOffer,
     StaffProfile,
     TrackerHeartbeat,
@@ -158,3 +160,19 @@ def assignable_staff(*, establishment_id: int) -> QuerySet:
         .distinct()
         .order_by("first_name", "username")
     )
+
+
+def related_or_none(instance, name: str):
+    """The row behind a reverse one-to-one accessor (complaint.response, complaint.survey), or None."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def response_templates_for(complaint: Complaint) -> list[ResponseTemplate]:
+    """Active answer templates that fit the hoja's kind (templates without a kind fit both)."""
+    templates = ResponseTemplate.objects.filter(is_active=True)
+    if complaint.kind:
+        templates = templates.filter(Q(kind="") | Q(kind=complaint.kind))
+    return list(templates.order_by("name"))

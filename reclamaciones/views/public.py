@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from ..selectors import (
     complaint_get_by_token,
     establishment_get_public,
     establishment_list_public,
+    related_or_none,
     settlement_offer_latest,
 )
 from ..services.filing import FilingError, complaint_file
@@ -121,14 +121,6 @@ def complaint_filed(request, token: str):
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
 
 
-def _one_to_one(complaint: Complaint, name: str):
-    """The related row behind a OneToOne reverse accessor (complaint.response, complaint.survey), or None."""
-    try:
-        return getattr(complaint, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 def _deadline_note(complaint: Complaint) -> str:
     """How long the provider still has to answer, in plain words (only while the legal clock runs)."""
     if complaint.status not in TRACKED_STATUSES:
@@ -211,8 +203,8 @@ def _timeline(complaint: Complaint, answer, offer: SettlementOffer | None) -> li
 def _tracking_page(
     request, complaint: Complaint, *, survey_form: SurveyForm | None = None, alert: str = "", status: int = 200
 ) -> HttpResponse:
-    answer = _one_to_one(complaint, "response")
-    survey = _one_to_one(complaint, "survey")
+    answer = related_or_none(complaint, "response")
+    survey = related_or_none(complaint, "survey")
     offer = settlement_offer_latest(complaint=complaint)
     context = {
         "complaint": complaint,
@@ -243,9 +235,9 @@ def survey_respond(request, token: str):
     if request.method == "GET":
         return _private(redirect(survey_url))
     # A survey that is not open answers 409 whatever was sent: there is no form to correct.
-    if _one_to_one(complaint, "response") is None:
+    if related_or_none(complaint, "response") is None:
         return _tracking_page(request, complaint, alert=MSG_SURVEY_NOT_YET, status=409)
-    if _one_to_one(complaint, "survey") is not None:
+    if related_or_none(complaint, "survey") is not None:
         return _tracking_page(request, complaint, alert=MSG_SURVEY_DONE, status=409)
     form = SurveyForm(request.POST)
     if not form.is_valid():

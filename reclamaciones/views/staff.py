@@ -14,7 +14,6 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
@@ -46,7 +45,6 @@ from ..models import (
     OutboundMessage,
     Response,
     ResponseChannel,
-    ResponseTemplate,
     SettlementOffer,
     Status,
 )
@@ -54,6 +52,8 @@ from ..selectors import (
     assignable_staff,
     business_calendar_get,
     complaint_list_for,
+    related_or_none,
+    response_templates_for,
     settlement_offer_latest,
     staff_establishment_ids,
     staff_roles,
@@ -281,13 +281,6 @@ class QueueExportView(StaffRequiredMixin, View):
 # Detail ------------------------------------------------------------------------------------------------------
 
 
-def _one_to_one(complaint: Complaint, name: str):
-    try:
-        return getattr(complaint, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 def _person(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
@@ -472,7 +465,7 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
         "can_act": can_act,
         "response": response,
         "response_on_time": response is not None and timezone.localdate(response.communicated_at) <= complaint.due_date,
-        "survey": _one_to_one(complaint, "survey"),
+        "survey": related_or_none(complaint, "survey"),
         "offer": settlement_offer_latest(complaint=complaint),
         "timeline": _timeline(
             list(complaint.events.select_related("actor")), list(complaint.messages.order_by("created_at"))
@@ -615,13 +608,6 @@ class CloseView(ComplaintActionView):
 # The answer (section 4) ---------------------------------------------------------------------------------------
 
 
-def _templates_for(complaint: Complaint) -> list[ResponseTemplate]:
-    templates = ResponseTemplate.objects.filter(is_active=True)
-    if complaint.kind:
-        templates = templates.filter(Q(kind="") | Q(kind=complaint.kind))
-    return list(templates.order_by("name"))
-
-
 def _preview(complaint: Complaint, data: dict) -> dict:
     """The answer as the consumer will read it (the real e-mail templates), without saving or sending."""
     when = data.get("communicated_at") or timezone.now()
@@ -641,7 +627,7 @@ def _preview(complaint: Complaint, data: dict) -> dict:
 
 class AnswerMixin(StaffRequiredMixin):
     def answer_page(self, complaint: Complaint, form: ResponseForm, *, preview: dict | None = None, status=200):
-        templates = _templates_for(complaint)
+        templates = response_templates_for(complaint)
         context = {
             "complaint": complaint,
             "form": form,
@@ -674,7 +660,7 @@ class AnswerView(AnswerMixin, View):
             else:
                 messages.warning(request, MSG_NOT_ANSWERABLE.format(status=complaint.get_status_display()))
             return redirect("staff:detail", pk=complaint.pk)
-        templates = {str(t.pk): t for t in _templates_for(complaint)}
+        templates = {str(t.pk): t for t in response_templates_for(complaint)}
         self.chosen_template = templates.get(request.GET.get("plantilla", ""))
         initial = {
             "text": self.chosen_template.body if self.chosen_template else "",
