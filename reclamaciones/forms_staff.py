@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q, QuerySet
 
-from .models import OPEN_STATUSES, Complaint, Kind, ResponseChannel, Status
+from .models import Kind, ResponseChannel, Status
+from .selectors import STATUS_OPEN
 
 LIMA = ZoneInfo("America/Lima")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 # "000000012-2026", "12-2026", "Nº 12" or "12": a sheet number, with or without its year.
-NUMBER_RE = re.compile(r"^(?:n[º°o.]?\s*)?0*(\d{1,9})(?:\s*-\s*(\d{4}))?$", re.IGNORECASE)
 
 MSG_TEXT_REQUIRED = "Escribe el texto."
 MSG_REASON_REQUIRED = "Indica el motivo de la reclasificación."
 MSG_LETTER_DATE_REQUIRED = "Indica la fecha y hora en que se entregó la carta."
 MSG_PICK_PERSON = "Elige a una persona de la lista."
-
-STATUS_OPEN = "abiertas"
 
 
 def _style(form: forms.Form, *, errors: bool = False) -> None:
@@ -88,52 +84,23 @@ class QueueFilterForm(StaffForm):
             (e.pk, e.name) for e in establishments
         ]
 
-    def filter(self, complaints: QuerySet[Complaint], *, user, today: date) -> QuerySet[Complaint]:
-        """Apply the filters to a queryset already limited to the user's scope. A value that does not validate
-        (an establishment out of scope, an unknown status) is ignored; the other filters still apply."""
-        data = {}
-        if self.is_bound:
-            self.is_valid()  # cleaned_data keeps only the fields that validated
-            data = self.cleaned_data
-        status = data.get("estado")
-        if status == STATUS_OPEN:
-            complaints = complaints.filter(status__in=OPEN_STATUSES)
-        elif status:
-            complaints = complaints.filter(status=status)
-        if data.get("establecimiento"):
-            complaints = complaints.filter(establishment_id=data["establecimiento"])
-        kind = data.get("tipo")
-        if kind:
-            complaints = complaints.filter(kind="" if kind == "sin" else kind)
-        if data.get("mias"):
-            complaints = complaints.filter(assignee=user)
-        if data.get("sin_asignar"):
-            complaints = complaints.filter(assignee__isnull=True)
-        if data.get("vencidas"):
-            complaints = complaints.filter(status__in=OPEN_STATUSES, due_date__lt=today)
-        if data.get("semana"):
-            complaints = complaints.filter(status__in=OPEN_STATUSES, due_date__range=(today, week_end(today)))
-        query = (data.get("q") or "").strip()
-        if query:
-            complaints = complaints.filter(search_q(query))
-        return complaints
-
-
-def week_end(today: date) -> date:
-    """The Sunday that ends today's week: "vencen esta semana" means today .. that Sunday."""
-    return today + timedelta(days=6 - today.weekday())
-
-
-def search_q(query: str) -> Q:
-    """By sheet number ("000000012-2026", "12"), by document number, or by the consumer's name."""
-    match = NUMBER_RE.match(query)
-    condition = Q(doc_number__iexact=query) | Q(consumer_name__icontains=query)
-    if match:
-        number = Q(number=int(match.group(1)))
-        if match.group(2):
-            number &= Q(year=int(match.group(2)))
-        condition |= number
-    return condition
+    def filters(self) -> dict:
+        """The filters that validated, for selectors.complaint_queue. A value that does not validate (an
+        establishment out of scope, an unknown status) is ignored; the other filters still apply."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # cleaned_data keeps only the fields that validated
+        data = self.cleaned_data
+        return {
+            "status": data.get("estado") or "",
+            "establishment_id": data.get("establecimiento") or None,
+            "kind": data.get("tipo") or "",
+            "mine": bool(data.get("mias")),
+            "unassigned": bool(data.get("sin_asignar")),
+            "overdue": bool(data.get("vencidas")),
+            "this_week": bool(data.get("semana")),
+            "query": (data.get("q") or "").strip(),
+        }
 
 
 class AssignForm(StaffForm):

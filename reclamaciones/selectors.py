@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
 from . import roles
 from .deadlines import BusinessCalendar
 from .models import (
+    OPEN_STATUSES,
     TRACKED_STATUSES,
     Complaint,
     Establishment,
@@ -176,3 +178,88 @@ def response_templates_for(complaint: Complaint) -> list[ResponseTemplate]:
     if complaint.kind:
         templates = templates.filter(Q(kind="") | Q(kind=complaint.kind))
     return list(templates.order_by("name"))
+
+
+# The staff queue ---------------------------------------------------------------------------------------------
+
+STATUS_OPEN = "abiertas"  # the queue's "En trámite" filter value: every open status
+NUMBER_RE = re.compile(r"^(?:n[º°o.]?\s*)?0*(\d{1,9})(?:\s*-\s*(\d{4}))?$", re.IGNORECASE)
+
+
+def week_end(today: date) -> date:
+    """The Sunday that ends today's week: "vencen esta semana" means today .. that Sunday."""
+    return today + timedelta(days=6 - today.weekday())
+
+
+def search_q(query: str) -> Q:
+    """By sheet number ("000000012-2026", "12"), by document number, or by the consumer's name."""
+    match = NUMBER_RE.match(query)
+    condition = Q(doc_number__iexact=query) | Q(consumer_name__icontains=query)
+    if match:
+        number = Q(number=int(match.group(1)))
+        if match.group(2):
+            number &= Q(year=int(match.group(2)))
+        condition |= number
+    return condition
+
+
+def establishment_list_for(user) -> list[Establishment]:
+    scope = staff_establishment_ids(user)
+    establishments = Establishment.objects.order_by("name")
+    return list(establishments if scope is None else establishments.filter(pk__in=scope))
+
+
+def complaint_queue(
+    *,
+    user,
+    today: date,
+    status: str = "",
+    establishment_id: int | None = None,
+    kind: str = "",
+    mine: bool = False,
+    unassigned: bool = False,
+    overdue: bool = False,
+    this_week: bool = False,
+    query: str = "",
+) -> QuerySet[Complaint]:
+    """The hojas in `user`'s scope that match the filters: open ones first, the most urgent on top (earliest
+    due date = fewest business days left), then the rest, newest first."""
+    complaints = complaint_list_for(user)
+    if status == STATUS_OPEN:
+        complaints = complaints.filter(status__in=OPEN_STATUSES)
+    elif status:
+        complaints = complaints.filter(status=status)
+    if establishment_id:
+        complaints = complaints.filter(establishment_id=establishment_id)
+    if kind:
+        complaints = complaints.filter(kind="" if kind == "sin" else kind)
+    if mine:
+        complaints = complaints.filter(assignee=user)
+    if unassigned:
+        complaints = complaints.filter(assignee__isnull=True)
+    if overdue:
+        complaints = complaints.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+    if this_week:
+        complaints = complaints.filter(status__in=OPEN_STATUSES, due_date__range=(today, week_end(today)))
+    if query:
+        complaints = complaints.filter(search_q(query))
+    is_open = Q(status__in=OPEN_STATUSES)
+    return complaints.annotate(
+        closed_rank=Case(When(is_open, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        open_due=Case(When(is_open, then=F("due_date"))),
+    ).order_by("closed_rank", F("open_due").asc(nulls_last=True), "-filed_at", "-pk")
+
+
+def complaint_queue_summary(*, user, today: date) -> dict:
+    """The counters above the queue, in one aggregate query (each one is also a filter link)."""
+    return (
+        complaint_list_for(user)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(due_date__lt=today)),
+            week=Count("pk", filter=Q(due_date__range=(today, week_end(today)))),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            mine=Count("pk", filter=Q(assignee=user)),
+        )
+    )

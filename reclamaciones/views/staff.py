@@ -15,7 +15,6 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -32,7 +31,6 @@ from ..forms_staff import (
     ReclassifyForm,
     ResponseForm,
     SettlementOfferForm,
-    week_end,
 )
 from ..models import (
     OPEN_STATUSES,
@@ -52,10 +50,12 @@ from ..selectors import (
     assignable_staff,
     business_calendar_get,
     complaint_list_for,
+    complaint_queue,
+    complaint_queue_summary,
+    establishment_list_for,
     related_or_none,
     response_templates_for,
     settlement_offer_latest,
-    staff_establishment_ids,
     staff_roles,
     user_can_act_on,
 )
@@ -188,33 +188,6 @@ def _tone(days_left: int | None) -> str:
     return "soon" if days_left <= AMBER_DAYS else "ok"
 
 
-def _queue_order(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
-    """Open hojas first, the most urgent on top (fewest business days left = earliest due date); then the
-    rest, newest first."""
-    is_open = Q(status__in=OPEN_STATUSES)
-    return complaints.annotate(
-        closed_rank=Case(When(is_open, then=Value(0)), default=Value(1), output_field=IntegerField()),
-        open_due=Case(When(is_open, then=F("due_date"))),
-    ).order_by("closed_rank", F("open_due").asc(nulls_last=True), "-filed_at", "-pk")
-
-
-def _establishments_in_scope(user) -> list[Establishment]:
-    scope = staff_establishment_ids(user)
-    establishments = Establishment.objects.order_by("name")
-    return list(establishments if scope is None else establishments.filter(pk__in=scope))
-
-
-def _queue_summary(scoped: QuerySet[Complaint], *, user, today: date) -> dict:
-    """The counters above the queue, in one aggregate query (each one is also a filter link)."""
-    return scoped.filter(status__in=OPEN_STATUSES).aggregate(
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(due_date__lt=today)),
-        week=Count("pk", filter=Q(due_date__range=(today, week_end(today)))),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        mine=Count("pk", filter=Q(assignee=user)),
-    )
-
-
 def _without_page(params) -> str:
     """The current filters as a query string, for the export links (every page is exported)."""
     params = params.copy()
@@ -223,10 +196,9 @@ def _without_page(params) -> str:
 
 
 def _filtered(request, establishments: list[Establishment], today: date):
-    """(form, scoped queryset, filtered and ordered queryset) for the queue and its exports."""
+    """(form, filtered and ordered queryset) for the queue and its exports."""
     form = QueueFilterForm(request.GET or None, establishments=establishments)
-    scoped = complaint_list_for(request.user)
-    return form, scoped, _queue_order(form.filter(scoped, user=request.user, today=today))
+    return form, complaint_queue(user=request.user, today=today, **form.filters())
 
 
 class QueueView(StaffRequiredMixin, View):
@@ -235,8 +207,8 @@ class QueueView(StaffRequiredMixin, View):
     def get(self, request):
         today = timezone.localdate()
         calendar = business_calendar_get()
-        establishments = _establishments_in_scope(request.user)
-        form, scoped, complaints = _filtered(request, establishments, today)
+        establishments = establishment_list_for(request.user)
+        form, complaints = _filtered(request, establishments, today)
         page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
         days_left = _days_left_fn(today, calendar)
         rows = []
@@ -248,7 +220,7 @@ class QueueView(StaffRequiredMixin, View):
             "page": page,
             "rows": rows,
             "today": today,
-            "summary": _queue_summary(scoped, user=request.user, today=today),
+            "summary": complaint_queue_summary(user=request.user, today=today),
             "tracker": tracker_status(),
             "many_establishments": len(establishments) > 1,
             "query_string": _without_page(request.GET),
@@ -263,8 +235,8 @@ class QueueExportView(StaffRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        establishments = _establishments_in_scope(request.user)
-        _, _, complaints = _filtered(request, establishments, today)
+        establishments = establishment_list_for(request.user)
+        _, complaints = _filtered(request, establishments, today)
         days_left = _days_left_fn(today, business_calendar_get())
         rows = (exports.ExportRow(c, days_left(c)) for c in complaints.iterator(chunk_size=2000))
         name = f"hojas-de-reclamacion-{today:%Y-%m-%d}.{self.fmt}"
