@@ -18,10 +18,10 @@ from ..deadlines import (
 from ..models import TRACKED_STATUSES, Complaint, ComplaintEvent, Kind, OutboundMessage, SettlementOffer, Status
 from ..selectors import business_calendar_get, user_can_act_on
 from .outbox import outbox_enqueue
+from .workflow import MSG_OUT_OF_SCOPE
 
 ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
 
-MSG_OUT_OF_SCOPE = "No tienes permiso para actuar sobre hojas de este establecimiento."
 MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
 MSG_NOT_OPEN = "La hoja ya no está en trámite."
 MSG_OFFER_PENDING = "Ya hay una propuesta esperando la respuesta del consumidor."
