@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from .models import (
+    Cause,
     Complaint,
     ComplaintEvent,
     Establishment,
@@ -99,7 +100,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "due_date",
         "status",
     ]
-    list_filter = ["status", "kind", "establishment", "channel", "regime"]
+    list_filter = ["status", "kind", "establishment", "cause", "channel", "regime"]
     search_fields = ["doc_number", "consumer_name", "consumer_email", "=number"]
     date_hierarchy = "filed_at"
     list_select_related = ["establishment", "assignee"]
@@ -150,6 +151,7 @@ class ComplaintAdmin(admin.ModelAdmin):
                     "kind",
                     "status",
                     "assignee",
+                    "cause",
                     "regime",
                     "due_date",
                     "suspended_business_days",
@@ -287,3 +289,25 @@ class SurveyAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["complaint", "solved", "csat", "nps", "answered_at"]
     list_filter = ["solved", "csat"]
     list_select_related = ["complaint"]
+
+
+class CauseChildInline(admin.TabularInline):
+    model = Cause
+    fk_name = "parent"
+    fields = ["code", "name", "owner", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Cause)
+class CauseAdmin(admin.ModelAdmin):
+    """The council's cause taxonomy: categories with their causes inline. Causes in use cannot be deleted."""
+
+    list_display = ["code", "name", "parent", "owner", "is_active"]
+    list_filter = ["is_active", "parent"]
+    search_fields = ["code", "name", "description"]
+    list_select_related = ["parent", "owner"]
+    autocomplete_fields = ["owner"]
+
+    def get_inlines(self, request, obj):
+        return [CauseChildInline] if obj is not None and obj.is_category else []

@@ -9,13 +9,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Kind, ResponseChannel, Status
-from .selectors import STATUS_OPEN
+from .models import Cause, Kind, ResponseChannel, Status
+from .selectors import STATUS_OPEN, cause_choices
 
 LIMA = ZoneInfo("America/Lima")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 # "000000012-2026", "12-2026", "Nº 12" or "12": a sheet number, with or without its year.
 
+MSG_PICK_CAUSE = "Elige una causa de la lista."
 MSG_TEXT_REQUIRED = "Escribe el texto."
 MSG_REASON_REQUIRED = "Indica el motivo de la reclasificación."
 MSG_LETTER_DATE_REQUIRED = "Indica la fecha y hora en que se entregó la carta."
@@ -139,6 +140,30 @@ class ReclassifyForm(StaffForm):
         help_text="Art. 6 del Reglamento: queda en el historial de la hoja.",
         error_messages={"required": MSG_REASON_REQUIRED},
     )
+
+
+class CauseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} · {obj.name}"
+
+
+class ClassifyForm(StaffForm):
+    cause = CauseChoiceField(
+        label="Causa",
+        queryset=Cause.objects.none(),
+        empty_label="Elige la causa…",
+        help_text="La usa el consejo de mejora para encontrar lo que más se repite.",
+        error_messages={"required": MSG_PICK_CAUSE, "invalid_choice": MSG_PICK_CAUSE},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cause"].queryset = cause_choices()
+        # Grouped by category in the <select>: (category name, [(pk, label), ...]).
+        groups: dict[str, list] = {}
+        for cause in self.fields["cause"].queryset:
+            groups.setdefault(cause.parent.name, []).append((cause.pk, f"{cause.code} · {cause.name}"))
+        self.fields["cause"].choices = [("", "Elige la causa…"), *groups.items()]
 
 
 class SettlementOfferForm(StaffForm):

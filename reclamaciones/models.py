@@ -148,6 +148,48 @@ class SheetCounter(models.Model):
         return f"{self.establishment} {self.year}: {self.last_number}"
 
 
+class Cause(TimeStampedModel):
+    """The improvement council's cause taxonomy: categories (no parent) and the causes under them."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="categoría",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
+    code = models.CharField("código", max_length=20, unique=True)
+    name = models.CharField("nombre", max_length=120)
+    description = models.TextField("descripción", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="responsable",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_causes",
+    )
+    is_active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        verbose_name = "causa"
+        verbose_name_plural = "causas"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": "Las causas cuelgan de una categoría (dos niveles: categoría > causa)."})
+
+    @property
+    def is_category(self) -> bool:
+        return self.parent_id is None
+
+
 class DocType(models.TextChoices):
     DNI = "dni", "DNI"
     CE = "ce", "Carné de extranjería"
@@ -315,6 +357,15 @@ class Complaint(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="assigned_complaints",
     )
+    cause = models.ForeignKey(
+        Cause,
+        verbose_name="causa",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        limit_choices_to={"parent__isnull": False},
+    )
     suspended_business_days = models.PositiveSmallIntegerField(
         "días hábiles suspendidos", default=0, help_text="Por ofrecimientos de solución rechazados (art. 6-A)."
     )
@@ -435,6 +486,7 @@ class ComplaintEvent(models.Model):
         SETTLEMENT_REJECTED = "settlement_rejected", "Propuesta de solución rechazada"
         SETTLEMENT_EXPIRED = "settlement_expired", "Propuesta de solución sin respuesta"
         ASSIGNED = "assigned", "Asignada"
+        CLASSIFIED = "classified", "Causa clasificada"
         NOTE = "note", "Nota interna"
         RECLASSIFIED = "reclassified", "Reclasificada"
         STATUS_CHANGED = "status_changed", "Cambio de estado"

@@ -15,6 +15,7 @@ from .deadlines import BusinessCalendar
 from .models import (
     OPEN_STATUSES,
     TRACKED_STATUSES,
+    Cause,
     Complaint,
     Establishment,
     NonWorkingDay,
@@ -263,3 +264,8 @@ def complaint_queue_summary(*, user, today: date) -> dict:
             mine=Count("pk", filter=Q(assignee=user)),
         )
     )
+
+
+def cause_choices() -> QuerySet[Cause]:
+    """Active causes (leaves of the taxonomy) with their category, in code order."""
+    return Cause.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")

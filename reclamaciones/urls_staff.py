@@ -69,6 +69,7 @@ urlpatterns = [
     path("hojas/<int:pk>/asignar/", staff.AssignView.as_view(), name="assign"),
     path("hojas/<int:pk>/nota/", staff.NoteView.as_view(), name="note"),
     path("hojas/<int:pk>/reclasificar/", staff.ReclassifyView.as_view(), name="reclassify"),
+    path("hojas/<int:pk>/causa/", staff.ClassifyView.as_view(), name="classify"),
     path("hojas/<int:pk>/propuesta/", staff.SettlementOfferView.as_view(), name="offer"),
     path("hojas/<int:pk>/respuesta/", staff.AnswerView.as_view(), name="answer"),
     path("hojas/<int:pk>/respuesta/enviar/", staff.AnswerSendView.as_view(), name="answer-send"),

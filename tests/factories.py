@@ -6,7 +6,7 @@ import factory
 from factory.django import DjangoModelFactory
 from stdnum.pe import ruc as stdnum_ruc
 
-from reclamaciones.models import Establishment, Provider
+from reclamaciones.models import Cause, Establishment, Provider
 
 
 def _valid_ruc(n: int) -> str:
@@ -60,3 +60,10 @@ def filing_kwargs(**overrides) -> dict:
     from decimal import Decimal
 
     return {**VALID_FILING, "amount_claimed": Decimal(VALID_FILING["amount_claimed"]), **overrides}
+
+
+def cause_get(code: str = "TST-01") -> Cause:
+    """A leaf cause of the taxonomy (get_or_create: transactional tests flush the seeded ones)."""
+    category, _ = Cause.objects.get_or_create(code="TST", defaults={"name": "Categoría de prueba"})
+    cause, _ = Cause.objects.get_or_create(code=code, defaults={"name": f"Causa {code}", "parent": category})
+    return cause

@@ -35,6 +35,7 @@ from reclamaciones.selectors import business_calendar_get
 from reclamaciones.services.settlement import MSG_ONLY_RECLAMOS
 from reclamaciones.services.tracking import deadlines_sweep
 from reclamaciones.services.workflow import (
+    MSG_CAUSE_REQUIRED,
     MSG_LETTER_DATE,
     MSG_NOT_ASSIGNABLE,
     MSG_OFFER_PENDING,
@@ -43,7 +44,7 @@ from reclamaciones.services.workflow import (
     response_send,
 )
 
-from .factories import EstablishmentFactory
+from .factories import EstablishmentFactory, cause_get
 
 pytestmark = pytest.mark.django_db
 LIMA = ZoneInfo("America/Lima")
@@ -800,9 +801,14 @@ def test_answer_by_email_then_close(client, agent, hoja, django_capture_on_commi
     assert "Correo: Respuesta al consumidor" in html
     assert '<span class="badge text-bg-success">Enviado</span>' in html  # the outbox entry's delivery status
 
+    refused = client.post(reverse("staff:close", args=[hoja.pk]), follow=True)
+    assert MSG_CAUSE_REQUIRED in _messages(refused)
+    cause = cause_get()
+    classified = client.post(reverse("staff:classify", args=[hoja.pk]), {"classify-cause": cause.pk}, follow=True)
+    assert f"Causa registrada: {cause.name}." in _messages(classified)
     closed = client.post(reverse("staff:close", args=[hoja.pk]), follow=True)
     hoja.refresh_from_db()
-    assert hoja.status == Status.CLOSED
+    assert (hoja.status, hoja.cause) == (Status.CLOSED, cause)
     assert "Hoja cerrada." in _messages(closed)
 
 
@@ -915,3 +921,24 @@ def test_every_input_has_a_label(client, agent, hoja, establishment, page):
     assert parser.controls
     unlabelled = [c for c in parser.controls if c.get("id") not in parser.labelled and not c.get("aria-label")]
     assert unlabelled == []
+
+
+def test_classify_is_scoped_and_read_only_roles_cannot(client, agent, hoja, django_user_model):
+    cause = cause_get()
+    url = reverse("staff:classify", args=[hoja.pk])
+    outsider = _staff("lejos", roles.AGENT, EstablishmentFactory())
+    council = _staff("consejo", roles.COUNCIL, hoja.establishment)
+
+    client.force_login(outsider)
+    assert client.post(url, {"classify-cause": cause.pk}).status_code == 404
+    client.force_login(council)
+    assert client.post(url, {"classify-cause": cause.pk}).status_code == 403
+    client.force_login(agent)
+    bad = client.post(url, {"classify-cause": cause.parent_id})  # a category, not a cause
+    assert bad.status_code == 200
+    assert "Elige una causa de la lista." in bad.content.decode()
+    assert client.post(url, {"classify-cause": cause.pk}).status_code == 302
+    hoja.refresh_from_db()
+    assert hoja.cause == cause
+    [event] = hoja.events.filter(type="classified")
+    assert event.data["to"] == cause.code

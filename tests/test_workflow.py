@@ -22,6 +22,7 @@ from reclamaciones.services.workflow import (
     TRANSITIONS,
     WorkflowError,
     complaint_assign,
+    complaint_classify,
     complaint_close,
     complaint_note_add,
     complaint_reclassify,
@@ -29,7 +30,7 @@ from reclamaciones.services.workflow import (
     survey_answer,
 )
 
-from .factories import EstablishmentFactory
+from .factories import EstablishmentFactory, cause_get
 from .mailsink import subject
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +213,9 @@ def test_illegal_moves_are_refused_and_change_nothing(hoja, agent):
         complaint_reclassify(complaint_id=hoja.pk, kind="queja", reason="tarde", actor=agent)
     assert _state(hoja) == before
 
+    with pytest.raises(WorkflowError, match="Clasifica la causa"):
+        complaint_close(complaint_id=hoja.pk, actor=agent)
+    complaint_classify(complaint_id=hoja.pk, cause=cause_get(), actor=agent)
     complaint_close(complaint_id=hoja.pk, actor=agent)
     hoja.refresh_from_db()
     assert hoja.status == Status.CLOSED
@@ -242,3 +246,35 @@ def test_answered_hoja_is_out_of_the_tracker(hoja, agent, django_capture_on_comm
     response_send(complaint_id=hoja.pk, text="Listo.", channel=ResponseChannel.EMAIL, actor=agent)
     result = deadlines_sweep(now=datetime(2026, 10, 28, 9, 0, tzinfo=LIMA) + timedelta(days=1))
     assert (result.candidates, result.messages_created) == (0, 0)
+
+
+def test_classify_records_old_and_new_cause_and_refuses_categories(hoja, agent):
+    first, second = cause_get("TST-01"), cause_get("TST-02")
+
+    complaint_classify(complaint_id=hoja.pk, cause=first, actor=agent)
+    complaint_classify(complaint_id=hoja.pk, cause=second, actor=agent)
+
+    events = list(hoja.events.filter(type=ComplaintEvent.Type.CLASSIFIED).order_by("pk"))
+    assert [(e.data["from"], e.data["to"]) for e in events] == [(None, "TST-01"), ("TST-01", "TST-02")]
+    with pytest.raises(WorkflowError, match="no una categoría"):
+        complaint_classify(complaint_id=hoja.pk, cause=second.parent, actor=agent)
+    with pytest.raises(WorkflowError, match="ya tiene esa causa"):
+        complaint_classify(complaint_id=hoja.pk, cause=second, actor=agent)
+    outsider = _staff("otro", roles.AGENT, EstablishmentFactory())
+    with pytest.raises(WorkflowError, match="No tienes permiso"):
+        complaint_classify(complaint_id=hoja.pk, cause=first, actor=outsider)
+
+
+def test_the_seeded_taxonomy_has_20_to_30_causes_under_categories():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from reclamaciones.models import Cause
+
+    # Run the data migration's function again (idempotent): transactional tests may have flushed its rows.
+    import_module("reclamaciones.migrations.0005_seed_causes").seed(apps, None)
+    causes = Cause.objects.filter(parent__isnull=False, code__regex=r"^[A-Z]{3}-\d\d$")
+    assert 20 <= causes.count() <= 30
+    assert not causes.filter(parent__parent__isnull=False).exists()  # two levels: category > cause
+    assert causes.filter(name="Contacto repetido sin solución").exists()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..models import (
     OPEN_STATUSES,
+    Cause,
     Complaint,
     ComplaintEvent,
     Kind,
@@ -42,6 +43,9 @@ MSG_EMPTY_TEXT = "Escribe el texto."
 MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: registra la respuesta enviada por carta."
 MSG_LETTER_DATE = "Indica la fecha en que se comunicó la carta (no puede ser futura ni anterior a la hoja)."
 MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
+MSG_CAUSE_REQUIRED = "Clasifica la causa de la hoja antes de cerrarla (la usa el consejo de mejora)."
+MSG_CAUSE_INVALID = "Elige una causa (no una categoría) activa."
+MSG_SAME_CAUSE = "La hoja ya tiene esa causa."
 MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
 MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
 MSG_SURVEY_RANGE = "La satisfacción va de 1 a 5 y la recomendación de 0 a 10."
@@ -201,9 +205,35 @@ def response_send(
     return response
 
 
+def complaint_classify(
+    *, complaint_id: int, cause: Cause, actor: AbstractBaseUser, now: datetime | None = None
+) -> Complaint:
+    """Give the hoja its cause (a leaf of the taxonomy). Changing it later is allowed and leaves an event with
+    the old and new cause, so the council's figures can be traced."""
+    if cause.parent_id is None or not cause.is_active:
+        raise WorkflowError(MSG_CAUSE_INVALID)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if complaint.cause_id == cause.pk:
+            raise WorkflowError(MSG_SAME_CAUSE)
+        old = complaint.cause
+        complaint.cause = cause
+        complaint.save(update_fields=["cause", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.CLASSIFIED,
+            actor=actor,
+            occurred_at=now or timezone.now(),
+            data={"from": old.code if old else None, "to": cause.code, "to_name": cause.name},
+        )
+    return complaint
+
+
 def complaint_close(*, complaint_id: int, actor: AbstractBaseUser, now: datetime | None = None) -> Complaint:
     with transaction.atomic():
         complaint = _locked(complaint_id, actor)
+        if Status.CLOSED in TRANSITIONS[complaint.status] and complaint.cause_id is None:
+            raise WorkflowError(MSG_CAUSE_REQUIRED)
         _move(complaint, Status.CLOSED, actor, now or timezone.now())
     return complaint
 

@@ -26,6 +26,7 @@ from .. import exports, pdf, roles
 from ..deadlines import BusinessCalendar, business_days_left
 from ..forms_staff import (
     AssignForm,
+    ClassifyForm,
     NoteForm,
     QueueFilterForm,
     ReclassifyForm,
@@ -66,6 +67,7 @@ from ..services.workflow import (
     TRANSITIONS,
     WorkflowError,
     complaint_assign,
+    complaint_classify,
     complaint_close,
     complaint_note_add,
     complaint_reclassify,
@@ -81,6 +83,7 @@ MSG_ASSIGNED = "Listo: la hoja quedó asignada a {name}."
 MSG_UNASSIGNED = "Listo: la hoja volvió a la bandeja del establecimiento."
 MSG_NOTE_ADDED = "Nota guardada en el historial."
 MSG_RECLASSIFIED = "La hoja ahora se atiende como {kind}."
+MSG_CLASSIFIED = "Causa registrada: {cause}."
 MSG_OFFER_SENT = "Propuesta enviada al consumidor por correo. El plazo queda en pausa hasta su respuesta."
 MSG_ANSWER_EMAILED = "Respuesta enviada por correo al consumidor, con la hoja en PDF."
 MSG_ANSWER_LETTER = "Respuesta registrada como carta entregada el {when}."
@@ -449,6 +452,7 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
             "assign": can_act and is_open,
             "note": can_act,
             "reclassify": can_act and is_open,
+            "classify": can_act,
             "offer": can_act and _offer_allowed(complaint, today),
             "answer": can_act and _answerable(complaint),
             "close": can_act and Status.CLOSED in TRANSITIONS[complaint.status],
@@ -465,6 +469,9 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
         initial={"kind": other_kind}, prefix="reclassify"
     )
     context["offer_form"] = forms.get("offer_form") or SettlementOfferForm(prefix="offer")
+    context["classify_form"] = forms.get("classify_form") or ClassifyForm(
+        initial={"cause": complaint.cause_id}, prefix="classify"
+    )
     context["open_panel"] = next(iter(forms), "")
     return context
 
@@ -542,6 +549,15 @@ class NoteView(ComplaintActionView):
     def perform(self, complaint, data):
         complaint_note_add(complaint_id=complaint.pk, text=data["text"], actor=self.request.user)
         return MSG_NOTE_ADDED
+
+
+class ClassifyView(ComplaintActionView):
+    form_class = ClassifyForm
+    form_name = "classify_form"
+
+    def perform(self, complaint, data):
+        complaint_classify(complaint_id=complaint.pk, cause=data["cause"], actor=self.request.user)
+        return MSG_CLASSIFIED.format(cause=data["cause"].name)
 
 
 class ReclassifyView(ComplaintActionView):
