@@ -942,3 +942,5 @@ def test_classify_is_scoped_and_read_only_roles_cannot(client, agent, hoja, djan
     assert hoja.cause == cause
     [event] = hoja.events.filter(type="classified")
     assert event.data["to"] == cause.code
+    detail = client.get(reverse("staff:detail", args=[hoja.pk])).content.decode()
+    assert f"Causa: {cause.code} · {cause.name}." in detail

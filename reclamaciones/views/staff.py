@@ -364,6 +364,9 @@ def _event_lines(event: ComplaintEvent) -> list[str]:
         case T.RECLASSIFIED:
             old = _label(Kind, d.get("from")) if d.get("from") else "sin clasificar"
             return [f"De {old.lower()} a {_label(Kind, d.get('to')).lower()}.", f"Motivo: {d.get('reason', '—')}"]
+        case T.CLASSIFIED:
+            old = f" (antes: {d['from']})" if d.get("from") else ""
+            return [f"Causa: {d.get('to')} · {d.get('to_name', '')}{old}."]
         case T.STATUS_CHANGED:
             return [f"De «{_label(Status, d.get('from'))}» a «{_label(Status, d.get('to'))}»."]
         case T.RESPONDED:
