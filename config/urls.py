@@ -8,6 +8,7 @@ admin.site.index_title = "Administración del portal"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("gestion/", include("reclamaciones.urls_staff")),
+    path("consejo/", include("reclamaciones.urls_council")),
     path("", include("reclamaciones.urls")),
 ]
 

@@ -5,3 +5,5 @@ SUPERVISOR = "supervisor"
 COUNCIL = "council"
 AUDITOR = "auditor"
 ALL_ROLES = (AGENT, SUPERVISOR, COUNCIL, AUDITOR)
+# Who reads the improvement council's dashboard (/consejo/).
+COUNCIL_READERS = frozenset({COUNCIL, SUPERVISOR, AUDITOR})

@@ -132,6 +132,7 @@ class StaffRequiredMixin(AccessMixin):
     def render(self, template: str, context: dict, *, status: int = 200) -> HttpResponse:
         context.setdefault("tracker", None)
         context["role_label"] = _role_label(self.request.user, self.roles)
+        context["can_see_council"] = self.request.user.is_superuser or bool(self.roles & roles.COUNCIL_READERS)
         response = render(self.request, template, context, status=status)
         add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button
         return response
