@@ -16,9 +16,20 @@ DEFAULT_PERIOD_DAYS = 90
 
 
 class PeriodForm(forms.Form):
-    desde = forms.DateField(label="Desde", widget=forms.DateInput(attrs={"type": "date"}))
-    hasta = forms.DateField(label="Hasta", widget=forms.DateInput(attrs={"type": "date"}))
-    establecimiento = forms.TypedChoiceField(label="Establecimiento", coerce=int, required=False, empty_value=None)
+    # <input type="date"> only accepts ISO dates, whatever the locale's display format.
+    desde = forms.DateField(
+        label="Desde", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    hasta = forms.DateField(
+        label="Hasta", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    establecimiento = forms.TypedChoiceField(
+        label="Establecimiento",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args, establishments, **kwargs):
         super().__init__(*args, **kwargs)
