@@ -18,7 +18,7 @@ from ..deadlines import (
 from ..models import TRACKED_STATUSES, Complaint, ComplaintEvent, Kind, OutboundMessage, SettlementOffer, Status
 from ..selectors import business_calendar_get, user_can_act_on
 from .outbox import outbox_enqueue
-from .workflow import MSG_OUT_OF_SCOPE
+from .workflow import MSG_OUT_OF_SCOPE, status_move
 
 ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
 
@@ -68,8 +68,7 @@ def settlement_offer_send(
             offered_on=today,
             respond_by=settlement_respond_by(today, business_calendar_get()),
         )
-        complaint.status = Status.SETTLEMENT_OFFERED
-        complaint.save(update_fields=["status", "updated_at"])
+        status_move(complaint, Status.SETTLEMENT_OFFERED, actor, now)
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.SETTLEMENT_OFFERED,
@@ -95,8 +94,7 @@ def settlement_offer_accept(*, offer_id: int, now: datetime | None = None) -> Se
         offer.status, offer.resolved_at = SettlementOffer.Status.ACCEPTED, now
         offer.save(update_fields=["status", "resolved_at", "updated_at"])
         complaint = offer.complaint
-        complaint.status = Status.SETTLED
-        complaint.save(update_fields=["status", "updated_at"])
+        status_move(complaint, Status.SETTLED, None, now)
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.SETTLEMENT_ACCEPTED,
@@ -153,8 +151,8 @@ def _resume(offer: SettlementOffer, status: str, event_type: str, now: datetime)
         suspended_business_days=complaint.suspended_business_days,
         extension_days=complaint.extension_days,
     )
-    complaint.status = Status.IN_PROGRESS
-    complaint.save(update_fields=["status", "due_date", "suspended_business_days", "updated_at"])
+    complaint.save(update_fields=["due_date", "suspended_business_days", "updated_at"])
+    status_move(complaint, Status.IN_PROGRESS, None, now)
     ComplaintEvent.objects.create(
         complaint=complaint,
         type=event_type,

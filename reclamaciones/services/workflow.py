@@ -62,7 +62,8 @@ def _locked(complaint_id: int, actor: AbstractBaseUser) -> Complaint:
     return complaint
 
 
-def _move(complaint: Complaint, to: str, actor, now: datetime, **data) -> None:
+def status_move(complaint: Complaint, to: str, actor, now: datetime, **data) -> None:
+    """Move a locked hoja along TRANSITIONS (refusing anything else) and record the change."""
     if to not in TRANSITIONS[complaint.status]:
         raise WorkflowError(f"No se puede pasar de «{complaint.get_status_display()}» a «{Status(to).label}».")
     old = complaint.status
@@ -106,7 +107,7 @@ def complaint_assign(
             },
         )
         if complaint.status == Status.RECEIVED and assignee is not None:
-            _move(complaint, Status.IN_PROGRESS, actor, now)
+            status_move(complaint, Status.IN_PROGRESS, actor, now)
     return complaint
 
 
@@ -178,7 +179,7 @@ def response_send(
             communicated_at = now
         elif communicated_at is None or communicated_at > now or communicated_at < complaint.filed_at:
             raise WorkflowError(MSG_LETTER_DATE)
-        _move(complaint, Status.ANSWERED, actor, now)
+        status_move(complaint, Status.ANSWERED, actor, now)
         response = Response.objects.create(
             complaint=complaint, text=text, channel=channel, communicated_at=communicated_at, responded_by=actor
         )
@@ -234,7 +235,7 @@ def complaint_close(*, complaint_id: int, actor: AbstractBaseUser, now: datetime
         complaint = _locked(complaint_id, actor)
         if Status.CLOSED in TRANSITIONS[complaint.status] and complaint.cause_id is None:
             raise WorkflowError(MSG_CAUSE_REQUIRED)
-        _move(complaint, Status.CLOSED, actor, now or timezone.now())
+        status_move(complaint, Status.CLOSED, actor, now or timezone.now())
     return complaint
 
 
