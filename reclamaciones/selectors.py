@@ -4,25 +4,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Avg, Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.utils import timezone
 
 from . import roles
 from .deadlines import BusinessCalendar
+from .improvement import (
+    BASELINE_WEEKS,
+    RECENT_WEEKS,
+    REPEAT_WINDOW_DAYS,
+    TREND_WEEKS,
+    flag_windows,
+    is_recurring,
+    nps,
+    rate_ratio,
+    trend_weeks,
+    weekly_rate,
+    weighted_median,
+)
 from .models import (
+    ACTION_PENDING_STATUSES,
+    ACTION_VERDICT_STATUSES,
     OPEN_STATUSES,
     TRACKED_STATUSES,
+    ActionItem,
+    ActionStatus,
     Cause,
     Complaint,
+    CouncilMeeting,
     Establishment,
+    Kind,
     NonWorkingDay,
     OutboundMessage,
     ResponseTemplate,
     SettlementOffer,
     StaffProfile,
+    SurveyAnswer,
     TrackerHeartbeat,
 )
 
@@ -274,16 +297,37 @@ def cause_choices() -> QuerySet[Cause]:
 # The improvement council -----------------------------------------------------------------------------------
 
 
+def lima_midnight(day: date) -> datetime:
+    """The aware instant a Lima date starts: periods filter `filed_at` by range so its index is used."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _council_complaints(user, establishment_id: int | None) -> QuerySet[Complaint]:
+    """Hojas the council figures count: `user`'s scope (None: every establishment), optionally one establishment.
+    No select_related: these querysets only feed aggregates."""
+    complaints = Complaint.objects.order_by()
+    if user is not None:
+        scope = staff_establishment_ids(user)
+        if scope is not None:
+            complaints = complaints.filter(establishment_id__in=scope)
+    if establishment_id:
+        complaints = complaints.filter(establishment_id=establishment_id)
+    return complaints
+
+
+def _filed_between(complaints: QuerySet[Complaint], start: date, end: date, prefix: str = "") -> QuerySet:
+    return complaints.filter(
+        **{f"{prefix}filed_at__gte": lima_midnight(start), f"{prefix}filed_at__lt": lima_midnight(end + timedelta(1))}
+    )
+
+
 def cause_pareto(*, user, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
     """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `user`'s scope, most frequent
     first, with each cause's share and the cumulative share (one GROUP BY; nothing loops over hojas).
     Unclassified hojas are counted apart, so the council sees how much is still unexplained."""
-    complaints = complaint_list_for(user).filter(filed_at__date__range=(start, end))
-    if establishment_id:
-        complaints = complaints.filter(establishment_id=establishment_id)
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
     grouped = list(
-        complaints.order_by()
-        .values("cause_id", "cause__code", "cause__name", "cause__parent__name")
+        complaints.values("cause_id", "cause__code", "cause__name", "cause__parent__name")
         .annotate(count=Count("pk"))
         .order_by("-count", "cause__code")
     )
@@ -294,6 +338,7 @@ def cause_pareto(*, user, start: date, end: date, establishment_id: int | None =
         cumulative += row["count"]
         rows.append(
             {
+                "cause_id": row["cause_id"],
                 "code": row["cause__code"],
                 "name": row["cause__name"],
                 "category": row["cause__parent__name"],
@@ -303,3 +348,268 @@ def cause_pareto(*, user, start: date, end: date, establishment_id: int | None =
             }
         )
     return {"rows": rows, "total": total, "unclassified": unclassified}
+
+
+def cause_weekly_trend(
+    *, user, end: date, cause_ids: list[int], establishment_id: int | None = None, weeks: int = TREND_WEEKS
+) -> dict:
+    """Hojas per week (Monday-Sunday, Lima) for each of `cause_ids` over the `weeks` weeks ending with `end`'s
+    week: one GROUP BY cause, week. Weeks without hojas read 0."""
+    mondays = trend_weeks(end, weeks)
+    causes = {c.pk: c for c in Cause.objects.filter(pk__in=cause_ids)}
+    counts: dict[tuple[int, date], int] = {}
+    if causes:
+        complaints = _filed_between(
+            _council_complaints(user, establishment_id).filter(cause_id__in=causes),
+            mondays[0],
+            mondays[-1] + timedelta(6),
+        )
+        for row in complaints.annotate(week=TruncWeek("filed_at")).values("cause_id", "week").annotate(n=Count("pk")):
+            week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+            counts[(row["cause_id"], week)] = row["n"]
+    series = [
+        {
+            "code": causes[pk].code,
+            "name": causes[pk].name,
+            "counts": [counts.get((pk, monday), 0) for monday in mondays],
+        }
+        for pk in cause_ids
+        if pk in causes
+    ]
+    return {"weeks": mondays, "series": series}
+
+
+def establishment_counts(*, user, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
+    """Hojas per establishment filed in the period (reclamos, quejas, still open), most first."""
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    return list(
+        complaints.values("establishment_id", "establishment__name")
+        .annotate(
+            count=Count("pk"),
+            reclamos=Count("pk", filter=Q(kind=Kind.RECLAMO)),
+            quejas=Count("pk", filter=Q(kind=Kind.QUEJA)),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by("-count", "establishment__name")
+    )
+
+
+def repeat_complainants(
+    *,
+    user,
+    end: date,
+    establishment_id: int | None = None,
+    days: int = REPEAT_WINDOW_DAYS,
+    min_count: int = 2,
+    limit: int = 20,
+) -> dict:
+    """Consumers (same document type and number) with `min_count`+ hojas filed in the `days` days ending on `end`:
+    who keeps coming back, with how many hojas, where and when last. One GROUP BY ... HAVING."""
+    start = end - timedelta(days=days - 1)
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    repeated = (
+        complaints.values("doc_type", "doc_number")
+        .annotate(
+            count=Count("pk"),
+            name=Max("consumer_name"),
+            last_filed=Max("filed_at"),
+            establishments=Count("establishment_id", distinct=True),
+            causes=Count("cause_id", distinct=True),
+        )
+        .filter(count__gte=min_count)
+    )
+    rows = list(repeated.order_by("-count", "-last_filed")[:limit])
+    totals = repeated.aggregate(consumers=Count("doc_number"), hojas=Coalesce(Sum("count"), 0))
+    total = complaints.count()
+    return {
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "consumers": totals["consumers"],
+        "hojas": totals["hojas"],
+        "total": total,
+        "share": 100 * totals["hojas"] / total if total else None,
+    }
+
+
+def answer_performance(*, user, start: date, end: date, today: date, establishment_id: int | None = None) -> dict:
+    """How fast staff answer the hojas filed in the period:
+    - answered: hojas with their answer communicated; on time when communicated by the due date;
+    - late: answered after the due date, plus hojas still open past it (they can no longer be on time);
+    - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
+    - median business days from filing to the answer (Código Civil art. 183: the filing day is not counted);
+    - overdue now: open hojas of the scope past their due date today, whatever the period.
+    Counts by one aggregate; the median from (filed day, answered day) groups, at most a few thousand pairs
+    for any period, turned into business days with the calendar the deadlines use."""
+    scoped = _council_complaints(user, establishment_id)
+    complaints = _filed_between(scoped, start, end)
+    on_time_q = Q(response__communicated_at__date__lte=F("due_date"))
+    figures = complaints.aggregate(
+        total=Count("pk"),
+        answered=Count("response"),
+        on_time=Count("pk", filter=on_time_q),
+        open_past_due=Count("pk", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
+    )
+    pairs = (
+        complaints.filter(response__isnull=False)
+        .annotate(filed_day=TruncDate("filed_at"), answered_day=TruncDate("response__communicated_at"))
+        .values("filed_day", "answered_day")
+        .annotate(n=Count("pk"))
+    )
+    calendar = business_calendar_get()
+    median = weighted_median(
+        (calendar.business_days_between(row["filed_day"], row["answered_day"]), row["n"]) for row in pairs
+    )
+    measured = figures["answered"] + figures["open_past_due"]
+    return {
+        **figures,
+        "late": measured - figures["on_time"],
+        "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
+        "median_business_days": median,
+        "overdue_now": scoped.filter(status__in=OPEN_STATUSES, due_date__lt=today).count(),
+    }
+
+
+def survey_by_cause(*, user, start: date, end: date, establishment_id: int | None = None) -> dict:
+    """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja (one GROUP
+    BY) and overall. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) - % detractors (0-6)."""
+    surveys = SurveyAnswer.objects.filter(
+        answered_at__gte=lima_midnight(start),
+        answered_at__lt=lima_midnight(end + timedelta(1)),
+        complaint__in=_council_complaints(user, establishment_id),
+    ).order_by()
+    measures = {
+        "answers": Count("pk"),
+        "csat_avg": Avg("csat"),
+        "satisfied": Count("pk", filter=Q(csat__gte=4)),
+        "solved": Count("pk", filter=Q(solved=True)),
+        "promoters": Count("pk", filter=Q(nps__gte=9)),
+        "detractors": Count("pk", filter=Q(nps__lte=6)),
+    }
+
+    def finish(row: dict) -> dict:
+        n = row["answers"]
+        return {
+            **row,
+            "satisfied_pct": 100 * row["satisfied"] / n if n else None,
+            "solved_pct": 100 * row["solved"] / n if n else None,
+            "nps": nps(promoters=row["promoters"], detractors=row["detractors"], answers=n),
+        }
+
+    rows = [
+        finish(row)
+        for row in surveys.values("complaint__cause__code", "complaint__cause__name")
+        .annotate(**measures)
+        .order_by("-answers", "complaint__cause__code")
+    ]
+    return {"rows": rows, "overall": finish(surveys.aggregate(**measures))}
+
+
+def survey_low_scores(*, start: date, end: date, limit: int = 5) -> list[SurveyAnswer]:
+    """The latest unhappy answers with a comment (CSAT 1-2), for the council to read in the consumer's words."""
+    return list(
+        SurveyAnswer.objects.filter(
+            answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1)), csat__lte=2
+        )
+        .exclude(comment="")
+        .select_related("complaint__cause", "complaint__establishment")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def cause_flags(
+    *,
+    today: date,
+    user=None,
+    establishment_id: int | None = None,
+    factor: float | None = None,
+    min_count: int | None = None,
+) -> list[dict]:
+    """Recurring causes as of `today` (improvement.is_recurring): per cause, hojas in the last 4 weeks and in the
+    12 weeks before, from one GROUP BY with two filtered counts; flagged ones only, steepest rise first."""
+    factor = settings.COUNCIL_FLAG_FACTOR if factor is None else factor
+    min_count = settings.COUNCIL_FLAG_MIN_COUNT if min_count is None else min_count
+    recent, baseline = flag_windows(today)
+    complaints = _filed_between(_council_complaints(user, establishment_id), baseline.start, recent.end).filter(
+        cause__isnull=False
+    )
+    recent_q = Q(filed_at__gte=lima_midnight(recent.start))
+    grouped = (
+        complaints.values(
+            "cause_id", "cause__code", "cause__name", "cause__owner__first_name", "cause__owner__last_name"
+        )
+        .annotate(recent=Count("pk", filter=recent_q), baseline=Count("pk", filter=~recent_q))
+        .filter(recent__gte=min_count)
+    )
+    flags = [
+        {
+            "cause_id": row["cause_id"],
+            "code": row["cause__code"],
+            "name": row["cause__name"],
+            "owner": " ".join(filter(None, [row["cause__owner__first_name"], row["cause__owner__last_name"]])),
+            "recent": row["recent"],
+            "baseline": row["baseline"],
+            "recent_rate": weekly_rate(row["recent"], RECENT_WEEKS),
+            "baseline_rate": weekly_rate(row["baseline"], BASELINE_WEEKS),
+            "ratio": rate_ratio(recent=row["recent"], baseline=row["baseline"]),
+        }
+        for row in grouped
+        if is_recurring(recent=row["recent"], baseline=row["baseline"], factor=factor, min_count=min_count)
+    ]
+    return sorted(flags, key=lambda f: (f["ratio"] is not None, -(f["ratio"] or 0), -f["recent"], f["code"]))
+
+
+def cause_count(*, cause_ids: Iterable[int], start: date, end: date, establishment_id: int | None = None) -> int:
+    """Hojas of these causes filed between two Lima dates (inclusive), every establishment or one: the figure
+    an action item's baseline and verification are computed from."""
+    complaints = _council_complaints(None, establishment_id).filter(cause_id__in=list(cause_ids))
+    return _filed_between(complaints, start, end).count()
+
+
+# Action items and meetings ------------------------------------------------------------------------------------
+
+
+def action_item_list(*, statuses: Iterable[str] | None = None) -> QuerySet[ActionItem]:
+    actions = ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes")
+    if statuses is not None:
+        actions = actions.filter(status__in=list(statuses))
+    return actions.order_by("due_date", "pk")
+
+
+def action_items_overdue(*, today: date) -> QuerySet[ActionItem]:
+    """Not yet implemented and past their due date."""
+    return action_item_list(statuses=ACTION_PENDING_STATUSES).filter(due_date__lt=today)
+
+
+def action_items_due_for_verification(*, today: date) -> list[ActionItem]:
+    """Implemented actions whose verification window has ended by `today` (the beat task measures these).
+    Action items are counted in tens, not millions: the window end is compared in Python."""
+    return [
+        action
+        for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED])
+        if action.verification_due_on <= today
+    ]
+
+
+def action_items_verified_between(*, start: date, end: date) -> QuerySet[ActionItem]:
+    return action_item_list(statuses=ACTION_VERDICT_STATUSES).filter(
+        verified_at__gte=lima_midnight(start), verified_at__lt=lima_midnight(end + timedelta(1))
+    )
+
+
+def council_recipients() -> list[str]:
+    """E-mails of the active council members."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.COUNCIL)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def council_meeting_previous(meeting: CouncilMeeting) -> CouncilMeeting | None:
+    return (
+        CouncilMeeting.objects.filter(held_on__lt=meeting.held_on).exclude(pk=meeting.pk).order_by("-held_on").first()
+    )

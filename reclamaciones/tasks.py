@@ -68,3 +68,17 @@ def settlement_expire() -> int:
     from .services.settlement import settlement_expire_due
 
     return settlement_expire_due()
+
+
+@shared_task(acks_late=True)  # idempotent: verification only moves IMPLEMENTED actions; reminders are keyed
+def council_actions_daily() -> dict:
+    from .services.improvement import actions_daily
+
+    return actions_daily()
+
+
+@shared_task(acks_late=True)  # idempotent: one digest per (ISO week, recipient) key
+def council_digest_weekly() -> int:
+    from .services.improvement import council_digest_queue
+
+    return council_digest_queue()

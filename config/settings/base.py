@@ -193,6 +193,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.settlement_expire",
         "schedule": crontab(minute="5"),
     },
+    "council-actions": {
+        # 07:30 Lima: owner reminders and effectiveness verification: https://crontab.guru/#30_7_*_*_*
+        "task": "reclamaciones.tasks.council_actions_daily",
+        "schedule": crontab(hour="7", minute="30"),
+    },
+    "council-digest-weekly": {
+        # Mondays 08:00 Lima: https://crontab.guru/#0_8_*_*_1
+        "task": "reclamaciones.tasks.council_digest_weekly",
+        "schedule": crontab(hour="8", minute="0", day_of_week="1"),
+    },
     "digest-daily": {
         # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
         "task": "reclamaciones.tasks.digest_daily",
@@ -220,6 +230,13 @@ OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 OUTBOX_RELAY_BATCH = env.int("OUTBOX_RELAY_BATCH", default=200)
+
+# Improvement council. A cause is flagged as recurring when its weekly rate over the last 4 weeks exceeds
+# FACTOR times its weekly rate over the 12 weeks before, with at least MIN_COUNT hojas in those 4 weeks.
+COUNCIL_FLAG_FACTOR = env.float("COUNCIL_FLAG_FACTOR", default=1.5)
+COUNCIL_FLAG_MIN_COUNT = env.int("COUNCIL_FLAG_MIN_COUNT", default=5)
+# Action owners are reminded this many calendar days before the due date (and once when it has passed).
+COUNCIL_ACTION_REMINDER_DAYS = env.list("COUNCIL_ACTION_REMINDER_DAYS", cast=int, default=[7, 1])
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
