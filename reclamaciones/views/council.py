@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.http import Http404
 from django.views import View
 
 from .. import roles
@@ -61,3 +62,8 @@ class DashboardView(StaffRequiredMixin, View):
         )
         context = {"form": form, "pareto": pareto, "period": period, "nav": "council"}
         return self.render("reclamaciones/council/dashboard.html", context, status=200 if not form.errors else 400)
+
+
+class ActionListView(StaffRequiredMixin, View):
+    def get(self, request):
+        raise Http404  # being built in this session (issue 5, step 4)
