@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.utils import timezone
 from django.http import Http404
+from django.utils import timezone
 from django.views import View
 
 from .. import roles
