@@ -91,7 +91,8 @@ def nps(*, promoters: int, detractors: int, answers: int) -> int | None:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), rounded; None without answers."""
     if not answers:
         return None
-    return round(100 * (promoters - detractors) / answers)
+    score = Decimal(100 * (promoters - detractors)) / Decimal(answers)
+    return int(score.quantize(Decimal("1"), rounding=ROUND_HALF_UP))  # half away from zero, not to even
 
 
 def weighted_median(pairs: Iterable[tuple[int, int]]) -> float | None:
