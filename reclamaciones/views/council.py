@@ -1,19 +1,46 @@
-"""The improvement council's pages (/consejo/): council, supervisors and auditors read; agents do not."""
+"""The improvement council's pages (/consejo/): council, supervisors and auditors read; agents do not.
+
+Thin views: every figure comes from a selector (SQL aggregation, scoped to the user's establishments); the view
+only gathers them, masks personal data for the screen and shapes the chart series for council-charts.js."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django import forms
-from django.http import Http404
+from django.conf import settings
 from django.utils import timezone
 from django.views import View
 
 from .. import roles
-from ..selectors import cause_pareto, establishment_list_for
+from ..improvement import BASELINE_WEEKS, RECENT_WEEKS
+from ..models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, DocType
+from ..selectors import (
+    action_item_list,
+    action_items_due_for_verification,
+    action_items_overdue,
+    action_items_verified_between,
+    answer_performance,
+    cause_flags,
+    cause_pareto,
+    cause_weekly_trend,
+    establishment_counts,
+    establishment_list_for,
+    repeat_complainants,
+    survey_by_cause,
+)
 from .staff import StaffRequiredMixin, _forbidden
 
 DEFAULT_PERIOD_DAYS = 90
+TREND_CAUSES = 5  # the weekly trend follows the top 5 causes of the Pareto
+DOC_VISIBLE_DIGITS = 4
+
+
+def reads_council(user, user_roles: set[str]) -> bool:
+    """Council, supervisors, auditors and superusers read the council's pages; agents do not."""
+    return user.is_superuser or bool(user_roles & roles.COUNCIL_READERS)
 
 
 class PeriodForm(forms.Form):
@@ -43,9 +70,64 @@ class PeriodForm(forms.Form):
         return cleaned
 
 
+# Dashboard ---------------------------------------------------------------------------------------------------
+
+
+def masked_document(doc_type: str, doc_number: str) -> str:
+    """ "DNI ••••5689": enough to tell consumers apart on a shared screen, not enough to identify one."""
+    try:
+        label = DocType(doc_type).label
+    except ValueError:
+        label = doc_type.upper()
+    return f"{label} ••••{doc_number[-DOC_VISIBLE_DIGITS:]}"
+
+
+def short_name(full_name: str) -> str:
+    """ "María Núñez Ñahui" -> "María N.": first name and the initial of the next one."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name
+    return f"{parts[0]} {parts[1][0]}."
+
+
+def _num(value) -> float | None:
+    """Decimals and floats as JSON numbers (one decimal is all a chart shows)."""
+    return None if value is None else round(float(value), 1)
+
+
+def _chart_data(*, pareto: dict, trend: dict, establishments: list[dict], surveys: dict) -> dict:
+    """The series council-charts.js draws; the same figures are in the page's tables."""
+    return {
+        "pareto": {
+            "codes": [r["code"] for r in pareto["rows"]],
+            "names": [r["name"] for r in pareto["rows"]],
+            "counts": [r["count"] for r in pareto["rows"]],
+            "cumulative": [_num(r["cumulative"]) for r in pareto["rows"]],
+        },
+        "trend": {
+            "weeks": [f"{monday:%d/%m}" for monday in trend["weeks"]],
+            "series": [{"code": s["code"], "name": s["name"], "counts": s["counts"]} for s in trend["series"]],
+        },
+        "establishments": {
+            "names": [r["establishment__name"] for r in establishments],
+            "counts": [r["count"] for r in establishments],
+            "open": [r["open"] for r in establishments],
+        },
+        "surveys": {
+            "codes": [r["complaint__cause__code"] or "Sin causa" for r in surveys["rows"]],
+            "names": [r["complaint__cause__name"] or "Hojas aún sin causa" for r in surveys["rows"]],
+            "csat": [_num(r["csat_avg"]) for r in surveys["rows"]],
+            "nps": [r["nps"] for r in surveys["rows"]],
+        },
+    }
+
+
 class DashboardView(StaffRequiredMixin, View):
+    """A bounded number of queries whatever the size of the book: each section is one selector doing SQL
+    aggregation (tests pin the count)."""
+
     def get(self, request):
-        if not (request.user.is_superuser or self.roles & roles.COUNCIL_READERS):
+        if not reads_council(request.user, self.roles):
             return _forbidden(request)
         today = timezone.localdate()
         establishments = establishment_list_for(request.user)
@@ -54,16 +136,96 @@ class DashboardView(StaffRequiredMixin, View):
         period = dict(defaults, establecimiento=None)
         if form.is_bound and form.is_valid():
             period = form.cleaned_data
-        pareto = cause_pareto(
-            user=request.user,
-            start=period["desde"],
-            end=period["hasta"],
-            establishment_id=period["establecimiento"],
+        start, end = period["desde"], period["hasta"]
+        scope = {"user": request.user, "establishment_id": period["establecimiento"]}
+
+        pareto = cause_pareto(start=start, end=end, **scope)
+        trend = cause_weekly_trend(
+            end=end, cause_ids=[row["cause_id"] for row in pareto["rows"][:TREND_CAUSES]], **scope
         )
-        context = {"form": form, "pareto": pareto, "period": period, "nav": "council"}
-        return self.render("reclamaciones/council/dashboard.html", context, status=200 if not form.errors else 400)
+        per_establishment = establishment_counts(start=start, end=end, **scope)
+        repeat = repeat_complainants(end=end, **scope)
+        repeat["rows"] = [
+            {
+                **row,
+                "document": masked_document(row["doc_type"], row["doc_number"]),
+                "short_name": short_name(row["name"]),
+            }
+            for row in repeat["rows"]
+        ]
+        surveys = survey_by_cause(start=start, end=end, **scope)
+        context = {
+            "form": form,
+            "period": period,
+            "today": today,
+            "nav": "council",
+            "tab": "dashboard",
+            "performance": answer_performance(start=start, end=end, today=today, **scope),
+            "flags": cause_flags(today=today, **scope),
+            "flag_rule": {
+                "factor": settings.COUNCIL_FLAG_FACTOR,
+                "min_count": settings.COUNCIL_FLAG_MIN_COUNT,
+                "recent_weeks": RECENT_WEEKS,
+                "baseline_weeks": BASELINE_WEEKS,
+            },
+            "pareto": pareto,
+            "trend": trend,
+            "trend_rows": [  # the table reads week by week: one row per Monday, one column per cause
+                (monday, [series["counts"][i] for series in trend["series"]]) for i, monday in enumerate(trend["weeks"])
+            ],
+            "establishments": per_establishment,
+            "repeat": repeat,
+            "surveys": surveys,
+            "actions": {
+                "overdue": list(action_items_overdue(today=today)),
+                "to_verify": action_items_due_for_verification(today=today),
+                "verdicts": list(action_items_verified_between(start=start, end=end)),
+            },
+            "charts": _chart_data(pareto=pareto, trend=trend, establishments=per_establishment, surveys=surveys),
+        }
+        return self.render("reclamaciones/council/dashboard.html", context, status=400 if form.errors else 200)
+
+
+# Action items ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: ActionItem
+    today: date
+
+    @property
+    def overdue(self) -> bool:
+        """Still to implement and past its due date."""
+        return self.action.status in ACTION_PENDING_STATUSES and self.action.due_date < self.today
 
 
 class ActionListView(StaffRequiredMixin, View):
+    """Every action item, filterable by status (?estado=). An unknown status is ignored, as in the queue.
+    Action items are counted in tens: one query (plus the causes' prefetch) and the counts per status in Python."""
+
     def get(self, request):
-        raise Http404  # being built in this session (issue 5, step 4)
+        if not reads_council(request.user, self.roles):
+            return _forbidden(request)
+        today = timezone.localdate()
+        actions = list(action_item_list())
+        counts = Counter(action.status for action in actions)
+        status = request.GET.get("estado", "")
+        if status not in ActionStatus.values:
+            status = ""
+        shown = [action for action in actions if not status or action.status == status]
+        user = request.user
+        context = {
+            "nav": "council",
+            "tab": "actions",
+            "today": today,
+            "rows": [ActionRow(action, today) for action in shown],
+            "status": status,
+            "status_filters": [
+                {"value": value, "label": label, "count": counts.get(value, 0)} for value, label in ActionStatus.choices
+            ],
+            "total": len(actions),
+            "can_add": user.is_staff and user.has_perm("reclamaciones.add_actionitem"),
+            "can_edit": user.is_staff and user.has_perm("reclamaciones.change_actionitem"),
+        }
+        return self.render("reclamaciones/council/actions.html", context)
