@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+from datetime import date
+from decimal import Decimal
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Complaint, Response
+from .models import Complaint, CouncilMeeting, Provider, Response
 
 RECIPIENT_LABELS = {"consumidor": "Consumidor", "proveedor": "Proveedor", "indecopi": "INDECOPI"}
 
@@ -44,3 +48,80 @@ def _no_fetcher():
 
 def tracking_url(complaint: Complaint) -> str:
     return settings.PORTAL_BASE_URL + reverse("reclamaciones:track", args=[complaint.tracking_token])
+
+
+# Improvement council meetings ---------------------------------------------------------------------------------
+
+_AGENDA_DATES = ("today", "since", "as_of", "previous_meeting", "recent_window_start")
+_ACTION_DATES = ("due_date", "verification_due_on")
+_ACTION_RATES = ("baseline_rate", "target_rate", "measured_rate")
+
+
+def _iso_date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def _decimal(value):
+    return Decimal(value) if value not in (None, "") else None
+
+
+def meeting_agenda_display(agenda: dict) -> dict | None:
+    """A meeting's stored agenda (JSON: ISO dates, decimals as strings) with real dates and numbers for the
+    templates: the agenda partial shared by the meeting page, the admin and both PDFs. None until generated."""
+    if not agenda:
+        return None
+    shown = copy.deepcopy(agenda)
+    for key in _AGENDA_DATES:
+        shown[key] = _iso_date(shown.get(key))
+    shown["compared_with"] = [_iso_date(d) for d in shown.get("compared_with") or []]
+    for flag in shown.setdefault("flags", []):
+        for key in ("recent_rate", "baseline_rate", "ratio"):
+            flag[key] = _decimal(flag.get(key))
+    shown["new_flags"] = [f for f in shown["flags"] if f.get("new")]
+    shown["ongoing_flags"] = [f for f in shown["flags"] if not f.get("new")]
+    for row in shown.setdefault("top_causes", []):
+        row["change_pct"] = _decimal(row.get("change_pct"))
+    for key in ("overdue_actions", "verification_due", "in_verification", "verified"):
+        for row in shown.setdefault(key, []):
+            for name in _ACTION_DATES:
+                row[name] = _iso_date(row.get(name))
+            for name in _ACTION_RATES:
+                row[name] = _decimal(row.get(name))
+    shown.setdefault("survey", {})
+    shown.setdefault("performance", {})
+    return shown
+
+
+def meeting_pdf_filename(meeting: CouncilMeeting, document: str) -> str:
+    """agenda-consejo-2026-12-07.pdf / acta-consejo-2026-12-07.pdf"""
+    return f"{document}-consejo-{meeting.held_on.isoformat()}.pdf"
+
+
+def _meeting_context(meeting: CouncilMeeting) -> dict:
+    providers = Provider.objects.order_by("legal_name")
+    return {
+        "meeting": meeting,
+        "provider_name": " · ".join(p.display_name for p in providers) or "Libro de Reclamaciones",
+        "attendees": list(meeting.attendees.order_by("first_name", "last_name", "username")),
+        "decisions": list(
+            meeting.decisions.select_related("owner", "establishment").prefetch_related("causes").order_by("pk")
+        ),
+        "agenda": meeting_agenda_display(meeting.agenda),
+    }
+
+
+def _pdf(template: str, context: dict) -> bytes:
+    from weasyprint import HTML
+
+    html = render_to_string(template, context)
+    return HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_no_fetcher()).write_pdf()
+
+
+def meeting_agenda_pdf(meeting: CouncilMeeting) -> bytes:
+    """The agenda of a council meeting (A4): who attends and the six sections generated from the data."""
+    return _pdf("reclamaciones/pdf/council_agenda.html", _meeting_context(meeting))
+
+
+def meeting_minutes_pdf(meeting: CouncilMeeting) -> bytes:
+    """The acta of a council meeting (A4): attendees, a summary of the agenda, the minutes and the decisions."""
+    return _pdf("reclamaciones/pdf/council_minutes.html", _meeting_context(meeting))

@@ -1,4 +1,6 @@
-"""Idempotent demo data for `make run`: a provider, two establishments, one staff user per role."""
+"""Idempotent demo data for `make run`: a provider, two establishments, one staff user per role, hojas
+classified with causes (so the council's Pareto and a recurring-cause alert show), one council meeting with its
+generated agenda and one action item agreed in it."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,10 +9,23 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from config import celery_app
-from reclamaciones.models import Complaint, Establishment, Provider, ResponseTemplate, StaffProfile
+from reclamaciones.models import (
+    ActionItem,
+    Cause,
+    Complaint,
+    CouncilMeeting,
+    Establishment,
+    Provider,
+    ResponseChannel,
+    ResponseTemplate,
+    StaffProfile,
+)
 from reclamaciones.services.filing import complaint_file
+from reclamaciones.services.improvement import action_create, meeting_agenda_generate
+from reclamaciones.services.workflow import complaint_classify, response_send, survey_answer
 
 DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
 
@@ -40,7 +55,25 @@ DEMO_USERS = [
             "view_provider",
         ],
     ),
-    ("consejo", "consejo-demo-2026", "council", ["view_complaint", "view_complaintevent", "view_establishment"]),
+    (
+        "consejo",
+        "consejo-demo-2026",
+        "council",
+        [
+            "view_complaint",
+            "view_complaintevent",
+            "view_establishment",
+            # the council's admin rights (migration 0007_council_permissions grants the same)
+            "view_cause",
+            "add_actionitem",
+            "change_actionitem",
+            "view_actionitem",
+            "view_actionitemevent",
+            "add_councilmeeting",
+            "change_councilmeeting",
+            "view_councilmeeting",
+        ],
+    ),
     (
         "auditor",
         "auditor-demo-2026",
@@ -80,12 +113,57 @@ DEMO_TEMPLATES = [
 ]
 
 
+# days ago, consumer, kind, detail, cause, establishment slug, answered by letter (5 days after filing)
 DEMO_HOJAS = [
-    (1, "Carmen Huamán Torres", "reclamo", "Compré una licuadora que no enciende desde el primer día."),
-    (12, "Luis Ñique Ramos", "queja", "El personal de caja me atendió con malos modos."),
-    (19, "Patricia Vargas León", "reclamo", "Me cobraron dos veces la misma compra con tarjeta."),
-    (26, "Jorge Cárdenas Soto", "reclamo", "El delivery nunca llegó y no me devuelven el dinero."),
-]
+    (1, "Carmen Huamán Torres", "reclamo", "Compré una licuadora que no enciende desde el primer día.", "PRO-01",
+     "miraflores", False),
+    (12, "Luis Ñique Ramos", "queja", "El personal de caja me atendió con malos modos.", "ATE-01", "miraflores", False),
+    (19, "Patricia Vargas León", "reclamo", "Me cobraron dos veces la misma compra con tarjeta.", "FAC-01",
+     "miraflores", False),
+    (26, "Jorge Cárdenas Soto", "reclamo", "El delivery nunca llegó y no me devuelven el dinero.", "ENT-02",
+     "miraflores", False),
+    (2, "Rocío Mendoza Paz", "reclamo", "Mi pedido llegó tres días después de la fecha prometida.", "ENT-01",
+     "tienda-virtual", False),
+    (4, "Kevin Apaza Ccori", "reclamo", "La entrega programada para el sábado recién llegó el miércoles.", "ENT-01",
+     "tienda-virtual", False),
+    (9, "Milagros Tello Ruiz", "reclamo", "El pedido no llegó en la fecha indicada y nadie contesta el teléfono.",
+     "ENT-01", "tienda-virtual", False),
+    (16, "Héctor Salas Vidal", "reclamo", "Pagué envío express y el pedido demoró una semana.", "ENT-01",
+     "tienda-virtual", False),
+    (23, "Gloria Quispe Mamani", "reclamo", "El pedido llegó con diez días de atraso.", "ENT-01", "tienda-virtual",
+     True),
+    (37, "Raúl Chávez Ortiz", "reclamo", "La entrega se retrasó dos semanas sin aviso.", "ENT-01", "tienda-virtual",
+     True),
+    (44, "Sofía Ramírez Lau", "reclamo", "Me cobraron el envío dos veces.", "FAC-01", "tienda-virtual", True),
+    (58, "Diego Torres Ñañez", "reclamo", "El pedido llegó incompleto: faltaba el cargador.", "ENT-03",
+     "tienda-virtual", True),
+    (75, "Ana Lucía Flores Vega", "queja", "La atención por el chat demoró más de una hora.", "ATE-02",
+     "tienda-virtual", True),
+]  # fmt: skip
+DEMO_ANSWER = (
+    "Estimado(a) cliente: revisamos su caso y le damos la razón. Coordinamos con el área responsable la solución "
+    "y le ofrecemos las disculpas del caso."
+)
+# by the detail of the hoja: (days ago the survey was answered, csat, nps, comment)
+DEMO_SURVEYS = {
+    "El pedido llegó con diez días de atraso.": (3, 2, 3, "Respondieron, pero el siguiente pedido llegó tarde igual."),
+    "La entrega se retrasó dos semanas sin aviso.": (10, 4, 8, ""),
+    "Me cobraron el envío dos veces.": (35, 5, 10, ""),
+}  # fmt: skip
+DEMO_ACTION = {
+    "title": "Confirmar con el transportista la fecha de entrega antes de prometerla",
+    "description": "La tienda virtual promete la fecha de entrega sin consultar la agenda del transportista. "
+    "Desde ahora, la fecha se confirma con el transportista antes de mostrarla al cliente.",
+    "causes": ["ENT-01", "ENT-02"],
+    "target_reduction_pct": 40,
+    "verification_weeks": 8,
+}
+DEMO_MINUTES = (
+    "Se revisó la agenda generada con los datos.\n"
+    "Los retrasos en la entrega de la tienda virtual (ENT-01) se dispararon en las últimas cuatro semanas.\n"
+    "Acuerdo: confirmar con el transportista la fecha de entrega antes de prometerla al cliente "
+    "(responsable: Jorge Salazar; meta: 40 % menos hojas por retrasos en 8 semanas)."
+)
 
 
 class Command(BaseCommand):
@@ -142,28 +220,89 @@ class Command(BaseCommand):
                 profile.all_establishments = True
                 profile.save(update_fields=["all_establishments"])
             self.stdout.write(f"  {username:<11} {password:<22} {role or 'superusuario'}")
-        self._demo_hojas(Establishment.objects.get(slug="miraflores"))
+        self._demo_hojas()
+        self._demo_council()
 
-    def _demo_hojas(self, establishment: Establishment) -> None:
-        """A few hojas at different points of their deadline, only on an empty book (never duplicated)."""
+    def _demo_hojas(self) -> None:
+        """Hojas at different points of their deadline, filed only on an empty book (never duplicated); each is
+        classified with its cause, the older ones answered by letter, three of those with a survey."""
         if not Complaint.objects.exists():
-            self._file_demo_hojas(establishment)
-        self.stdout.write(f"  Hojas en {establishment.name}: {establishment.complaints.count()}")
+            self._file_demo_hojas()
+        staff = get_user_model().objects.get(username="supervisor")
+        causes = {c.code: c for c in Cause.objects.filter(code__in={h[4] for h in DEMO_HOJAS})}
+        by_detail = {h[3]: h for h in DEMO_HOJAS}
+        for complaint in Complaint.objects.filter(detail__in=by_detail, cause__isnull=True):
+            cause = causes.get(by_detail[complaint.detail][4])
+            if cause is not None:
+                complaint_classify(complaint_id=complaint.pk, cause=cause, actor=staff, now=complaint.filed_at)
+        for establishment in Establishment.objects.filter(slug__in={h[5] for h in DEMO_HOJAS}).order_by("name"):
+            self.stdout.write(f"  Hojas en {establishment.name}: {establishment.complaints.count()}")
 
-    def _file_demo_hojas(self, establishment: Establishment) -> None:
+    def _file_demo_hojas(self) -> None:
         # The worker is not running yet (make run starts it next): deliver the demo copies right here.
         celery_app.conf.task_always_eager = True
+        now = timezone.now()
         today = timezone.localdate()
-        for days_ago, name, kind, detail in DEMO_HOJAS:
+        staff = get_user_model().objects.get(username="supervisor")
+        establishments = {e.slug: e for e in Establishment.objects.all()}
+        for days_ago, name, kind, detail, _cause, slug, answered in DEMO_HOJAS:
             filed_at = timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(11, 0)))
-            complaint_file(
-                establishment=establishment,
+            complaint = complaint_file(
+                establishment=establishments[slug],
                 consumer_name=name,
-                doc_number="4580568" + str(days_ago % 10),
+                doc_number=f"{45800000 + days_ago * 137:08d}",
                 consumer_address="Av. Arequipa 1200, Lince, Lima",
-                consumer_email=f"{name.split()[0].lower()}@example.pe",
+                consumer_email=f"{slugify(name.split()[0])}@example.pe",
                 kind=kind,
                 detail=detail,
                 request="Una solución pronta.",
                 filed_at=filed_at,
             )
+            if not answered:
+                continue
+            response_send(
+                complaint_id=complaint.pk,
+                text=DEMO_ANSWER,
+                channel=ResponseChannel.LETTER,
+                actor=staff,
+                communicated_at=filed_at + timedelta(days=5),
+                now=filed_at + timedelta(days=5),
+            )
+            if detail in DEMO_SURVEYS:
+                answered_days_ago, csat, nps, comment = DEMO_SURVEYS[detail]
+                survey_answer(
+                    complaint=complaint,
+                    solved=csat >= 4,
+                    csat=csat,
+                    nps=nps,
+                    comment=comment,
+                    now=now - timedelta(days=answered_days_ago),
+                )
+
+    def _demo_council(self) -> None:
+        """One meeting (today, agenda generated from the demo hojas) and the action item agreed in it; created
+        once: a rerun finds them and changes nothing."""
+        User = get_user_model()
+        if not CouncilMeeting.objects.exists():
+            meeting = CouncilMeeting.objects.create(
+                held_on=timezone.localdate(),
+                guests="Carla Ríos, jefa de logística (invitada)",
+                minutes=DEMO_MINUTES,
+            )
+            meeting.attendees.set(User.objects.filter(username__in=["consejo", "supervisor", "auditor"]))
+            if not ActionItem.objects.filter(title=DEMO_ACTION["title"]).exists():
+                causes = Cause.objects.filter(code__in=DEMO_ACTION["causes"])
+                action_create(
+                    **{k: v for k, v in DEMO_ACTION.items() if k != "causes"},
+                    causes=causes,
+                    complaints=Complaint.objects.filter(cause__in=causes),
+                    owner=User.objects.get(username="supervisor"),
+                    due_date=timezone.localdate() + timedelta(days=21),
+                    meeting=meeting,
+                    created_by=User.objects.get(username="consejo"),
+                )
+            meeting_agenda_generate(meeting=meeting)
+        self.stdout.write(
+            f"  Consejo de mejora: {CouncilMeeting.objects.count()} reunión(es), "
+            f"{ActionItem.objects.count()} acción(es) de mejora"
+        )
