@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from . import pdf
 from .deadlines import business_days_left
-from .models import OPEN_STATUSES, Complaint, OutboundMessage
+from .improvement import change_pct, target_rate, verification_window
+from .models import OPEN_STATUSES, ActionItem, ActionStatus, Complaint, OutboundMessage
 from .selectors import business_calendar_get
 
 
@@ -26,6 +28,9 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
         OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
         OutboundMessage.Kind.RESPONSE: _response,
+        OutboundMessage.Kind.ACTION_REMINDER: _action_reminder,
+        OutboundMessage.Kind.ACTION_VERDICT: _action_verdict,
+        OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
     }
     return builders[message.kind](message)
 
@@ -115,3 +120,140 @@ def _response(message: OutboundMessage) -> EmailMultiAlternatives:
     email = _email(message, "response", context)
     email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
     return email
+
+
+# The improvement council ------------------------------------------------------------------------------------
+
+
+def _council_links(action: ActionItem | None = None) -> dict:
+    links = {
+        "dashboard_url": settings.PORTAL_BASE_URL + reverse("council:dashboard"),
+        "actions_url": settings.PORTAL_BASE_URL + reverse("council:actions"),
+    }
+    if action is not None:
+        try:
+            links["admin_url"] = settings.PORTAL_BASE_URL + reverse(
+                "admin:reclamaciones_actionitem_change", args=[action.pk]
+            )
+        except NoReverseMatch:  # the model is not registered in this admin site
+            links["admin_url"] = None
+    return links
+
+
+def _action_get(pk: int) -> ActionItem:
+    return ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes").get(pk=pk)
+
+
+def _decimal(value) -> Decimal | None:
+    """Figures travel as strings in JSON (exact decimals); templates format them with floatformat."""
+    return None if value is None else Decimal(str(value))
+
+
+def _action_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the owner of a pending action: 7 and 1 days before its due date, then once when it has passed."""
+    action = _action_get(message.context["action"])
+    today = date.fromisoformat(message.context["date"])
+    days_left = (action.due_date - today).days
+    context = {
+        "action": action,
+        "causes": list(action.causes.all()),
+        "owner_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
+        "days_left": days_left,
+        "days_overdue": -days_left,
+        "reminder_days": sorted(set(settings.COUNCIL_ACTION_REMINDER_DAYS), reverse=True),
+        "target_rate": (
+            None if action.baseline_rate is None else target_rate(action.baseline_rate, action.target_reduction_pct)
+        ),
+        **_council_links(action),
+    }
+    return _email(message, "action_reminder", context)
+
+
+def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the owner and the council once the figures decided: the figures recorded by the verification."""
+    action = _action_get(message.context["action"])
+    figures = message.context
+    baseline = _decimal(figures.get("baseline_rate", action.baseline_rate))
+    measured = _decimal(figures.get("measured_rate", action.measured_rate))
+    if "window" in figures:
+        start, end = (date.fromisoformat(day) for day in figures["window"])
+    else:
+        window = verification_window(action.implemented_on, action.verification_weeks)
+        start, end = window.start, window.end
+    context = {
+        "action": action,
+        "causes": list(action.causes.all()),
+        "effective": action.status == ActionStatus.EFFECTIVE,
+        "is_owner": figures.get("is_owner", message.recipient.lower() == action.owner.email.lower()),
+        "owner_name": action.owner.get_full_name() or action.owner.get_username(),
+        "baseline_rate": baseline,
+        "target_rate": (
+            _decimal(figures["target_rate"])
+            if "target_rate" in figures
+            else target_rate(baseline, action.target_reduction_pct)
+        ),
+        "measured_rate": measured,
+        "measured_count": figures.get("measured_count"),
+        "change_pct": change_pct(baseline, measured),
+        "window_start": start,
+        "window_end": end,
+        **_council_links(action),
+    }
+    return _email(message, "action_verdict", context)
+
+
+def _council_digest(message: OutboundMessage) -> EmailMultiAlternatives:
+    """The Monday digest, rendered from council_snapshot when sent (aggregates only: no query per hoja)."""
+    from .services.improvement import council_snapshot  # services import this module
+
+    since = date.fromisoformat(message.context["since"])
+    until = date.fromisoformat(message.context["date"])
+    as_of = date.fromisoformat(message.context.get("as_of", message.context["date"]))
+    snapshot = council_snapshot(today=until, since=since, as_of=as_of)
+
+    def action_rows(rows: list[dict]) -> list[dict]:
+        return [
+            {
+                **row,
+                "due_date": date.fromisoformat(row["due_date"]),
+                "verification_due_on": row["verification_due_on"] and date.fromisoformat(row["verification_due_on"]),
+                "baseline_rate": _decimal(row["baseline_rate"]),
+                "target_rate": _decimal(row["target_rate"]),
+                "measured_rate": _decimal(row["measured_rate"]),
+                "effective": row["status_code"] == ActionStatus.EFFECTIVE,
+                "change_pct": change_pct(_decimal(row["baseline_rate"]) or 0, _decimal(row["measured_rate"]) or 0),
+            }
+            for row in rows
+        ]
+
+    flags = [
+        {
+            **f,
+            "recent_rate": _decimal(f["recent_rate"]),
+            "baseline_rate": _decimal(f["baseline_rate"]),
+            "ratio": _decimal(f["ratio"]),
+        }
+        for f in snapshot["flags"]
+    ]
+    top_causes = [{**row, "change_pct": _decimal(row["change_pct"])} for row in snapshot["top_causes"]]
+    context = {
+        "since": since,
+        "until": until,
+        "as_of": as_of,
+        "total": snapshot["total"],
+        "unclassified": snapshot["unclassified"],
+        "top_causes": top_causes,
+        "top": top_causes[0] if top_causes else None,
+        "new_flags": [f for f in flags if f["new"]],
+        "old_flags": [f for f in flags if not f["new"]],
+        "overdue_actions": action_rows(snapshot["overdue_actions"]),
+        "verification_due": action_rows(snapshot["verification_due"]),
+        "in_verification": action_rows(snapshot["in_verification"]),
+        "verified": action_rows(snapshot["verified"]),
+        "survey": snapshot["survey"],
+        "performance": snapshot["performance"],
+        "flag_factor": settings.COUNCIL_FLAG_FACTOR,
+        "flag_min_count": settings.COUNCIL_FLAG_MIN_COUNT,
+        **_council_links(),
+    }
+    return _email(message, "council_digest", context)

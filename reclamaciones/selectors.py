@@ -299,7 +299,7 @@ def cause_choices() -> QuerySet[Cause]:
 
 def lima_midnight(day: date) -> datetime:
     """The aware instant a Lima date starts: periods filter `filed_at` by range so its index is used."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 def _council_complaints(user, establishment_id: int | None) -> QuerySet[Complaint]:
@@ -432,42 +432,69 @@ def repeat_complainants(
     }
 
 
-def answer_performance(*, user, start: date, end: date, today: date, establishment_id: int | None = None) -> dict:
-    """How fast staff answer the hojas filed in the period:
-    - answered: hojas with their answer communicated; on time when communicated by the due date;
-    - late: answered after the due date, plus hojas still open past it (they can no longer be on time);
-    - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
-    - median business days from filing to the answer (Código Civil art. 183: the filing day is not counted);
-    - overdue now: open hojas of the scope past their due date today, whatever the period.
-    Counts by one aggregate; the median from (filed day, answered day) groups, at most a few thousand pairs
-    for any period, turned into business days with the calendar the deadlines use."""
-    scoped = _council_complaints(user, establishment_id)
-    complaints = _filed_between(scoped, start, end)
-    on_time_q = Q(response__communicated_at__date__lte=F("due_date"))
-    figures = complaints.aggregate(
-        total=Count("pk"),
-        answered=Count("response"),
-        on_time=Count("pk", filter=on_time_q),
-        open_past_due=Count("pk", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
-    )
+def _answer_days_median(answered: QuerySet[Complaint]) -> float | None:
+    """Median business days from filing to the communicated answer of `answered` (Código Civil art. 183: the
+    filing day is not counted), from (filed day, answered day) groups: at most a few thousand pairs for any
+    period, turned into business days with the calendar the deadlines use."""
     pairs = (
-        complaints.filter(response__isnull=False)
-        .annotate(filed_day=TruncDate("filed_at"), answered_day=TruncDate("response__communicated_at"))
+        answered.annotate(filed_day=TruncDate("filed_at"), answered_day=TruncDate("response__communicated_at"))
         .values("filed_day", "answered_day")
         .annotate(n=Count("pk"))
     )
     calendar = business_calendar_get()
-    median = weighted_median(
+    return weighted_median(
         (calendar.business_days_between(row["filed_day"], row["answered_day"]), row["n"]) for row in pairs
+    )
+
+
+ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
+
+
+def answer_performance(*, user, start: date, end: date, today: date, establishment_id: int | None = None) -> dict:
+    """How fast staff answer the hojas filed in the period:
+    - answered: hojas with their answer communicated; on time when communicated by the due date;
+    - late: answered after the due date, plus unanswered hojas still open past it (they can no longer be on time);
+    - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
+    - median business days from filing to the answer;
+    - overdue now: open hojas of the scope past their due date today, whatever the period.
+    Counts by one aggregate, the median from grouped pairs (_answer_days_median)."""
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    figures = complaints.aggregate(
+        total=Count("pk"),
+        answered=Count("response"),
+        on_time=Count("pk", filter=ANSWERED_ON_TIME),
+        open_past_due=Count("pk", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today, response__isnull=True)),
     )
     measured = figures["answered"] + figures["open_past_due"]
     return {
         **figures,
         "late": measured - figures["on_time"],
         "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
-        "median_business_days": median,
-        "overdue_now": scoped.filter(status__in=OPEN_STATUSES, due_date__lt=today).count(),
+        "median_business_days": _answer_days_median(complaints.filter(response__isnull=False)),
+        "overdue_now": complaints_overdue_count(today=today, user=user, establishment_id=establishment_id),
     }
+
+
+def answers_communicated(*, start: date, end: date, user=None, establishment_id: int | None = None) -> dict:
+    """The answers communicated between two Lima dates (whenever their hoja was filed): how many, how many by
+    the due date, and the median business days they took. What a weekly digest or a meeting reports: hojas
+    filed in a short period are rarely due yet, so their on-time rate says little."""
+    complaints = _council_complaints(user, establishment_id).filter(
+        response__communicated_at__gte=lima_midnight(start),
+        response__communicated_at__lt=lima_midnight(end + timedelta(1)),
+    )
+    figures = complaints.aggregate(answered=Count("pk"), on_time=Count("pk", filter=ANSWERED_ON_TIME))
+    return {
+        **figures,
+        "late": figures["answered"] - figures["on_time"],
+        "on_time_rate": 100 * figures["on_time"] / figures["answered"] if figures["answered"] else None,
+        "median_business_days": _answer_days_median(complaints),
+    }
+
+
+def complaints_overdue_count(*, today: date, user=None, establishment_id: int | None = None) -> int:
+    """Open hojas past their due date on `today` (whenever filed)."""
+    return _council_complaints(user, establishment_id).filter(status__in=OPEN_STATUSES, due_date__lt=today).count()
 
 
 def survey_by_cause(*, user, start: date, end: date, establishment_id: int | None = None) -> dict:
@@ -589,6 +616,14 @@ def action_items_due_for_verification(*, today: date) -> list[ActionItem]:
         for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED])
         if action.verification_due_on <= today
     ]
+
+
+def action_items_in_verification(*, today: date) -> list[ActionItem]:
+    """Implemented actions still inside their verification window on `today` (measured when it ends)."""
+    return sorted(
+        (a for a in action_item_list(statuses=[ActionStatus.IMPLEMENTED]) if a.verification_due_on > today),
+        key=lambda a: (a.verification_due_on, a.pk),
+    )
 
 
 def action_items_verified_between(*, start: date, end: date) -> QuerySet[ActionItem]:

@@ -21,6 +21,7 @@ from ..improvement import (
     flag_windows,
     target_rate,
     verification_window,
+    week_start,
     weekly_rate,
 )
 from ..models import (
@@ -35,12 +36,14 @@ from ..models import (
 )
 from ..selectors import (
     action_items_due_for_verification,
+    action_items_in_verification,
     action_items_overdue,
     action_items_verified_between,
-    answer_performance,
+    answers_communicated,
     cause_count,
     cause_flags,
     cause_pareto,
+    complaints_overdue_count,
     council_meeting_previous,
     council_recipients,
     survey_by_cause,
@@ -195,38 +198,48 @@ def action_status_recorded(*, action: ActionItem, old: str, actor) -> None:
 # Reminders and verification (beat: council_actions_daily) ----------------------------------------------------
 
 
+def _reminder_step(days_left: int, steps: list[int]) -> str | None:
+    """The reminder an action `days_left` days from its due date is owed: "overdue" once the date has passed,
+    else the tightest step already reached (a task that missed a day still sends the latest one), else None."""
+    if days_left < 0:
+        return "overdue"
+    reached = [s for s in steps if days_left <= s]
+    return f"d{min(reached)}" if reached else None
+
+
 def action_reminders_queue(*, today: date | None = None) -> int:
-    """Remind owners of pending actions COUNCIL_ACTION_REMINDER_DAYS before the due date, and once when it has
-    passed. Keyed by action, due date and step: rerunning sends nothing new; moving the due date re-arms them.
-    Returns the messages queued."""
+    """Remind owners of pending (propuesta, en curso) actions COUNCIL_ACTION_REMINDER_DAYS calendar days before
+    the due date, and once when it has passed. Keyed by action, due date and step: rerunning sends nothing new;
+    moving the due date re-arms them. Each action is re-read under a row lock (pretix), so two overlapping runs,
+    or an owner implementing it meanwhile, never produce a stray reminder. Returns the messages queued."""
     today = today or timezone.localdate()
     queued = 0
     steps = sorted(set(settings.COUNCIL_ACTION_REMINDER_DAYS), reverse=True)
     horizon = today + timedelta(days=max(steps, default=0))
-    pending = ActionItem.objects.filter(status__in=ACTION_PENDING_STATUSES, due_date__lte=horizon).select_related(
-        "owner"
-    )
-    for action in pending:
-        days_left = (action.due_date - today).days
-        if days_left < 0:
-            step = "overdue"
-        else:
-            # The tightest step already reached (a task that missed a day still sends the latest one).
-            reached = [s for s in steps if days_left <= s]
-            if not reached:
-                continue
-            step = f"d{min(reached)}"
-        if not action.owner.email:
-            continue
-        key = f"action:{action.pk}:due:{action.due_date.isoformat()}:{step}"
+    candidates = ActionItem.objects.filter(status__in=ACTION_PENDING_STATUSES, due_date__lte=horizon).order_by()
+    for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
+            action = ActionItem.objects.select_for_update().select_related("owner").get(pk=pk)
+            if action.status not in ACTION_PENDING_STATUSES or not action.owner.email:
+                continue  # Race condition: implemented since the candidates were read
+            days_left = (action.due_date - today).days
+            step = _reminder_step(days_left, steps)
+            if step is None:
+                continue
+            key = f"action:{action.pk}:due:{action.due_date.isoformat()}:{step}"
             if OutboundMessage.objects.filter(idempotency_key=key).exists():
                 continue
             outbox_enqueue(
                 kind=OutboundMessage.Kind.ACTION_REMINDER,
                 recipient=action.owner.email,
                 idempotency_key=key,
-                context={"action": action.pk, "days_left": days_left, "date": today.isoformat()},
+                context={
+                    "action": action.pk,
+                    "date": today.isoformat(),
+                    "due_date": action.due_date.isoformat(),
+                    "days_left": days_left,
+                    "step": step,
+                },
             )
             _event(action, ActionItemEvent.Type.REMINDER_QUEUED, None, key=key, days_left=days_left)
             queued += 1
@@ -234,22 +247,26 @@ def action_reminders_queue(*, today: date | None = None) -> int:
 
 
 def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionItem:
-    """Measure an implemented action whose verification window has ended: hojas per week for its causes over
-    the window, compared with the stored baseline reduced by the target. Marks it effective or not effective
-    and notifies the owner and the council. Idempotent: only an IMPLEMENTED action is measured."""
+    """Measure an implemented action whose verification window has ended: hojas per week of its causes (in its
+    establishment, or all) over the window, compared with the stored baseline reduced by the target. Marks it
+    effective or not effective, records the figures as an event and notifies the owner and the council.
+    Idempotent: only an IMPLEMENTED action whose window ended before today (Lima) is measured."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     with transaction.atomic():
-        action = ActionItem.objects.select_for_update().get(pk=action.pk)
-        if action.status != ActionStatus.IMPLEMENTED or action.baseline_rate is None:
+        action = ActionItem.objects.select_for_update().select_related("owner").get(pk=action.pk)
+        if action.status != ActionStatus.IMPLEMENTED or action.implemented_on is None:
             return action
         window = verification_window(action.implemented_on, action.verification_weeks)
-        if window.end >= timezone.localdate(now):
-            return action
+        if window.end >= today:
+            return action  # the last day of the window is still being filed
+        if action.baseline_rate is None:
+            # Made without the service (a bulk load): the baseline as of its creation day, which only counts
+            # hojas filed before it, so measuring it now is the same as measuring it then.
+            action_baseline_set(action=action)
+        cause_ids = list(action.causes.values_list("pk", flat=True))
         count = cause_count(
-            cause_ids=action.causes.values_list("pk", flat=True),
-            start=window.start,
-            end=window.end,
-            establishment_id=action.establishment_id,
+            cause_ids=cause_ids, start=window.start, end=window.end, establishment_id=action.establishment_id
         )
         measured = weekly_rate(count, action.verification_weeks)
         effective = action_verdict(
@@ -260,26 +277,22 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
         action.measured_rate = measured
         action.verified_at = now
         action.save(update_fields=["status", "measured_rate", "verified_at", "updated_at"])
-        _event(
-            action,
-            ActionItemEvent.Type.VERIFIED,
-            None,
-            old=old,
-            new=action.status,
-            baseline_rate=str(action.baseline_rate),
-            target_rate=str(target_rate(action.baseline_rate, action.target_reduction_pct)),
-            measured_rate=str(measured),
-            measured_count=count,
-            window=[window.start.isoformat(), window.end.isoformat()],
-            change_pct=str(change_pct(action.baseline_rate, measured)),
-        )
+        figures = {
+            "baseline_rate": str(action.baseline_rate),
+            "target_rate": str(target_rate(action.baseline_rate, action.target_reduction_pct)),
+            "measured_rate": str(measured),
+            "measured_count": count,
+            "window": [window.start.isoformat(), window.end.isoformat()],
+            "change_pct": _str_or_none(change_pct(action.baseline_rate, measured)),
+        }
+        _event(action, ActionItemEvent.Type.VERIFIED, None, old=old, new=action.status, **figures)
         recipients = dict.fromkeys(e.lower() for e in [action.owner.email, *council_recipients()] if e)
         for email in recipients:
             outbox_enqueue(
                 kind=OutboundMessage.Kind.ACTION_VERDICT,
                 recipient=email,
                 idempotency_key=f"action:{action.pk}:verdict:{email}",
-                context={"action": action.pk},
+                context={"action": action.pk, "is_owner": email == action.owner.email.lower(), **figures},
             )
     return action
 
@@ -298,11 +311,14 @@ def actions_daily(*, now: datetime | None = None) -> dict:
 # Council digest (Mondays 08:00 Lima) and meetings -------------------------------------------------------------
 
 
-def council_snapshot(*, today: date, since: date) -> dict:
-    """What the council should look at, as plain JSON (stored as a meeting's agenda, rendered in the digest):
-    new recurring-cause flags (flagged today, not on `since`), top-10 causes since `since` with the change
-    against the same number of days before, overdue actions, actions due for verification or verified since,
-    survey highlights and answer performance. Every figure from the selectors' SQL aggregates."""
+def council_snapshot(*, today: date, since: date, as_of: date | None = None) -> dict:
+    """What the council should look at, as plain JSON (stored as a meeting's agenda, rendered in the digest) for
+    the period `since` .. `today` (Lima dates, inclusive): recurring-cause flags as of `today` (marked new when
+    not flagged the day before `since`), top-10 causes with the change against the same number of days before,
+    actions verified in the period, survey highlights and the answers communicated in it; plus what stands on
+    `as_of` (default `today`): overdue actions, actions due for verification, hojas overdue now.
+    Every figure comes from the selectors' SQL aggregates: the query count does not grow with the data."""
+    as_of = as_of or today
     days = (today - since).days + 1
     before_end = since - timedelta(days=1)
     before_start = before_end - timedelta(days=days - 1)
@@ -314,7 +330,7 @@ def council_snapshot(*, today: date, since: date) -> dict:
         for row in cause_pareto(user=None, start=before_start, end=before_end, limit=1000)["rows"]
     }
     surveys = survey_by_cause(user=None, start=since, end=today)
-    performance = answer_performance(user=None, start=since, end=today, today=today)
+    performance = answers_communicated(start=since, end=today)
 
     def action_row(action: ActionItem) -> dict:
         return {
@@ -322,8 +338,13 @@ def council_snapshot(*, today: date, since: date) -> dict:
             "title": action.title,
             "owner": action.owner.get_full_name() or action.owner.get_username(),
             "status": action.get_status_display(),
+            "status_code": action.status,
             "due_date": action.due_date.isoformat(),
+            "days_overdue": max((as_of - action.due_date).days, 0),
             "causes": [c.code for c in action.causes.all()],
+            "cause_names": [c.name for c in action.causes.all()],
+            "establishment": action.establishment.name if action.establishment else None,
+            "target_reduction_pct": action.target_reduction_pct,
             "baseline_rate": str(action.baseline_rate) if action.baseline_rate is not None else None,
             "target_rate": (
                 str(target_rate(action.baseline_rate, action.target_reduction_pct))
@@ -338,12 +359,15 @@ def council_snapshot(*, today: date, since: date) -> dict:
     return {
         "today": today.isoformat(),
         "since": since.isoformat(),
+        "as_of": as_of.isoformat(),
         "compared_with": [before_start.isoformat(), before_end.isoformat()],
         "flags": [
             {
                 "code": f["code"],
                 "name": f["name"],
+                "owner": f["owner"],
                 "recent": f["recent"],
+                "baseline": f["baseline"],
                 "recent_rate": str(f["recent_rate"]),
                 "baseline_rate": str(f["baseline_rate"]),
                 "ratio": str(f["ratio"]) if f["ratio"] is not None else None,
@@ -364,8 +388,9 @@ def council_snapshot(*, today: date, since: date) -> dict:
         ],
         "total": pareto["total"],
         "unclassified": pareto["unclassified"],
-        "overdue_actions": [action_row(a) for a in action_items_overdue(today=today)],
-        "verification_due": [action_row(a) for a in action_items_due_for_verification(today=today)],
+        "overdue_actions": [action_row(a) for a in action_items_overdue(today=as_of)],
+        "verification_due": [action_row(a) for a in action_items_due_for_verification(today=as_of)],
+        "in_verification": [action_row(a) for a in action_items_in_verification(today=as_of)],
         "verified": [action_row(a) for a in action_items_verified_between(start=since, end=today)],
         "survey": {
             "answers": surveys["overall"]["answers"],
@@ -394,11 +419,13 @@ def council_snapshot(*, today: date, since: date) -> dict:
                 for s in survey_low_scores(start=since, end=today)
             ],
         },
-        "performance": {
+        "performance": {  # answers communicated in the period, whenever their hoja was filed
             "answered": performance["answered"],
+            "on_time": performance["on_time"],
+            "late": performance["late"],
             "on_time_rate": _round_or_none(performance["on_time_rate"], 1),
             "median_business_days": performance["median_business_days"],
-            "overdue_now": performance["overdue_now"],
+            "overdue_now": complaints_overdue_count(today=as_of),
         },
         "recent_window_start": recent.start.isoformat(),
     }
@@ -427,22 +454,30 @@ def meeting_agenda_generate(*, meeting: CouncilMeeting, now: datetime | None = N
     return meeting
 
 
+def council_digest_period(today: date) -> tuple[date, date]:
+    """(since, until): the last full Monday-Sunday week before `today`'s week, the period a digest sent in
+    `today`'s ISO week reports (consecutive digests neither overlap nor leave a gap)."""
+    until = week_start(today) - timedelta(days=1)
+    return until - timedelta(days=6), until
+
+
 def council_digest_queue(*, now: datetime | None = None) -> int:
-    """Mondays 08:00 Lima: one digest per council member for the ISO week; the snapshot (last 7 days, flags new
-    since a week ago) is rendered when sent. Keyed by ISO week and recipient. Returns messages queued."""
+    """Mondays 08:00 Lima: one digest per council member and ISO week, on last week (Monday-Sunday); overdue
+    actions as of the day it is queued. The snapshot is rendered when the e-mail is sent. Keyed by ISO week and
+    recipient: a second run (or a second beat) queues nothing. Returns the messages queued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     year, week, _ = today.isocalendar()
+    since, until = council_digest_period(today)
+    context = {"date": until.isoformat(), "since": since.isoformat(), "as_of": today.isoformat()}
     queued = 0
     with transaction.atomic():
-        for email in council_recipients():
-            key = f"council-digest:{year}-W{week:02d}:{email.lower()}"
-            exists = OutboundMessage.objects.filter(idempotency_key=key).exists()
+        for email in dict.fromkeys(e.lower() for e in council_recipients()):
+            key = f"council-digest:{year}-W{week:02d}:{email}"
+            if OutboundMessage.objects.filter(idempotency_key=key).exists():
+                continue
             outbox_enqueue(
-                kind=OutboundMessage.Kind.COUNCIL_DIGEST,
-                recipient=email,
-                idempotency_key=key,
-                context={"date": today.isoformat(), "since": (today - timedelta(days=6)).isoformat()},
+                kind=OutboundMessage.Kind.COUNCIL_DIGEST, recipient=email, idempotency_key=key, context=context
             )
-            queued += not exists
+            queued += 1
     return queued
