@@ -475,10 +475,18 @@ def test_action_list_shows_every_action_with_its_figures(client, establishment, 
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert [row.action for row in response.context["rows"]] == sorted(actions.values(), key=lambda a: a.due_date)
     due = (timezone.localdate() - timedelta(days=3)).strftime("%d/%m/%Y")
-    assert f"Capacitar al equipo de caja Todos los establecimientos · meta -30 % TST-01 Pedro Huamán {due} Vencida" in (
-        text
+    table_row = (
+        "Capacitar al equipo de caja Todos los establecimientos · meta -30 % Editar «Capacitar al equipo de caja» "
+        f"TST-01 Pedro Huamán {due} Vencida Propuesta sin línea base al implementarse, +8 semanas"
     )
-    assert text.count("Vencida") == 1  # in progress and on time, or already implemented: no red badge
+    assert table_row in text
+    phone_card = (
+        "Capacitar al equipo de caja Propuesta Todos los establecimientos · meta -30 % Causas TST-01 "
+        f"Responsable Pedro Huamán Fecha límite {due} Vencida"
+    )
+    assert phone_card in text
+    # In progress and on time, or already implemented: no red badge (one in the table, one in the phone card).
+    assert text.count("Vencida") == 2
     assert "Nuevo proceso de devoluciones" in text
     assert '>TST-01</abbr>, <abbr title="Causa TST-02">TST-02</abbr>' in html
     assert "2.50 → 1.75 → por medir" in text  # baseline, target (-30 %), not measured yet
@@ -526,7 +534,7 @@ def test_action_list_links_to_the_admin_only_with_its_permissions(client, establ
     assert edit in council
     assert add in council
     assert "Nueva acción" in council
-    assert council.count(">Editar<span") == 5  # one per action
+    assert council.count('class="edit-link"') == 10  # one per action, in the table and in its phone card
     assert edit not in auditor
     assert add not in auditor
     assert "Nueva acción" not in auditor

@@ -70,7 +70,7 @@
     }
     box.hidden = false;
     if (box.dataset.rows) {
-      box.style.height = Math.max(180, 70 + 44 * Number(box.dataset.rows)) + "px";
+      box.style.height = Math.max(180, 70 + (narrow() ? 34 : 44) * Number(box.dataset.rows)) + "px";
     }
     var chart = new Chart(box.querySelector("canvas"), config);
     var section = box.closest("section");
@@ -117,20 +117,11 @@
       },
       options: {
         interaction: { mode: "index", intersect: false },
-        scales: {
-          count: { position: "left", beginAtZero: true, ticks: countTicks(), title: { display: true, text: "Hojas" } },
-          share: {
-            position: "right",
-            min: 0,
-            max: 100,
-            grid: { drawOnChartArea: false },
-            ticks: { callback: function (value) { return value + " %"; } },
-            title: { display: !narrow(), text: "% acumulado" },
-          },
-          x: { ticks: { autoSkip: false, maxRotation: 60 } },
-        },
         plugins: {
+          // The line is drawn over the bars (order), but the legend and tooltip read bars first.
+          legend: { reverse: true },
           tooltip: {
+            itemSort: function (a, b) { return b.datasetIndex - a.datasetIndex; },
             callbacks: {
               title: function (items) {
                 var i = items[0].dataIndex;
@@ -142,6 +133,18 @@
               },
             },
           },
+        },
+        scales: {
+          count: { position: "left", beginAtZero: true, ticks: countTicks(), title: { display: true, text: "Hojas" } },
+          share: {
+            position: "right",
+            min: 0,
+            max: 100,
+            grid: { drawOnChartArea: false },
+            ticks: { callback: function (value) { return value + " %"; } },
+            title: { display: !narrow(), text: "% acumulado" },
+          },
+          x: { ticks: { autoSkip: false, maxRotation: 60 } },
         },
       },
     });
@@ -164,7 +167,7 @@
             pointRadius: 4,
             borderDash: DASHES[i % DASHES.length],
             borderWidth: 2,
-            tension: 0.2,
+            tension: 0, // counts per week: straight segments, never a curve dipping below zero
           };
         }),
       },
@@ -237,12 +240,20 @@
             // Below zero in vermillion, at or above in blue: the sign is also on the axis and in the table.
             backgroundColor: surveys.nps.map(function (v) { return v !== null && v < 0 ? VERMILLION : BLUE; }),
             borderRadius: 3,
+            minBarLength: 3, // an NPS of 0 is a result, not a gap
           },
         ],
       },
       options: {
         indexAxis: "y",
-        scales: { x: { min: -100, max: 100, ticks: { stepSize: 50 } } },
+        scales: {
+          x: {
+            min: -100,
+            max: 100,
+            ticks: { stepSize: 50 },
+            grid: { color: function (ctx) { return ctx.tick && ctx.tick.value === 0 ? "#8a94a0" : GRID; } },
+          },
+        },
         plugins: { legend: { display: false }, tooltip: { callbacks: { title: causeTitle } } },
       },
     });

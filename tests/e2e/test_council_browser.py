@@ -1,0 +1,217 @@
+"""The council dashboard in a real browser: a council member logs in and reads /consejo/ on a book with twelve
+weeks of hojas; every chart is drawn (a Chart.js instance on a canvas with a size), the tables fold into "Ver
+tabla", and the page works at a phone's width. Screenshots land in test-artifacts/ (look at them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from reclamaciones.models import (
+    ActionItem,
+    ActionStatus,
+    Cause,
+    Complaint,
+    Response,
+    StaffProfile,
+    Status,
+    SurveyAnswer,
+)
+from reclamaciones.services.filing import complaint_file
+
+from ..factories import EstablishmentFactory, filing_kwargs
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "clave-de-prueba-2026"
+NAMES = ["Rosa Quispe Mamani", "Luis Huamán Torres", "Ana Flores Ccori", "Jorge Vargas Díaz", "Elena Rojas Paz"]
+CHARTS = ("pareto", "trend", "establishments", "csat", "nps")
+# (code, name, hojas in the last 12 weeks, of them in the last 4 weeks)
+CAUSES = [
+    ("ENT-01", "Retraso en la entrega", 16, 10),
+    ("FAC-01", "Cobro no reconocido o duplicado", 9, 3),
+    ("PRO-01", "Producto defectuoso o dañado", 7, 2),
+    ("ATE-02", "Tiempo de espera excesivo", 5, 1),
+    ("DEV-01", "Reembolso no realizado o demorado", 4, 1),
+    ("CON-02", "Información engañosa o incompleta", 3, 1),
+    ("ENT-03", "Pedido incompleto o equivocado", 2, 0),
+    ("ATE-01", "Trato inadecuado del personal", 1, 0),
+]
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "es-PE"}  # date inputs and Intl as a council member in Lima sees them
+
+
+@pytest.fixture
+def council_member():
+    user = User.objects.create_user(
+        "carmen", "carmen@andina.example.pe", PASSWORD, first_name="Carmen", last_name="Rojas", is_staff=True
+    )
+    user.groups.add(Group.objects.get_or_create(name="council")[0])  # groups are flushed by transactional tests
+    StaffProfile.objects.create(user=user, all_establishments=True)
+    return user
+
+
+@pytest.fixture
+def book(council_member):
+    """Twelve weeks of hojas in two establishments: causes in Pareto order, one of them rising lately, some
+    answered and rated, a few consumers who came back, and action items in each state that matters."""
+    now = timezone.localtime()
+    shops = [
+        EstablishmentFactory(name="Tienda San Isidro"),
+        EstablishmentFactory(name="Tienda Miraflores · Centro Comercial Larcomar"),
+    ]
+    category, _ = Cause.objects.get_or_create(code="OPS", defaults={"name": "Operaciones"})
+    owner = User.objects.create_user("jorge", first_name="Jorge", last_name="Salas")
+    n = 0
+    for code, name, total, recent in CAUSES:
+        cause, _ = Cause.objects.update_or_create(  # the seeded taxonomy is there until a flush
+            code=code, defaults={"name": name, "parent": category, "owner": owner if n == 0 else None}
+        )
+        for i in range(total):
+            days_ago = 1 + (i * 5) % 27 if i < recent else 29 + (i * 7) % 54
+            complaint = complaint_file(
+                **filing_kwargs(
+                    establishment=shops[n % 2],
+                    # Every fifth hoja comes from one of three consumers who keep coming back.
+                    doc_number=f"4{n % 3:07d}" if n % 5 == 0 else f"7{n:07d}",
+                    consumer_name=NAMES[n % 3] if n % 5 == 0 else NAMES[n % 5],
+                    filed_at=now - timedelta(days=days_ago, hours=n % 5),
+                )
+            )
+            Complaint.objects.filter(pk=complaint.pk).update(cause=cause)
+            if n % 3 == 0 and days_ago > 3:
+                Response.objects.create(
+                    complaint=complaint,
+                    text="Respuesta.",
+                    channel="email",
+                    communicated_at=complaint.filed_at + timedelta(days=2 + n % 9),
+                    responded_by=council_member,
+                )
+                Complaint.objects.filter(pk=complaint.pk).update(status=Status.ANSWERED)
+                SurveyAnswer.objects.create(
+                    complaint=complaint, csat=1 + n % 5, nps=(n * 3) % 11, solved=n % 2 == 0, answered_at=now
+                )
+            n += 1
+    for _ in range(2):  # not classified yet
+        complaint_file(**filing_kwargs(establishment=shops[0], filed_at=now - timedelta(days=2)))
+    today = timezone.localdate()
+    entregas = Cause.objects.get(code="ENT-01")
+    for title, fields in [
+        ("Confirmar la fecha de entrega por SMS", {"due_date": today - timedelta(days=4)}),
+        (
+            "Nuevo proceso de devoluciones",
+            {
+                "status": ActionStatus.IMPLEMENTED,
+                "due_date": today - timedelta(weeks=10),
+                "implemented_on": today - timedelta(weeks=9),
+                "baseline_rate": Decimal("1.50"),
+            },
+        ),
+        (
+            "Capacitar al equipo de caja",
+            {
+                "status": ActionStatus.EFFECTIVE,
+                "due_date": today - timedelta(weeks=14),
+                "implemented_on": today - timedelta(weeks=12),
+                "baseline_rate": Decimal("2.00"),
+                "measured_rate": Decimal("0.75"),
+                "verified_at": timezone.now() - timedelta(days=3),
+            },
+        ),
+    ]:
+        ActionItem.objects.create(title=title, owner=owner, **fields).causes.add(entregas)
+    return shops
+
+
+def _charts_drawn(page) -> dict:
+    """Per chart: whether its box is shown, the canvas's size and whether Chart.js owns the canvas."""
+    return page.evaluate(
+        """(names) => Object.fromEntries(names.map((name) => {
+            const box = document.querySelector(`[data-chart="${name}"]`);
+            const canvas = box.querySelector("canvas");
+            const rect = canvas.getBoundingClientRect();
+            return [name, {shown: !box.hidden, width: rect.width, height: rect.height,
+                           chart: Chart.getChart(canvas) !== undefined, hidden: canvas.getAttribute("aria-hidden")}];
+        }))""",
+        list(CHARTS),
+    )
+
+
+def test_council_member_reads_the_dashboard(page, live_server, book, council_member, screenshot):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("council:dashboard"))
+    page.get_by_label("Usuario").fill("carmen")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    expect(page.get_by_role("heading", name="Consejo de mejora", level=1)).to_be_visible()
+
+    # Every chart is drawn on a canvas with a size, hidden from assistive technology (the tables speak).
+    drawn = _charts_drawn(page)
+    for name in CHARTS:
+        assert drawn[name]["shown"], name
+        assert drawn[name]["chart"], name
+        assert drawn[name]["width"] > 200, name
+        assert drawn[name]["height"] > 100, name
+        assert drawn[name]["hidden"] == "true", name
+    assert page.evaluate(
+        "Chart.getChart(document.querySelector('[data-chart=pareto] canvas')).data.datasets[1].data"
+    ) == [
+        16,
+        9,
+        7,
+        5,
+        4,
+        3,
+        2,
+        1,
+    ]
+    assert page.evaluate("Chart.defaults.animation") is not False  # animated unless the user asks otherwise
+
+    # The tables fold into "Ver tabla" once their chart is drawn, and open again on demand.
+    tables = page.locator("details.chart-table")
+    expect(tables).to_have_count(4)
+    assert page.evaluate("[...document.querySelectorAll('details.chart-table')].every((d) => !d.open)")
+    page.locator("#pareto-title ~ details summary").click()
+    expect(page.get_by_role("table", name="Hojas por causa")).to_be_visible()
+    expect(page.locator("#flags-title ~ ul")).to_contain_text("Retraso en la entrega")
+    expect(page.locator("#flags-title ~ ul")).to_contain_text("Jorge Salas")
+    page.locator("#pareto-title ~ details summary").click()
+
+    # With reduced motion, nothing is animated (screenshots then show the charts finished).
+    page.emulate_media(reduced_motion="reduce")
+    page.reload()
+    assert page.evaluate("Chart.defaults.animation") is False
+    screenshot("1-desktop")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    drawn = _charts_drawn(page)
+    for name in CHARTS:
+        assert drawn[name]["chart"], name
+        assert 0 < drawn[name]["width"] <= 390, name
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
+    screenshot("2-phone")
+
+    page.get_by_role("link", name="Ver todas las acciones").click()
+    expect(page.get_by_role("heading", name="Acciones de mejora", level=1)).to_be_visible()
+    cards = page.get_by_role("list", name="Acciones de mejora")  # phones get cards, wider screens the table
+    expect(cards.get_by_text("Vencida", exact=True)).to_be_visible()
+    expect(page.locator("table.action-table")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls inside its box
+    screenshot("3-phone-actions")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    expect(page.locator("table.action-table").get_by_text("Vencida", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    table = page.locator(".action-table-wrap")
+    assert table.evaluate("(wrap) => wrap.scrollWidth <= wrap.clientWidth")  # every column fits, no scrolling
+    screenshot("4-desktop-actions")
