@@ -74,7 +74,7 @@ class PeriodForm(forms.Form):
 
 
 def masked_document(doc_type: str, doc_number: str) -> str:
-    """ "DNI ••••5689": enough to tell consumers apart on a shared screen, not enough to identify one."""
+    """The document as "DNI ••••5689": enough to tell consumers apart on a shared screen, not to identify one."""
     try:
         label = DocType(doc_type).label
     except ValueError:
@@ -83,7 +83,7 @@ def masked_document(doc_type: str, doc_number: str) -> str:
 
 
 def short_name(full_name: str) -> str:
-    """ "María Núñez Ñahui" -> "María N.": first name and the initial of the next one."""
+    """The first name and the initial of the next one: "María Núñez Ñahui" -> "María N."."""
     parts = full_name.split()
     if len(parts) < 2:
         return full_name
