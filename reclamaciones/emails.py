@@ -186,6 +186,7 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
         "effective": action.status == ActionStatus.EFFECTIVE,
         "is_owner": figures.get("is_owner", message.recipient.lower() == action.owner.email.lower()),
         "owner_name": action.owner.get_full_name() or action.owner.get_username(),
+        "greeting_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
         "baseline_rate": baseline,
         "target_rate": (
             _decimal(figures["target_rate"])

@@ -450,7 +450,8 @@ def test_verification_marks_effective_or_not_from_the_hojas_and_notifies_once(
         assert subject == "Acción de mejora no efectiva: Ruta de despacho diaria (a revisar en el consejo)"
         assert "El consejo la revisará en su próxima reunión" in text
         assert "llévala a esa reunión" in text  # the owner is asked to bring their reading
-    assert "Hola, Rosa Huamán:" in text
+    assert "Hola, Rosa:" in text
+    assert "Responsable: Rosa Huamán" in text
     assert "del 01/09/2026 al 26/10/2026 (8 semanas): " in text
     assert "1.00 hojas por semana" in text
     assert "0.70 hojas por semana como máximo" in text
