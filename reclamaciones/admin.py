@@ -3,6 +3,8 @@ The improvement council works here too: action items (status moves checked by th
 stored once, every change an event), meetings (agenda generated from the data, decisions inline) and the
 hojas' bulk action that turns selected hojas into an action item."""
 
+from datetime import date
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
@@ -28,6 +30,7 @@ from .models import (
     ACTION_VERDICT_STATUSES,
     ActionItem,
     ActionItemEvent,
+    ActionStatus,
     Cause,
     Complaint,
     ComplaintEvent,
@@ -403,10 +406,6 @@ class CauseAdmin(admin.ModelAdmin):
 # The improvement council -------------------------------------------------------------------------------------
 
 
-def _user_label(user) -> str:
-    return user.get_full_name() or user.get_username() if user else "—"
-
-
 class LinkedComplaintInline(admin.TabularInline):
     """The hojas an action item was made from (ActionItem.complaints): added or removed here; the hojas
     themselves stay read-only. Rights follow the action item's, not the hoja's (nobody may change a hoja)."""
@@ -421,6 +420,11 @@ class LinkedComplaintInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("complaint__establishment", "complaint__cause")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "complaint":
+            kwargs["label"] = "Hoja"
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="establecimiento")
     def complaint_establishment(self, obj):
@@ -452,14 +456,51 @@ class LinkedComplaintInline(admin.TabularInline):
         return self._may_change_action(request)
 
 
+def _iso(value) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return "—"
+
+
+def _action_event_summary(event: ActionItemEvent) -> str:
+    """An action item's event in words (its data as recorded by services.improvement)."""
+    data, label = event.data or {}, dict(ActionStatus.choices)
+    move = f"{label.get(data.get('old'), '—')} → {label.get(data.get('new'), '—')}"
+    if event.type == ActionItemEvent.Type.CREATED:
+        start, end = (data.get("window") or [None, None])[:2]
+        return (
+            f"Línea base: {data.get('baseline_rate')} hojas por semana "
+            f"({data.get('baseline_count')} hojas del {_iso(start)} al {_iso(end)})."
+        )
+    if event.type == ActionItemEvent.Type.STATUS_CHANGED:
+        implemented = data.get("implemented_on")
+        return move + (f" (implementada el {_iso(implemented)})" if implemented else "")
+    if event.type == ActionItemEvent.Type.VERIFIED:
+        return (
+            f"{move}: {data.get('measured_rate')} hojas por semana medidas; meta {data.get('target_rate')}, "
+            f"línea base {data.get('baseline_rate')}."
+        )
+    if event.type == ActionItemEvent.Type.REMINDER_QUEUED:
+        days = data.get("days_left")
+        if days is not None and days < 0:
+            return "Recordatorio: fecha límite vencida."
+        return f"Recordatorio: faltan {days} día(s)."
+    return ""
+
+
 class ActionItemEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ActionItemEvent
     verbose_name = "evento"
     verbose_name_plural = "historial"
-    fields = ["occurred_at", "type", "actor", "data"]
+    fields = ["occurred_at", "type", "actor", "summary"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="detalle")
+    def summary(self, obj):
+        return _action_event_summary(obj)
 
 
 @admin.register(ActionItem)

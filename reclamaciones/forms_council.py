@@ -45,14 +45,19 @@ def leaf_causes(keep=()):
     )
 
 
+def user_label(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
 class StaffUserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+        return user_label(obj)
 
 
 class StaffUserMultipleChoiceField(forms.ModelMultipleChoiceField):
-    label_from_instance = StaffUserChoiceField.label_from_instance
+    def label_from_instance(self, obj):
+        return user_label(obj)
 
 
 class ActionItemAdminForm(forms.ModelForm):
@@ -84,6 +89,7 @@ class ActionItemAdminForm(forms.ModelForm):
             self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         if "owner" in self.fields:
             self.fields["owner"].queryset = staff_users()
+            self.fields["owner"].label_from_instance = user_label
         status = self.fields.get("status")
         if status is not None:
             # Offer only the moves allowed from here; anything else posted is refused by the rule in clean().
@@ -129,12 +135,15 @@ class DecisionForm(forms.ModelForm):
         self.fields["causes"].queryset = leaf_causes(keep)
         self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].label_from_instance = user_label
 
 
 class ActionFromComplaintsForm(forms.Form):
     """The intermediate page of the hojas' bulk action "Crear acción de mejora con los reclamos seleccionados"."""
 
-    title = forms.CharField(label="Título", max_length=150)
+    required_css_class = "required"  # the admin's bold labels
+
+    title = forms.CharField(label="Título", max_length=150, widget=forms.TextInput(attrs={"class": "vTextField"}))
     description = forms.CharField(
         label="Descripción",
         required=False,

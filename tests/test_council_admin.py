@@ -212,6 +212,8 @@ def test_bulk_action_creates_the_action_with_the_hojas_causes_and_baseline(
     page = client.get(response["Location"]).content.decode()
     assert "creada con 2 hoja(s) vinculada(s)" in page
     assert hojas[0].display_number in page  # the linked hojas inline
+    assert "Línea base: 0.25 hojas por semana (3 hojas del" in page  # the history, in words
+    assert "Jefe Paredes (jefe)" in page
     for complaint in hojas:
         assert Complaint.objects.get(pk=complaint.pk).cause == cause  # the hojas did not change
 
