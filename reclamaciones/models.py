@@ -23,6 +23,7 @@ from django.utils import timezone
 from stdnum.pe import ruc as stdnum_ruc
 
 from .deadlines import Regime
+from .improvement import target_rate as improvement_target_rate
 
 RETENTION_YEARS = 2  # Reglamento art. 12: keep every hoja at least 2 years from filing
 
@@ -854,9 +855,10 @@ class ActionItem(TimeStampedModel):
 
     @property
     def target_rate(self):
+        """The weekly rate the verification must reach (the same rounding the verdict uses)."""
         if self.baseline_rate is None:
             return None
-        return self.baseline_rate * (100 - self.target_reduction_pct) / 100
+        return improvement_target_rate(self.baseline_rate, self.target_reduction_pct)
 
 
 class ActionItemEvent(models.Model):
