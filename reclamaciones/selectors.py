@@ -596,38 +596,47 @@ def cause_count(*, cause_ids: Iterable[int], start: date, end: date, establishme
 # Action items and meetings ------------------------------------------------------------------------------------
 
 
-def action_item_list(*, statuses: Iterable[str] | None = None) -> QuerySet[ActionItem]:
+def action_item_list(
+    *, statuses: Iterable[str] | None = None, user=None, establishment_id: int | None = None
+) -> QuerySet[ActionItem]:
+    """Action items, optionally limited to what `user` works on and to one establishment: an action for every
+    establishment (no establishment set) concerns all of them, so it is always included."""
     actions = ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes")
+    scope = staff_establishment_ids(user) if user is not None else None
+    if scope is not None:
+        actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id__in=scope))
+    if establishment_id:
+        actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id=establishment_id))
     if statuses is not None:
         actions = actions.filter(status__in=list(statuses))
     return actions.order_by("due_date", "pk")
 
 
-def action_items_overdue(*, today: date) -> QuerySet[ActionItem]:
-    """Not yet implemented and past their due date."""
-    return action_item_list(statuses=ACTION_PENDING_STATUSES).filter(due_date__lt=today)
+def action_items_overdue(*, today: date, **scope) -> QuerySet[ActionItem]:
+    """Not yet implemented and past their due date (`scope`: user / establishment_id of action_item_list)."""
+    return action_item_list(statuses=ACTION_PENDING_STATUSES, **scope).filter(due_date__lt=today)
 
 
-def action_items_due_for_verification(*, today: date) -> list[ActionItem]:
+def action_items_due_for_verification(*, today: date, **scope) -> list[ActionItem]:
     """Implemented actions whose verification window has ended by `today` (the beat task measures these).
     Action items are counted in tens, not millions: the window end is compared in Python."""
     return [
         action
-        for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED])
+        for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope)
         if action.verification_due_on <= today
     ]
 
 
-def action_items_in_verification(*, today: date) -> list[ActionItem]:
+def action_items_in_verification(*, today: date, **scope) -> list[ActionItem]:
     """Implemented actions still inside their verification window on `today` (measured when it ends)."""
     return sorted(
-        (a for a in action_item_list(statuses=[ActionStatus.IMPLEMENTED]) if a.verification_due_on > today),
+        (a for a in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope) if a.verification_due_on > today),
         key=lambda a: (a.verification_due_on, a.pk),
     )
 
 
-def action_items_verified_between(*, start: date, end: date) -> QuerySet[ActionItem]:
-    return action_item_list(statuses=ACTION_VERDICT_STATUSES).filter(
+def action_items_verified_between(*, start: date, end: date, **scope) -> QuerySet[ActionItem]:
+    return action_item_list(statuses=ACTION_VERDICT_STATUSES, **scope).filter(
         verified_at__gte=lima_midnight(start), verified_at__lt=lima_midnight(end + timedelta(1))
     )
 

@@ -546,3 +546,29 @@ def test_action_list_empty_state(client, establishment):
     html = client.get(reverse("council:actions")).content.decode()
 
     assert "Todavía no hay acciones de mejora." in html
+
+
+def test_actions_of_another_establishment_stay_out_of_a_scoped_readers_pages(client, establishment, actions):
+    other = EstablishmentFactory()
+    elsewhere = _action(
+        "Señalizar la tienda de San Isidro",
+        actions["overdue"].owner,
+        cause_get("TST-01"),
+        establishment=other,
+        due_date=timezone.localdate() - timedelta(days=1),
+    )
+    mine = _action(
+        "Revisar la caja de Surquillo", actions["overdue"].owner, cause_get("TST-01"), establishment=establishment
+    )
+    client.force_login(_staff("supervisora", roles.SUPERVISOR, establishment))
+
+    listed = [row.action for row in client.get(reverse("council:actions")).context["rows"]]
+    overdue = client.get(reverse("council:dashboard")).context["actions"]["overdue"]
+
+    assert mine in listed
+    assert actions["overdue"] in listed
+    assert elsewhere not in listed
+    assert elsewhere not in overdue
+    assert actions["overdue"] in overdue
+    client.force_login(_staff("consejo-general", roles.COUNCIL, everywhere=True))
+    assert elsewhere in [row.action for row in client.get(reverse("council:actions")).context["rows"]]

@@ -161,7 +161,9 @@ class DashboardView(StaffRequiredMixin, View):
             "nav": "council",
             "tab": "dashboard",
             "performance": answer_performance(start=start, end=end, today=today, **scope),
-            "flags": cause_flags(today=today, **scope),
+            # As of the period's end: looking back at a past period shows what was rising then.
+            "flags": cause_flags(today=min(end, today), **scope),
+            "flags_as_of": min(end, today),
             "flag_rule": {
                 "factor": settings.COUNCIL_FLAG_FACTOR,
                 "min_count": settings.COUNCIL_FLAG_MIN_COUNT,
@@ -177,9 +179,9 @@ class DashboardView(StaffRequiredMixin, View):
             "repeat": repeat,
             "surveys": surveys,
             "actions": {
-                "overdue": list(action_items_overdue(today=today)),
-                "to_verify": action_items_due_for_verification(today=today),
-                "verdicts": list(action_items_verified_between(start=start, end=end)),
+                "overdue": list(action_items_overdue(today=today, **scope)),
+                "to_verify": action_items_due_for_verification(today=today, **scope),
+                "verdicts": list(action_items_verified_between(start=start, end=end, **scope)),
             },
             "charts": _chart_data(pareto=pareto, trend=trend, establishments=per_establishment, surveys=surveys),
         }
@@ -208,7 +210,7 @@ class ActionListView(StaffRequiredMixin, View):
         if not reads_council(request.user, self.roles):
             return _forbidden(request)
         today = timezone.localdate()
-        actions = list(action_item_list())
+        actions = list(action_item_list(user=request.user))
         counts = Counter(action.status for action in actions)
         status = request.GET.get("estado", "")
         if status not in ActionStatus.values:
