@@ -63,7 +63,8 @@ def pdf_attachments(message: Message) -> list[bytes]:
 
 
 def subject(message: Message) -> str:
-    """The Subject header decoded (non-ASCII subjects travel as RFC 2047 encoded words)."""
+    """The Subject header decoded (non-ASCII subjects travel as RFC 2047 encoded words) and unfolded (long
+    subjects are folded over several lines on the wire)."""
     from email.header import decode_header, make_header
 
-    return str(make_header(decode_header(message["Subject"])))
+    return " ".join(str(make_header(decode_header(message["Subject"]))).split())

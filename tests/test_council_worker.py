@@ -19,7 +19,7 @@ from reclamaciones.services.improvement import action_create, action_status_set,
 
 from .celery_support import producer_broker
 from .factories import EstablishmentFactory, cause_get, filing_kwargs
-from .mailsink import subject as raw_subject
+from .mailsink import subject
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -46,10 +46,6 @@ def _file_on(establishment, day, cause: Cause, n: int) -> None:
         **filing_kwargs(establishment=establishment, filed_at=filed_at, doc_number=f"7{n:07d}", consumer_email="")
     )
     type(complaint).objects.filter(pk=complaint.pk).update(cause=cause)
-
-
-def subject(message: Message) -> str:
-    return " ".join(raw_subject(message).split())  # unfolded: long encoded subjects are folded on the wire
 
 
 def _text(message: Message, content_type: str = "text/plain") -> str:
