@@ -303,6 +303,21 @@ def test_admin_add_stores_creator_baseline_linked_hojas_and_the_creation_event(c
     ]
 
 
+def test_linked_hojas_are_found_by_number_for_the_council(client, council, file_complaint):
+    hoja = file_complaint()
+    params = {
+        "app_label": "reclamaciones",
+        "model_name": ActionItem.complaints.through._meta.model_name,
+        "field_name": "complaint",
+        "term": str(hoja.number),
+    }
+
+    response = client.get(reverse("admin:autocomplete"), params)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == [{"id": str(hoja.pk), "text": str(hoja)}]
+
+
 def test_linked_hojas_can_be_removed_without_touching_the_hoja(client, council, owner, file_complaint):
     cause = cause_get("TST-01")
     hoja = _classified(file_complaint, cause)
