@@ -24,7 +24,6 @@ from .forms_council import (
     ActionItemAdminForm,
     DecisionForm,
     StaffUserMultipleChoiceField,
-    staff_users,
 )
 from .models import (
     ACTION_VERDICT_STATUSES,
@@ -47,6 +46,7 @@ from .models import (
     TrackerHeartbeat,
 )
 from .pdf import meeting_agenda_display
+from .selectors import staff_user_choices
 from .services.calendar import non_working_day_delete, non_working_day_save
 from .services.improvement import (
     ImprovementError,
@@ -655,7 +655,7 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "attendees":
-            kwargs["queryset"] = staff_users()
+            kwargs["queryset"] = staff_user_choices()
             kwargs["form_class"] = StaffUserMultipleChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

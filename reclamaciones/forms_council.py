@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 
-from . import roles
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, Cause, Establishment
+from .selectors import cause_choices_keeping, staff_user_choices
 from .services.improvement import (
     ACTION_TRANSITIONS,
     MSG_IMPLEMENTED_DATE,
@@ -21,28 +20,6 @@ from .services.improvement import (
 
 MSG_TARGET_RANGE = "La meta es un porcentaje de reducción entre 1 y 100."
 MSG_WEEKS_MIN = "Mide al menos una semana."
-
-
-def staff_users():
-    """Active people who can own an action or attend a meeting: staff or holders of a staff role."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(is_staff=True) | Q(groups__name__in=roles.ALL_ROLES))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def leaf_causes(keep=()):
-    """Active causes of the taxonomy (not categories), plus any already chosen (an old action keeps its causes
-    even after one is retired)."""
-    return (
-        Cause.objects.filter(parent__isnull=False)
-        .filter(Q(is_active=True) | Q(pk__in=[c.pk for c in keep]))
-        .select_related("parent")
-        .order_by("code")
-    )
 
 
 def user_label(user) -> str:
@@ -85,10 +62,10 @@ class ActionItemAdminForm(forms.ModelForm):
         self.old_status = self.instance.status if self.instance.pk else ActionStatus.PROPOSED
         if "causes" in self.fields:
             keep = list(self.instance.causes.all()) if self.instance.pk else []
-            self.fields["causes"].queryset = leaf_causes(keep)
+            self.fields["causes"].queryset = cause_choices_keeping(keep)
             self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         if "owner" in self.fields:
-            self.fields["owner"].queryset = staff_users()
+            self.fields["owner"].queryset = staff_user_choices()
             self.fields["owner"].label_from_instance = user_label
         status = self.fields.get("status")
         if status is not None:
@@ -132,9 +109,9 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         keep = list(self.instance.causes.all()) if self.instance.pk else []
-        self.fields["causes"].queryset = leaf_causes(keep)
+        self.fields["causes"].queryset = cause_choices_keeping(keep)
         self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
-        self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].queryset = staff_user_choices()
         self.fields["owner"].label_from_instance = user_label
 
 
@@ -188,8 +165,8 @@ class ActionFromComplaintsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["causes"].queryset = leaf_causes()
-        self.fields["owner"].queryset = staff_users()
+        self.fields["causes"].queryset = cause_choices_keeping()
+        self.fields["owner"].queryset = staff_user_choices()
         self.fields["establishment"].queryset = Establishment.objects.filter(is_active=True).order_by("name")
 
     def clean_due_date(self):

@@ -886,7 +886,7 @@ class ActionItemEvent(models.Model):
         ordering = ["occurred_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} ({self.occurred_at:%d/%m/%Y %H:%M})"
+        return f"{self.get_type_display()} ({timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M})"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

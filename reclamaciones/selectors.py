@@ -289,6 +289,28 @@ def complaint_queue_summary(*, user, today: date) -> dict:
     )
 
 
+def staff_user_choices() -> QuerySet:
+    """Active people who can own an action item or attend a council meeting: staff or holders of a staff role."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_staff=True) | Q(groups__name__in=roles.ALL_ROLES))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def cause_choices_keeping(keep: Iterable[Cause] = ()) -> QuerySet[Cause]:
+    """Active causes (not categories), plus any already chosen: an old action keeps its causes even after one is
+    retired."""
+    return (
+        Cause.objects.filter(parent__isnull=False)
+        .filter(Q(is_active=True) | Q(pk__in=[c.pk for c in keep]))
+        .select_related("parent")
+        .order_by("code")
+    )
+
+
 def cause_choices() -> QuerySet[Cause]:
     """Active causes (leaves of the taxonomy) with their category, in code order."""
     return Cause.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
@@ -651,6 +673,13 @@ def council_recipients() -> list[str]:
         .values_list("email", flat=True)
         .distinct()
     )
+
+
+def council_meeting_list() -> QuerySet[CouncilMeeting]:
+    """Meetings, latest first, with their attendee and decision counts."""
+    return CouncilMeeting.objects.annotate(
+        attendees_n=Count("attendees", distinct=True), decisions_n=Count("decisions", distinct=True)
+    ).order_by("-held_on", "-pk")
 
 
 def council_meeting_previous(meeting: CouncilMeeting) -> CouncilMeeting | None:

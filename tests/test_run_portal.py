@@ -42,7 +42,7 @@ def _wait_for_http(url: str, timeout: float) -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return response.status == 200
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # a slow first answer: ask again
             time.sleep(0.3)
     return False
 

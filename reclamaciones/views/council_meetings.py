@@ -5,13 +5,13 @@ created and edited in the admin (agenda generated there, decisions inline)."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from .. import pdf, roles
 from ..models import CouncilMeeting
+from ..selectors import council_meeting_list
 from .staff import StaffRequiredMixin, _forbidden
 
 PAGE_SIZE = 25
@@ -26,12 +26,6 @@ class CouncilReaderRequired:
         return super().dispatch(request, *args, **kwargs)
 
 
-def _meetings():
-    return CouncilMeeting.objects.annotate(
-        attendees_n=Count("attendees", distinct=True), decisions_n=Count("decisions", distinct=True)
-    ).order_by("-held_on", "-pk")
-
-
 def _meeting_or_404(pk: int) -> CouncilMeeting:
     try:
         return CouncilMeeting.objects.get(pk=pk)
@@ -41,7 +35,7 @@ def _meeting_or_404(pk: int) -> CouncilMeeting:
 
 class MeetingListView(StaffRequiredMixin, CouncilReaderRequired, View):
     def get(self, request):
-        page = Paginator(_meetings(), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(council_meeting_list(), PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             "page": page,
             "can_add": request.user.has_perm("reclamaciones.add_councilmeeting"),
