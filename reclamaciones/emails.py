@@ -195,6 +195,7 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
         ),
         "measured_rate": measured,
         "measured_count": figures.get("measured_count"),
+        "unclassified": figures.get("unclassified", 0),
         "change_pct": change_pct(baseline, measured),
         "window_start": start,
         "window_end": end,

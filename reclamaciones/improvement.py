@@ -18,6 +18,9 @@ RECENT_WEEKS = 4
 BASELINE_WEEKS = 12
 TREND_WEEKS = 12
 REPEAT_WINDOW_DAYS = 90
+# Hojas are classified while staff handle them (15 business days, about three weeks): a verification waits up to
+# this long after its window for the window's unclassified hojas, so a cause is not measured before it is known.
+VERIFICATION_GRACE_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,14 @@ def baseline_window(created_on: date, weeks: int = BASELINE_WEEKS) -> Window:
 def verification_window(implemented_on: date, weeks: int) -> Window:
     """The `weeks` weeks starting on the day an action item was implemented."""
     return Window(implemented_on, implemented_on + timedelta(weeks=weeks) - timedelta(days=1))
+
+
+def verification_ready(*, window: Window, today: date, unclassified: int) -> bool:
+    """Measure once the window is over and every hoja filed in it has a cause, or the grace period has run out
+    (then the unclassified ones are recorded beside the result)."""
+    if window.end >= today:
+        return False
+    return unclassified == 0 or today > window.end + timedelta(days=VERIFICATION_GRACE_DAYS)
 
 
 def target_rate(baseline_rate: Decimal, reduction_pct: int) -> Decimal:

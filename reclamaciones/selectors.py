@@ -615,6 +615,12 @@ def cause_count(*, cause_ids: Iterable[int], start: date, end: date, establishme
     return _filed_between(complaints, start, end).count()
 
 
+def unclassified_count(*, start: date, end: date, establishment_id: int | None = None) -> int:
+    """Hojas filed between two Lima dates (inclusive) still without a cause."""
+    complaints = _council_complaints(None, establishment_id).filter(cause__isnull=True)
+    return _filed_between(complaints, start, end).count()
+
+
 # Action items and meetings ------------------------------------------------------------------------------------
 
 

@@ -463,6 +463,53 @@ def test_verification_marks_effective_or_not_from_the_hojas_and_notifies_once(
     assert "llévala a esa reunión" not in council_text
 
 
+def test_verification_waits_for_the_windows_hojas_to_be_classified(file_complaint, establishment, council_members):
+    cause = _cause("TST-01", "Demora en la entrega")
+    for day in weekly(date(2026, 6, 8), 12):  # baseline: 1.00 a week
+        _file(file_complaint, day, cause)
+    pending = _file(file_complaint, date(2026, 10, 20))  # filed in the window, not yet classified
+    action = action_create(
+        title="Ruta de despacho diaria",
+        owner=_user("duena"),
+        due_date=date(2026, 9, 15),
+        causes=[cause],
+        today=date(2026, 8, 31),
+    )
+    action_status_set(
+        action=action, status=ActionStatus.IMPLEMENTED, implemented_on=IMPLEMENTED_ON, today=IMPLEMENTED_ON
+    )
+
+    # the window is over, but one of its hojas could still turn out to be this cause's: wait
+    assert actions_daily(now=at(date(2026, 10, 27), 7, 30))["verified"] == 0
+    Complaint.objects.filter(pk=pending.pk).update(cause=cause)
+    assert actions_daily(now=at(date(2026, 10, 28), 7, 30))["verified"] == 1
+    action.refresh_from_db()
+    assert (action.status, action.measured_rate) == (ActionStatus.EFFECTIVE, Decimal("0.13"))
+    assert action.events.get(type=ActionItemEvent.Type.VERIFIED).data["unclassified"] == 0
+
+
+def test_verification_stops_waiting_after_the_grace_period(file_complaint, establishment, council_members):
+    cause = _cause("TST-01", "Demora en la entrega")
+    for day in weekly(date(2026, 6, 8), 12):
+        _file(file_complaint, day, cause)
+    _file(file_complaint, date(2026, 10, 20))  # never classified
+    action = action_create(
+        title="Ruta", owner=_user("duena"), due_date=date(2026, 9, 15), causes=[cause], today=date(2026, 8, 31)
+    )
+    action_status_set(
+        action=action, status=ActionStatus.IMPLEMENTED, implemented_on=IMPLEMENTED_ON, today=IMPLEMENTED_ON
+    )
+
+    assert actions_daily(now=at(date(2026, 11, 16), 7, 30))["verified"] == 0  # 26/10 + 21 days
+    assert actions_daily(now=at(date(2026, 11, 17), 7, 30))["verified"] == 1
+    action.refresh_from_db()
+    assert action.status == ActionStatus.EFFECTIVE
+    assert action.events.get(type=ActionItemEvent.Type.VERIFIED).data["unclassified"] == 1
+    _, text, html = _rendered(_messages(OutboundMessage.Kind.ACTION_VERDICT)[0])
+    assert "Ojo: 1 hoja de esas semanas seguía sin causa tras tres semanas de espera y no se contó." in text
+    assert "1 hoja de esas semanas seguía sin causa y no se contó." in html
+
+
 def test_verification_of_a_zero_baseline(establishment, council_members):
     cause = _cause("TST-05", "Cause sin hojas")
     owner = _user("duena")

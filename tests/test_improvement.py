@@ -10,6 +10,7 @@ from itertools import pairwise
 
 import pytest
 
+from reclamaciones import improvement
 from reclamaciones.improvement import (
     BASELINE_WEEKS,
     RECENT_WEEKS,
@@ -182,3 +183,12 @@ def test_week_start_and_trend_weeks():
     assert len(weeks) == 12
     assert weeks[-1] == date(2026, 3, 2)
     assert all(b - a == timedelta(weeks=1) for a, b in pairwise(weeks))
+
+
+def test_verification_ready_after_the_window_once_classified_or_after_the_grace():
+    window = improvement.verification_window(date(2026, 9, 1), 8)  # 01/09 .. 26/10
+    assert not improvement.verification_ready(window=window, today=date(2026, 10, 26), unclassified=0)
+    assert improvement.verification_ready(window=window, today=date(2026, 10, 27), unclassified=0)
+    assert not improvement.verification_ready(window=window, today=date(2026, 10, 27), unclassified=3)
+    assert not improvement.verification_ready(window=window, today=date(2026, 11, 16), unclassified=3)
+    assert improvement.verification_ready(window=window, today=date(2026, 11, 17), unclassified=3)

@@ -20,6 +20,7 @@ from ..improvement import (
     change_pct,
     flag_windows,
     target_rate,
+    verification_ready,
     verification_window,
     week_start,
     weekly_rate,
@@ -48,6 +49,7 @@ from ..selectors import (
     council_recipients,
     survey_by_cause,
     survey_low_scores,
+    unclassified_count,
 )
 from .outbox import outbox_enqueue
 
@@ -258,8 +260,13 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
         if action.status != ActionStatus.IMPLEMENTED or action.implemented_on is None:
             return action
         window = verification_window(action.implemented_on, action.verification_weeks)
-        if window.end >= today:
-            return action  # the last day of the window is still being filed
+        unclassified = (
+            unclassified_count(start=window.start, end=window.end, establishment_id=action.establishment_id)
+            if window.end < today
+            else 0
+        )
+        if not verification_ready(window=window, today=today, unclassified=unclassified):
+            return action  # the window is still being filed, or its hojas are still being classified
         if action.baseline_rate is None:
             # Made without the service (a bulk load): the baseline as of its creation day, which only counts
             # hojas filed before it, so measuring it now is the same as measuring it then.
@@ -282,6 +289,7 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
             "target_rate": str(target_rate(action.baseline_rate, action.target_reduction_pct)),
             "measured_rate": str(measured),
             "measured_count": count,
+            "unclassified": unclassified,
             "window": [window.start.isoformat(), window.end.isoformat()],
             "change_pct": _str_or_none(change_pct(action.baseline_rate, measured)),
         }
