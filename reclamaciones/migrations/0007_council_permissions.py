@@ -22,9 +22,13 @@ CODENAMES = (
 
 def _council_permissions(apps):
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # create_permissions skips app configs without a models module, which migration states lack; restore
+        # the value afterwards (with the project's registry, clearing it would hide the app from post_migrate).
+        models_module, app_config.models_module = getattr(app_config, "models_module", None), True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
     Permission = apps.get_model("auth", "Permission")
     return Permission.objects.filter(content_type__app_label="reclamaciones", codename__in=CODENAMES)
 
