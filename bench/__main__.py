@@ -7,6 +7,10 @@ and removed here in a `finally`, whatever the subprocess did: a temp-dir SQLite 
 database bench_reclamaciones_<pid>_<scenario> created and dropped through the `postgres` maintenance database
 (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres). When PostgreSQL is unreachable its
 column says so and the run goes on. The docs are written only when every scenario that ran succeeded.
+
+`--only NAME --merge` runs only that scenario and replaces only its section (and its bullet under "What this
+means") in the existing docs/benchmarks.md, keeping the other scenarios' figures, with a dated note under the
+header: for a long scenario, or when the other figures should not change.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from bench.common import (
     postgres_probe,
     throwaway_database,
 )
+from bench.council import SQLITE_REASON as COUNCIL_SQLITE_REASON
+from bench.council import council_meaning, council_table
 from bench.sweep import SQLITE_REASON, sweep_meaning, sweep_table
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
@@ -54,6 +60,7 @@ class Scenario:
     postgres_only: str = ""  # why SQLite is not run (shown in its place)
     table: Callable | None = None  # its own table, instead of the SQLite / PostgreSQL statistics
     timeout: int = SUBPROCESS_TIMEOUT
+    meaning: Callable | None = None  # its own bullets under "What this means" (what --merge replaces)
 
 
 SCENARIOS = [
@@ -117,6 +124,32 @@ SCENARIOS = [
         postgres_only=SQLITE_REASON,
         table=sweep_table,
         timeout=1200,
+        meaning=sweep_meaning,
+    ),
+    Scenario(
+        "council-dashboard",
+        "bench.council",
+        True,
+        "The data of the improvement council's dashboard (`/consejo/`, `DashboardView`) over a book of 1,000,000 "
+        "hojas, for a superuser (every establishment); goal: under 1 s. The book is the deadlines-sweep's generator "
+        "(bench/book.py: one `INSERT … SELECT … FROM generate_series`, indexes built after the load) shaped for "
+        "the council, rows stored in filing order as a live book stores them: 10 establishments, two years of "
+        "hojas up to now, the 24 seeded causes in a Pareto-like skew (weight 1/rank^1.2) with 3 causes rising "
+        "over the last 4 weeks, 10% unclassified, 12% of the hojas from a pool of 20,000 regular consumers, about "
+        "70% answered (`Response` 1-14 days after filing, 8% after the due date), a survey for 15% of the "
+        "answered, 0.1% still open (a handful past due), 12 action items; then VACUUM ANALYZE. Measured: "
+        "`DashboardView.dispatch` called with a RequestFactory request, its `render` replaced by one that keeps "
+        "the context (the page's data, no template), every selector the view imports wrapped for its wall time "
+        "and SQL statements (a QuerySet a selector returns is evaluated inside its wrapper); the rest is the "
+        "view's own Python. Three cases: every establishment over the default 90 days, one establishment over 90 "
+        "days, every establishment over 365 days; each: a cold build (a new connection, its first build; the data "
+        "is in the OS cache after the seed), one warm-up, then 15 builds (median, nearest-rank p95). Every "
+        "statement of the last build is then run again under EXPLAIN (ANALYZE, BUFFERS), and the page is rendered "
+        "with its template 3 times (not the goal).",
+        postgres_only=COUNCIL_SQLITE_REASON,
+        table=council_table,
+        timeout=1800,
+        meaning=council_meaning,
     ),
 ]
 
@@ -385,6 +418,7 @@ def meaning(results: dict) -> list[str]:
         "served by each web worker also pays the import. Without libharfbuzz-subset0 WeasyPrint subsets fonts "
         "with fontTools, measured about 4x slower.",
         *sweep_meaning(results),
+        *council_meaning(results),
     ]
 
 
@@ -415,13 +449,82 @@ def render(results: dict, machine: list[tuple[str, str]], started: datetime, ela
     return "\n".join(lines) + "\n"
 
 
+def _bullet_key(line: str) -> str | None:
+    """A "What this means" bullet is known by its bold lead ("* **Council dashboard at 1,000,000 hojas**")."""
+    if not line.startswith("* **"):
+        return None
+    end = line.find("**", 4)
+    return line[4:end] if end > 4 else None
+
+
+def merge(old: str, results: dict, started: datetime, code: str = "") -> str:
+    """The existing report with only the scenarios in `results` replaced: their sections (added before "What
+    this means" when new), their bullets under "What this means" (by bold lead; added at the end when new),
+    and a dated note under the header saying so. Everything else, other scenarios' figures included, is kept."""
+    lines = old.rstrip("\n").split("\n")
+
+    def section(name: str) -> tuple[int, int] | None:
+        try:
+            start = lines.index(f"## {name}")
+        except ValueError:
+            return None
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        return start, end
+
+    for scenario in SCENARIOS:
+        if scenario.name not in results:
+            continue
+        block = [f"## {scenario.name}", "", scenario.what, ""]
+        block += (scenario.table or scenario_table)(scenario, results[scenario.name])
+        block.append("")
+        found = section(scenario.name)
+        if found is None:
+            meaning_at = section("What this means")
+            at = meaning_at[0] if meaning_at else len(lines)
+            lines[at:at] = block
+        else:
+            lines[found[0] : found[1]] = block
+        bullets = scenario.meaning(results) if scenario.meaning else []
+        meaning_at = section("What this means")
+        if bullets and meaning_at:
+            start, end = meaning_at
+            for bullet in bullets:
+                key = _bullet_key(bullet)
+                index = next((i for i in range(start, end) if key and _bullet_key(lines[i]) == key), None)
+                if index is None:
+                    lines.insert(end, bullet)
+                    end += 1
+                else:
+                    lines[index] = bullet
+        note = (
+            f"_The {scenario.name} section was updated on {started:%Y-%m-%d %H:%M %Z} by "
+            f"`python -m bench --only {scenario.name} --merge`{f' ({code})' if code else ''}; the other sections are "
+            "from the run above._"
+        )
+        prefix = f"_The {scenario.name} section was updated on "
+        existing = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+        if existing is not None:
+            lines[existing] = note
+        else:
+            machine = lines.index("## Machine") if "## Machine" in lines else 2
+            lines[machine:machine] = [note, ""]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=[s.name for s in SCENARIOS], help="repeatable")
     parser.add_argument("--db", choices=["sqlite", "postgres"], help="one database only")
     parser.add_argument("--output", type=Path, default=DOCS, help=f"default {DOCS.relative_to(BASE_DIR)}")
     parser.add_argument("--no-write", action="store_true", help="print the report instead of writing it")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: replace just those scenarios' sections (and their bullets) in the existing report",
+    )
     args = parser.parse_args()
+    if args.merge and not (args.only and args.output.exists()):
+        parser.error("--merge needs --only and an existing report to merge into")
     partial = bool(args.only or args.db)
 
     started_at = datetime.now().astimezone()
@@ -463,6 +566,10 @@ def main() -> int:
 
     report = render(results, machine_info(postgres_version, postgres_error), started_at, time.perf_counter() - clock)
     failed = [f"{s} on {d}" for s, by_db in results.items() for d, r in by_db.items() if "error" in r]
+    if args.merge and not failed:
+        code = dict(machine_info(postgres_version, postgres_error)).get("code", "")
+        report = merge(args.output.read_text(), results, started_at, code)
+        partial = False
     if args.no_write or failed or (partial and args.output == DOCS):
         print(report)
         if failed:

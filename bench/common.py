@@ -248,6 +248,23 @@ def timed(fn: Callable[[], object], count: int) -> tuple[list[float], float]:
     return durations, clock() - start
 
 
+# -- SQL statements ---------------------------------------------------------------------------------------
+
+
+def sql_shorten(sql: str) -> str:
+    """A statement as one short line: its verb and table, and its length when it is long."""
+    sql = " ".join(sql.split())
+    if len(sql) <= 100:
+        return sql
+    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    verb = sql.split(" ", 1)[0]
+    where = " WHERE … IN (…)" if " IN (" in sql else " WHERE …" if " WHERE " in sql else ""
+    joins = " JOIN …" if " JOIN " in sql else ""
+    lock = " FOR UPDATE" if sql.endswith("FOR UPDATE") else ""
+    verb = {"SELECT": "SELECT … FROM", "INSERT": "INSERT INTO", "UPDATE": "UPDATE"}.get(verb, verb)
+    return f'{verb} "{table.group(1) if table else "?"}"{joins}{where}{lock} ({len(sql):,} chars)'
+
+
 # -- scenario command line -------------------------------------------------------------------------------
 
 

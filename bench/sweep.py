@@ -2,9 +2,9 @@
 1,000,000 hojas on PostgreSQL, about 2% of them open. Run by `python -m bench`; alone:
 `python -m bench.sweep --db postgres` (creates and drops its own throwaway database).
 
-The hojas are NOT filed through the service (a million filings would take over an hour): after `migrate`,
-one provider, its establishments and their staff are created with the ORM, then every hoja is written by one
-`INSERT INTO reclamaciones_complaint ... SELECT ... FROM generate_series(...)`, plus the e-mailed copy each
+The hojas are NOT filed through the service (a million filings would take over an hour): the book is built by
+bench/book.py (staff with the ORM, then every hoja by one
+`INSERT INTO reclamaciones_complaint ... SELECT ... FROM generate_series(...)`), plus the e-mailed copy each
 hoja left in the outbox (one sent `sheet_copy` row per hoja, so the sweep's idempotency-key lookup searches a
 table of realistic size) and the sheet counters; the secondary indexes are dropped for the load and built
 again from their own definitions (checked identical), then VACUUM ANALYZE. The hojas' `content_sha256` is a
@@ -25,15 +25,24 @@ import cProfile
 import io
 import os
 import pstats
-import re
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bench.common import PublishCounter, database_settings_note, scenario_main
+from bench.book import (
+    BookShape,
+    Staff,
+    complaints_insert,
+    counters_insert,
+    execute,
+    indexes_built_after,
+    outbox_copies_insert,
+    staff_create,
+    table_size,
+)
+from bench.common import PublishCounter, database_settings_note, scenario_main, sql_shorten
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "10000,1000000").split(","))
 ESTABLISHMENTS = 10
@@ -44,85 +53,6 @@ GOAL_SECONDS = 2.0
 # Fixed, so that both sweeps of a size, and every run of the bench, see the same day (a Wednesday).
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=ZoneInfo("America/Lima"))
 NEXT_DAY = NOW + timedelta(days=1)  # a Thursday, a business day: overdue hojas are escalated again
-
-SEED_SQL = """
-WITH raw AS (
-    SELECT g,
-           g %% %(establishments_n)s AS slot,
-           (g / %(establishments_n)s) %% %(open_every)s = 0 AS is_open,
-           g / %(establishments_n)s / %(open_every)s AS open_ordinal
-    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
-), placed AS (
-    SELECT raw.*,
-           (open_ordinal * %(establishments_n)s + slot) %% %(due_n)s AS due_slot,
-           CASE WHEN is_open
-                THEN ((%(filed_on)s::date[])[1 + (open_ordinal * %(establishments_n)s + slot) %% %(due_n)s]
-                      + time '08:00' + (g %% 600) * interval '1 minute') AT TIME ZONE 'America/Lima'
-                ELSE %(history_start)s::timestamptz + (g - 1) * %(history_step)s::interval
-           END AS filed_at
-    FROM raw
-), sheets AS (
-    SELECT placed.*,
-           extract(year FROM filed_at AT TIME ZONE 'America/Lima')::int AS year,
-           CASE WHEN is_open THEN (%(due_on)s::date[])[1 + due_slot]
-                ELSE (filed_at AT TIME ZONE 'America/Lima')::date + 21  -- about 15 business days
-           END AS due_date,
-           CASE WHEN NOT is_open THEN CASE WHEN g %% 10 < 3 THEN 'answered' ELSE 'closed' END
-                WHEN open_ordinal %% 2 = 0 THEN 'received'
-                ELSE 'in_progress'
-           END AS status,
-           CASE WHEN g %% 7 = 0 THEN 'queja' ELSE 'reclamo' END AS kind
-    FROM placed
-), numbered AS (
-    SELECT sheets.*,
-           row_number() OVER (PARTITION BY slot, year ORDER BY filed_at, g) AS number,
-           CASE WHEN status = 'received' THEN NULL ELSE (%(agents)s::bigint[])[1 + slot] END AS assignee_id
-    FROM sheets
-)
-INSERT INTO reclamaciones_complaint (
-    created_at, updated_at, number, year, filed_at, channel, backup_sheet_number,
-    provider_name, provider_ruc, establishment_address, establishment_code,
-    consumer_name, doc_type, doc_number, consumer_address, consumer_phone, consumer_email, is_minor,
-    guardian_name, guardian_address, guardian_phone, guardian_email,
-    good_type, amount_claimed, currency, good_description, kind_filed, detail, request,
-    kind, status, regime, due_date, suspended_business_days, extension_days, response_channel,
-    tracking_token, submission_key, content_sha256, assignee_id, establishment_id
-)
-SELECT
-    n.filed_at, LEAST(n.filed_at + interval '9 days', %(now)s::timestamptz), n.number, n.year, n.filed_at, 'web', '',
-    p.legal_name, p.ruc, e.address, e.code,
-    'Consumidor Bench ' || n.g, 'dni', lpad((10000000 + n.g)::text, 8, '0'),
-    'Av. Arequipa ' || (100 + n.g %% 4900) || ', Lince, Lima', '', 'consumidor' || n.g || '@example.pe', false,
-    '', '', '', '',
-    'producto', (n.g %% 200000) / 100.0, 'PEN', 'Compra con boleta B001-' || n.g, n.kind,
-    'El producto presentó fallas desde el día de la compra (hoja de prueba de rendimiento ' || n.g || ').',
-    'Se solicita el cambio del producto o la devolución del dinero.',
-    n.kind, n.status, 'ley-31435', n.due_date, 0, 0, 'email',
-    md5('tracking-' || n.g), NULL,
-    encode(sha256(convert_to(e.id || '|' || n.year || '|' || n.number || '|' || n.filed_at || '|' || n.g, 'UTF8')),
-           'hex'),
-    n.assignee_id, e.id
-FROM numbered AS n
-JOIN reclamaciones_establishment AS e ON e.id = (%(establishment_ids)s::bigint[])[1 + n.slot]
-JOIN reclamaciones_provider AS p ON p.id = e.provider_id
-"""
-
-# The e-mailed copy every filing leaves in the outbox (sent), keyed as services.filing keys it.
-COPIES_SQL = """
-INSERT INTO reclamaciones_outboundmessage (
-    created_at, updated_at, kind, complaint_id, recipient, idempotency_key, status, attempts, context,
-    last_error, next_attempt_at, lease_until, sent_at, message_id
-)
-SELECT c.filed_at, c.filed_at + interval '1 minute', 'sheet_copy', c.id, c.consumer_email,
-       'sheet_copy:' || c.id || ':' || lower(c.consumer_email), 'sent', 1, '{}'::jsonb,
-       '', c.filed_at, NULL, c.filed_at + interval '1 minute', '<' || md5('copy-' || c.id) || '@example.pe>'
-FROM reclamaciones_complaint AS c
-"""
-
-COUNTERS_SQL = """
-INSERT INTO reclamaciones_sheetcounter (establishment_id, year, last_number)
-SELECT establishment_id, year, max(number) FROM reclamaciones_complaint GROUP BY establishment_id, year
-"""
 
 
 def _progress(message: str) -> None:
@@ -141,181 +71,41 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _execute(sql: str, params=None) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 # -- the book ----------------------------------------------------------------------------------------------
 
 
-def _staff() -> tuple[list[int], list[int], int]:
-    """One provider, its establishments, an agent and a supervisor per establishment, and a regional
-    supervisor for all of them. Returns (establishment ids, agent ids by establishment, staff count)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from reclamaciones import roles
-    from reclamaciones.models import Establishment, Provider, StaffProfile
-
-    provider = Provider.objects.create(
-        legal_name="Comercial Rendimiento S.A.C.",
-        trade_name="Tiendas Rendimiento",
-        ruc="20600000001",
-        address="Av. Javier Prado Este 4200, Santiago de Surco, Lima",
-        contact_email="datos@rendimiento.example.pe",
-    )
-    establishments = [
-        Establishment.objects.create(
-            provider=provider,
-            name=f"Tienda {i + 1:02d}",
-            address=f"Av. La Marina {1000 + i}, San Miguel, Lima",
-            code=f"LR-{i + 1:03d}",
-            slug=f"tienda-bench-{i + 1:02d}",
-        )
-        for i in range(ESTABLISHMENTS)
-    ]
-    groups = {role: Group.objects.get(name=role) for role in (roles.AGENT, roles.SUPERVISOR)}
-    user_model = get_user_model()
-
-    def member(username: str, role: str, where: list | None) -> int:
-        user = user_model(username=username, email=f"{username}@rendimiento.example.pe", is_staff=True)
-        user.set_unusable_password()
-        user.save()
-        user.groups.add(groups[role])
-        profile = StaffProfile.objects.create(user=user, all_establishments=where is None)
-        if where:
-            profile.establishments.set(where)
-        return user.pk
-
-    agents = []
-    for i, establishment in enumerate(establishments):
-        agents.append(member(f"agente{i + 1:02d}", roles.AGENT, [establishment]))
-        member(f"supervisor{i + 1:02d}", roles.SUPERVISOR, [establishment])
-    member("supervision.regional", roles.SUPERVISOR, None)
-    return [e.pk for e in establishments], agents, 2 * ESTABLISHMENTS + 1
-
-
-def _due_dates() -> tuple[list, list]:
-    """Due dates for open hojas, one per business day from DUE_FROM to DUE_TO around today, and the filing
-    dates that give them (15 business days earlier, Ley 31435)."""
-    from django.utils import timezone
-
-    from reclamaciones.deadlines import LEY_31435_BUSINESS_DAYS, due_date
-    from reclamaciones.selectors import business_calendar_get
-
-    calendar = business_calendar_get()
-    today = timezone.localdate(NOW)
-
-    def step(day, business_days: int):
-        direction = 1 if business_days > 0 else -1
-        for _ in range(abs(business_days)):
-            day += timedelta(days=direction)
-            while not calendar.is_business_day(day):
-                day += timedelta(days=direction)
-        return day
-
-    due_on = [step(calendar.next_business_day(today), offset) for offset in range(DUE_FROM, DUE_TO + 1)]
-    filed_on = [step(due, -LEY_31435_BUSINESS_DAYS) for due in due_on]
-    assert all(due_date(f, calendar) == d for f, d in zip(filed_on, due_on, strict=True))
-    return due_on, filed_on
-
-
-def _schema(tables: list[str]) -> list[tuple[str, str, str]]:
-    """(table, name, definition) of the unique constraints and the plain indexes of `tables` (not the primary
-    keys, which other tables' foreign keys need)."""
-    from django.db import connection
-
-    rows = []
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'u' ORDER BY conname",
-                [table],
-            )
-            rows += [
-                (table, name, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}") for name, definition in cursor
-            ]
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
-                "AND indexname::regclass NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = %s::regclass) "
-                "ORDER BY indexname",
-                [table, table],
-            )
-            rows += [(table, name, definition) for name, definition in cursor]
-    return rows
-
-
-@contextmanager
-def _indexes_built_after(tables: list[str]) -> Iterator[None]:
-    """Bulk-load practice: drop the secondary indexes and unique constraints, load, then build them again
-    from their own definitions (one sorted build each instead of a million random b-tree inserts)."""
-    schema = _schema(tables)
-    for table, name, definition in schema:
-        _execute(
-            f"ALTER TABLE {table} DROP CONSTRAINT {name}" if definition.startswith("ALTER") else f"DROP INDEX {name}"
-        )
-    yield
-    _execute("SET maintenance_work_mem = '256MB'")
-    for _, _, definition in schema:
-        _execute(definition)
-    _execute("RESET maintenance_work_mem")
-    assert _schema(tables) == schema, "the rebuilt indexes differ from the migrated ones"
-
-
-def _seed(size: int, establishment_ids: list[int], agents: list[int]) -> dict:
+def _seed(size: int, staff: Staff) -> dict:
     from django.db import connection, transaction
 
     tables = _tables()
-    _execute(f"TRUNCATE {tables['complaint']}, {tables['counter']}, {tables['heartbeat']} RESTART IDENTITY CASCADE")
-    due_on, filed_on = _due_dates()
-    params = {
-        "first": 1,
-        "last": size,
-        "establishments_n": ESTABLISHMENTS,
-        "open_every": OPEN_EVERY,
-        "due_n": len(due_on),
-        "due_on": due_on,
-        "filed_on": filed_on,
-        "history_start": NOW - timedelta(days=HISTORY_DAYS),
-        "history_step": timedelta(days=HISTORY_DAYS) / size,
-        "now": NOW,
-        "agents": agents,
-        "establishment_ids": establishment_ids,
-    }
+    execute(f"TRUNCATE {tables['complaint']}, {tables['counter']}, {tables['heartbeat']} RESTART IDENTITY CASCADE")
+    shape = BookShape(size=size, now=NOW, staff=staff, open_every=OPEN_EVERY, due_from=DUE_FROM, due_to=DUE_TO)
     timings = {}
     _progress(f"seeding {size:,} hojas with generate_series ...")
     t0 = time.perf_counter()
-    with _indexes_built_after([tables["complaint"], tables["outbox"]]), transaction.atomic():
-        inserted = _execute(SEED_SQL, params)
-        copies = _execute(COPIES_SQL)
-        _execute(COUNTERS_SQL)
+    with indexes_built_after([tables["complaint"], tables["outbox"]]), transaction.atomic():
+        inserted = complaints_insert(shape)
+        copies = outbox_copies_insert()
+        counters_insert()
     timings["seed_s"] = time.perf_counter() - t0
     _progress(f"{inserted:,} hojas and {copies:,} outbox copies in {timings['seed_s']:.1f} s; VACUUM ANALYZE ...")
     t0 = time.perf_counter()
     for table in (tables["complaint"], tables["outbox"]):
-        _execute(f"VACUUM ANALYZE {table}")
+        execute(f"VACUUM ANALYZE {table}")
     timings["vacuum_s"] = time.perf_counter() - t0
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT status, count(*) FROM {tables['complaint']} GROUP BY status ORDER BY status")
         by_status = dict(cursor.fetchall())
-        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{tables['complaint']}'))")
-        (size_pretty,) = cursor.fetchone()
-    assert inserted == size, inserted
     assert copies == size, copies
-    return {**timings, "by_status": by_status, "table_size": size_pretty}
+    return {**timings, "by_status": by_status, "table_size": table_size(tables["complaint"])}
 
 
 def _forget_sweeps() -> None:
     """Remove what sweeps wrote (notices, their events, the heartbeat): the book is as freshly seeded."""
     tables = _tables()
-    _execute(f"DELETE FROM {tables['outbox']} WHERE kind IN ('reminder', 'overdue')")
-    _execute(f"TRUNCATE {tables['event']}, {tables['heartbeat']}")
-    _execute(f"VACUUM ANALYZE {tables['outbox']}")
+    execute(f"DELETE FROM {tables['outbox']} WHERE kind IN ('reminder', 'overdue')")
+    execute(f"TRUNCATE {tables['event']}, {tables['heartbeat']}")
+    execute(f"VACUUM ANALYZE {tables['outbox']}")
 
 
 # -- one sweep ---------------------------------------------------------------------------------------------
@@ -414,25 +204,11 @@ def _sweep(
         figures["sql_ms"] = sum(ms for _, ms in captured)
         figures["sql_in_transaction_ms"] = sum(ms for _, ms in captured[: commit + 1])
         figures["python_ms"] = figures["wall_ms"] - figures["dispatch_ms"] - figures["sql_in_transaction_ms"]
-        figures["statements"] = [{"sql": _shorten(sql), "ms": ms} for sql, ms in captured]
+        figures["statements"] = [{"sql": sql_shorten(sql), "ms": ms} for sql, ms in captured]
         figures["candidates_sql"] = next(
             (sql for sql, _ in captured if '"due_date" <=' in sql and sql.lstrip().upper().startswith("SELECT")), None
         )
     return figures
-
-
-def _shorten(sql: str) -> str:
-    """A statement as one short line: its verb and table, and its length when it is long."""
-    sql = " ".join(sql.split())
-    if len(sql) <= 100:
-        return sql
-    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
-    verb = sql.split(" ", 1)[0]
-    where = " WHERE … IN (…)" if " IN (" in sql else " WHERE …" if " WHERE " in sql else ""
-    joins = " JOIN …" if " JOIN " in sql else ""
-    lock = " FOR UPDATE" if sql.endswith("FOR UPDATE") else ""
-    verb = {"SELECT": "SELECT … FROM", "INSERT": "INSERT INTO", "UPDATE": "UPDATE"}.get(verb, verb)
-    return f'{verb} "{table.group(1) if table else "?"}"{joins}{where}{lock} ({len(sql):,} chars)'
 
 
 def _explain(sql: str) -> list[str]:
@@ -443,8 +219,8 @@ def _explain(sql: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _size(size: int, establishment_ids: list[int], agents: list[int], publishes: PublishCounter) -> dict:
-    stage = {"hojas": size, **_seed(size, establishment_ids, agents)}
+def _size(size: int, staff: Staff, publishes: PublishCounter) -> dict:
+    stage = {"hojas": size, **_seed(size, staff)}
     _progress(f"{size:,} hojas: first sweep ...")
     stage["first"] = _sweep(publishes)
     _progress(
@@ -478,14 +254,14 @@ def deadlines_sweep_scale() -> dict:
     if connection.vendor != "postgresql":
         return {"skipped": SQLITE_REASON}
     publishes = PublishCounter()
-    establishment_ids, agents, staff = _staff()
-    stages = [_size(size, establishment_ids, agents, publishes) for size in SIZES]
+    staff = staff_create(ESTABLISHMENTS)
+    stages = [_size(size, staff, publishes) for size in SIZES]
     return {
         "sizes": stages,
         "info": {
             "now": f"{NOW:%Y-%m-%d %H:%M} America/Lima",
             "thresholds (business days)": ", ".join(map(str, sorted(settings.RECLAMACIONES_REMINDER_THRESHOLDS))),
-            "establishments / staff": f"{ESTABLISHMENTS} / {staff}",
+            "establishments / staff": f"{ESTABLISHMENTS} / {staff.count}",
             "connection settings": database_settings_note(),
         },
     }
