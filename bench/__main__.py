@@ -255,7 +255,22 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def machine_info(postgres_version: str | None, postgres_error: str | None) -> list[tuple[str, str]]:
+def python_speed() -> str:
+    """A pure-Python loop (10 million additions, best of 3): tells a slower machine from a slower code when two
+    runs' figures differ (every scenario moves with it)."""
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return f"{best:.2f} s for a 10-million-step Python loop (best of 3)"
+
+
+def machine_info(
+    postgres_version: str | None, postgres_error: str | None, speed: str | None = None
+) -> list[tuple[str, str]]:
     mem_kb = _first("/proc/meminfo", "MemTotal")
     ram = f"{int(mem_kb.split()[0]) / 1024 / 1024:.1f} GiB" if mem_kb != "unknown" else "unknown"
     try:
@@ -271,6 +286,7 @@ def machine_info(postgres_version: str | None, postgres_error: str | None) -> li
     return [
         ("CPU", _first("/proc/cpuinfo", "model name")),
         ("cores", str(os.cpu_count())),
+        ("CPU speed", speed or python_speed()),
         ("RAM", ram),
         ("OS", f"{_first('/etc/os-release', 'PRETTY_NAME=')}, Linux {platform.release()}"),
         ("Python", platform.python_version()),
@@ -457,7 +473,7 @@ def _bullet_key(line: str) -> str | None:
     return line[4:end] if end > 4 else None
 
 
-def merge(old: str, results: dict, started: datetime, code: str = "") -> str:
+def merge(old: str, results: dict, started: datetime, code: str = "", speed: str = "") -> str:
     """The existing report with only the scenarios in `results` replaced: their sections (added before "What
     this means" when new), their bullets under "What this means" (by bold lead; added at the end when new),
     and a dated note under the header saying so. Everything else, other scenarios' figures included, is kept."""
@@ -498,8 +514,8 @@ def merge(old: str, results: dict, started: datetime, code: str = "") -> str:
                     lines[index] = bullet
         note = (
             f"_The {scenario.name} section was updated on {started:%Y-%m-%d %H:%M %Z} by "
-            f"`python -m bench --only {scenario.name} --merge`{f' ({code})' if code else ''}; the other sections are "
-            "from the run above._"
+            f"`python -m bench --only {scenario.name} --merge`{f' ({code})' if code else ''}"
+            f"{f'; CPU speed then: {speed}' if speed else ''}; the other sections are from the run above._"
         )
         prefix = f"_The {scenario.name} section was updated on "
         existing = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
@@ -528,6 +544,7 @@ def main() -> int:
     partial = bool(args.only or args.db)
 
     started_at = datetime.now().astimezone()
+    speed = python_speed()  # before the scenarios, on an idle process
     clock = time.perf_counter()
     postgres_version, postgres_error = postgres_probe()
     if postgres_version:
@@ -564,11 +581,11 @@ def main() -> int:
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
 
-    report = render(results, machine_info(postgres_version, postgres_error), started_at, time.perf_counter() - clock)
+    machine = machine_info(postgres_version, postgres_error, speed)
+    report = render(results, machine, started_at, time.perf_counter() - clock)
     failed = [f"{s} on {d}" for s, by_db in results.items() for d, r in by_db.items() if "error" in r]
     if args.merge and not failed:
-        code = dict(machine_info(postgres_version, postgres_error)).get("code", "")
-        report = merge(args.output.read_text(), results, started_at, code)
+        report = merge(args.output.read_text(), results, started_at, dict(machine)["code"], speed)
         partial = False
     if args.no_write or failed or (partial and args.output == DOCS):
         print(report)
