@@ -284,6 +284,9 @@ def machine_info(
         ).stdout.strip()
     except OSError:
         commit = ""
+    # An exported tree (no .git, e.g. `git archive HEAD`, to measure a commit while the checkout has others'
+    # uncommitted edits) names its commit in BENCH_CODE.
+    code = os.environ.get("BENCH_CODE") or (f"git {commit}" if commit else "unknown")
     return [
         ("CPU", _first("/proc/cpuinfo", "model name")),
         ("cores", str(os.cpu_count())),
@@ -297,7 +300,7 @@ def machine_info(
         ("SQLite", sqlite3.sqlite_version),
         ("WeasyPrint", _version("weasyprint")),
         ("Celery / kombu", f"{_version('celery')} / {_version('kombu')}"),
-        ("code", f"git {commit}" if commit else "unknown"),
+        ("code", code),
     ]
 
 
