@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Avg, Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from . import roles
@@ -343,29 +357,37 @@ def _filed_between(complaints: QuerySet[Complaint], start: date, end: date, pref
     )
 
 
+def _causes_by_id(ids: Iterable[int | None]) -> dict[int, Cause]:
+    """The causes behind grouped counts, with category and owner: the big GROUP BYs group by the narrow
+    cause_id alone (an index-only scan) and the labels of a few dozen causes come from here."""
+    return {
+        c.pk: c
+        for c in Cause.objects.filter(pk__in=[i for i in ids if i is not None]).select_related("parent", "owner")
+    }
+
+
 def cause_pareto(*, user, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
     """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `user`'s scope, most frequent
     first, with each cause's share and the cumulative share (one GROUP BY; nothing loops over hojas).
     Unclassified hojas are counted apart, so the council sees how much is still unexplained."""
     complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
-    grouped = list(
-        complaints.values("cause_id", "cause__code", "cause__name", "cause__parent__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "cause__code")
-    )
-    total = sum(row["count"] for row in grouped)
-    unclassified = next((row["count"] for row in grouped if row["cause_id"] is None), 0)
+    counts = dict(complaints.values_list("cause_id").annotate(count=Count("pk")))
+    total = sum(counts.values())
+    unclassified = counts.pop(None, 0)
+    causes = _causes_by_id(counts)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], causes[item[0]].code))[:limit]
     rows, cumulative = [], 0
-    for row in [r for r in grouped if r["cause_id"] is not None][:limit]:
-        cumulative += row["count"]
+    for cause_id, count in ranked:
+        cumulative += count
+        cause = causes[cause_id]
         rows.append(
             {
-                "cause_id": row["cause_id"],
-                "code": row["cause__code"],
-                "name": row["cause__name"],
-                "category": row["cause__parent__name"],
-                "count": row["count"],
-                "share": 100 * row["count"] / total,
+                "cause_id": cause_id,
+                "code": cause.code,
+                "name": cause.name,
+                "category": cause.parent.name if cause.parent else "",
+                "count": count,
+                "share": 100 * count / total,
                 "cumulative": 100 * cumulative / total,
             }
         )
@@ -404,16 +426,26 @@ def cause_weekly_trend(
 def establishment_counts(*, user, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
     """Hojas per establishment filed in the period (reclamos, quejas, still open), most first."""
     complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
-    return list(
-        complaints.values("establishment_id", "establishment__name")
-        .annotate(
+    grouped = list(
+        complaints.values("establishment_id").annotate(
             count=Count("pk"),
             reclamos=Count("pk", filter=Q(kind=Kind.RECLAMO)),
             quejas=Count("pk", filter=Q(kind=Kind.QUEJA)),
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
         )
-        .order_by("-count", "establishment__name")
     )
+    names = dict(
+        Establishment.objects.filter(pk__in=[r["establishment_id"] for r in grouped]).values_list("pk", "name")
+    )
+    rows = [{**row, "establishment__name": names[row["establishment_id"]]} for row in grouped]
+    return sorted(rows, key=lambda row: (-row["count"], row["establishment__name"]))
+
+
+def _as_aware(value) -> datetime:
+    """A datetime read with a raw cursor, as the ORM would give it (SQLite returns text; PostgreSQL aware)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 def repeat_complainants(
@@ -426,22 +458,61 @@ def repeat_complainants(
     limit: int = 20,
 ) -> dict:
     """Consumers (same document type and number) with `min_count`+ hojas filed in the `days` days ending on `end`:
-    who keeps coming back, with how many hojas, where and when last. One GROUP BY ... HAVING."""
+    who keeps coming back, with how many hojas, where and when last. One GROUP BY ... HAVING over the covering
+    index gives the ranking and, through window functions over its groups, the totals; the names and the
+    distinct establishments and causes are then read for the `limit` consumers shown only."""
     start = end - timedelta(days=days - 1)
     complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
-    repeated = (
+    grouped = (
         complaints.values("doc_type", "doc_number")
-        .annotate(
-            count=Count("pk"),
-            name=Max("consumer_name"),
-            last_filed=Max("filed_at"),
-            establishments=Count("establishment_id", distinct=True),
-            causes=Count("cause_id", distinct=True),
-        )
+        .annotate(count=Count("pk"), last_filed=Max("filed_at"))
         .filter(count__gte=min_count)
+        .order_by()
     )
-    rows = list(repeated.order_by("-count", "-last_filed")[:limit])
-    totals = repeated.aggregate(consumers=Count("doc_number"), hojas=Coalesce(Sum("count"), 0))
+    # The totals ride on the ranking as window functions over the groups (Django's ORM cannot put a window
+    # over an aggregate), so the period's hojas are grouped once.
+    sql, params = grouped.query.sql_with_params()  # the ORM's SQL, its values passed apart
+    ranking = (
+        "SELECT doc_type, doc_number, count, last_filed, COUNT(*) OVER () AS consumers, SUM(count) OVER () AS hojas "  # noqa: S608
+        f"FROM ({sql}) grouped ORDER BY count DESC, last_filed DESC, doc_number LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(ranking, [*params, limit])
+        fields = ("doc_type", "doc_number", "count", "last_filed", "consumers", "hojas")
+        ranked = [dict(zip(fields, values, strict=True)) for values in cursor.fetchall()]
+    for row in ranked:
+        row["last_filed"] = _as_aware(row["last_filed"])
+    details = {}
+    if ranked:
+        shown = Q()
+        for row in ranked:
+            shown |= Q(doc_type=row["doc_type"], doc_number=row["doc_number"])
+        details = {
+            (d["doc_type"], d["doc_number"]): d
+            for d in complaints.filter(shown)
+            .values("doc_type", "doc_number")
+            .annotate(
+                name=Max("consumer_name"),
+                establishments=Count("establishment_id", distinct=True),
+                causes=Count("cause_id", distinct=True),
+            )
+        }
+    rows = [
+        {
+            "doc_type": row["doc_type"],
+            "doc_number": row["doc_number"],
+            "count": row["count"],
+            "last_filed": row["last_filed"],
+            **{k: details[(row["doc_type"], row["doc_number"])][k] for k in ("name", "establishments", "causes")},
+        }
+        for row in ranked
+    ]
+    # SUM() is a numeric on PostgreSQL
+    totals = (
+        {"consumers": ranked[0]["consumers"], "hojas": int(ranked[0]["hojas"])}
+        if ranked
+        else {"consumers": 0, "hojas": 0}
+    )
     total = complaints.count()
     return {
         "start": start,
@@ -479,20 +550,40 @@ def answer_performance(*, user, start: date, end: date, today: date, establishme
     - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
     - median business days from filing to the answer;
     - overdue now: open hojas of the scope past their due date today, whatever the period.
-    Counts by one aggregate, the median from grouped pairs (_answer_days_median)."""
+    One pass over the period's hojas: GROUP BY (filed day, answered day, on time, open past due), at most a
+    few thousand groups for any period; the counts and the median are summed from those groups."""
     complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
-    figures = complaints.aggregate(
-        total=Count("pk"),
-        answered=Count("response"),
-        on_time=Count("pk", filter=ANSWERED_ON_TIME),
-        open_past_due=Count("pk", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today, response__isnull=True)),
+    groups = (
+        complaints.annotate(
+            filed_day=TruncDate("filed_at"),
+            answered_day=TruncDate("response__communicated_at"),
+            on_time=ExpressionWrapper(ANSWERED_ON_TIME, output_field=BooleanField()),
+            past_due=ExpressionWrapper(
+                Q(status__in=OPEN_STATUSES, due_date__lt=today, response__isnull=True), output_field=BooleanField()
+            ),
+        )
+        .values("filed_day", "answered_day", "on_time", "past_due")
+        .annotate(n=Count("pk"))
     )
+    figures = {"total": 0, "answered": 0, "on_time": 0, "open_past_due": 0}
+    days_to_answer: dict[tuple[date, date], int] = {}
+    for group in groups:
+        figures["total"] += group["n"]
+        if group["answered_day"] is not None:
+            figures["answered"] += group["n"]
+            pair = (group["filed_day"], group["answered_day"])
+            days_to_answer[pair] = days_to_answer.get(pair, 0) + group["n"]
+        figures["on_time"] += group["n"] if group["on_time"] else 0
+        figures["open_past_due"] += group["n"] if group["past_due"] else 0
+    calendar = business_calendar_get()
     measured = figures["answered"] + figures["open_past_due"]
     return {
         **figures,
         "late": measured - figures["on_time"],
         "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
-        "median_business_days": _answer_days_median(complaints.filter(response__isnull=False)),
+        "median_business_days": weighted_median(
+            (calendar.business_days_between(filed, answered), n) for (filed, answered), n in days_to_answer.items()
+        ),
         "overdue_now": complaints_overdue_count(today=today, user=user, establishment_id=establishment_id),
     }
 
@@ -523,10 +614,13 @@ def survey_by_cause(*, user, start: date, end: date, establishment_id: int | Non
     """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja (one GROUP
     BY) and overall. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) - % detractors (0-6)."""
     surveys = SurveyAnswer.objects.filter(
-        answered_at__gte=lima_midnight(start),
-        answered_at__lt=lima_midnight(end + timedelta(1)),
-        complaint__in=_council_complaints(user, establishment_id),
+        answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1))
     ).order_by()
+    scope = staff_establishment_ids(user) if user is not None else None
+    if scope is not None:
+        surveys = surveys.filter(complaint__establishment_id__in=scope)
+    if establishment_id:
+        surveys = surveys.filter(complaint__establishment_id=establishment_id)
     measures = {
         "answers": Count("pk"),
         "csat_avg": Avg("csat"),
@@ -545,13 +639,29 @@ def survey_by_cause(*, user, start: date, end: date, establishment_id: int | Non
             "nps": nps(promoters=row["promoters"], detractors=row["detractors"], answers=n),
         }
 
-    rows = [
-        finish(row)
-        for row in surveys.values("complaint__cause__code", "complaint__cause__name")
-        .annotate(**measures)
-        .order_by("-answers", "complaint__cause__code")
-    ]
-    return {"rows": rows, "overall": finish(surveys.aggregate(**measures))}
+    grouped = list(surveys.values("complaint__cause_id").annotate(**measures))
+    causes = _causes_by_id(row["complaint__cause_id"] for row in grouped)
+    rows = []
+    for row in grouped:
+        cause = causes.get(row.pop("complaint__cause_id"))
+        rows.append(
+            finish(
+                {
+                    "complaint__cause__code": cause.code if cause else None,
+                    "complaint__cause__name": cause.name if cause else None,
+                    **row,
+                }
+            )
+        )
+    rows.sort(key=lambda row: (-row["answers"], row["complaint__cause__code"] or "~"))
+    overall = {
+        "answers": sum(row["answers"] for row in rows),
+        **{key: sum(row[key] for row in rows) for key in ("satisfied", "solved", "promoters", "detractors")},
+    }
+    overall["csat_avg"] = (
+        sum(row["csat_avg"] * row["answers"] for row in rows) / overall["answers"] if overall["answers"] else None
+    )
+    return {"rows": rows, "overall": finish(overall)}
 
 
 def survey_low_scores(*, start: date, end: date, limit: int = 5) -> list[SurveyAnswer]:
@@ -583,19 +693,20 @@ def cause_flags(
         cause__isnull=False
     )
     recent_q = Q(filed_at__gte=lima_midnight(recent.start))
-    grouped = (
-        complaints.values(
-            "cause_id", "cause__code", "cause__name", "cause__owner__first_name", "cause__owner__last_name"
-        )
+    grouped = [
+        row
+        for row in complaints.values("cause_id")
         .annotate(recent=Count("pk", filter=recent_q), baseline=Count("pk", filter=~recent_q))
         .filter(recent__gte=min_count)
-    )
+        if is_recurring(recent=row["recent"], baseline=row["baseline"], factor=factor, min_count=min_count)
+    ]
+    causes = _causes_by_id(row["cause_id"] for row in grouped)
     flags = [
         {
             "cause_id": row["cause_id"],
-            "code": row["cause__code"],
-            "name": row["cause__name"],
-            "owner": " ".join(filter(None, [row["cause__owner__first_name"], row["cause__owner__last_name"]])),
+            "code": causes[row["cause_id"]].code,
+            "name": causes[row["cause_id"]].name,
+            "owner": causes[row["cause_id"]].owner.get_full_name() if causes[row["cause_id"]].owner else "",
             "recent": row["recent"],
             "baseline": row["baseline"],
             "recent_rate": weekly_rate(row["recent"], RECENT_WEEKS),
@@ -603,7 +714,6 @@ def cause_flags(
             "ratio": rate_ratio(recent=row["recent"], baseline=row["baseline"]),
         }
         for row in grouped
-        if is_recurring(recent=row["recent"], baseline=row["baseline"], factor=factor, min_count=min_count)
     ]
     return sorted(flags, key=lambda f: (f["ratio"] is not None, -(f["ratio"] or 0), -f["recent"], f["code"]))
 

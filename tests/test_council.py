@@ -412,7 +412,7 @@ def test_dashboard_filters_by_establishment(client, book, establishment, file_co
 # median pairs, overdue now; surveys: per cause and overall; flags; actions: overdue, due for verification and
 # verdicts, each with the prefetch of its causes; the tracker heartbeat (portal context processor). Never per hoja
 # nor per action.
-DASHBOARD_QUERIES = 27
+DASHBOARD_QUERIES = 28
 
 
 def test_dashboard_runs_a_fixed_number_of_queries(client, establishment, file_complaint, actions):
@@ -435,7 +435,8 @@ def test_dashboard_runs_a_fixed_number_of_queries(client, establishment, file_co
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("council:dashboard")).status_code == 200
 
-    assert len(few) == len(many) == DASHBOARD_QUERIES
+    # bounded, not growing with the data (labels are looked up once there is something to label)
+    assert len(few) <= len(many) == DASHBOARD_QUERIES
 
 
 # Action items --------------------------------------------------------------------------------------------------
