@@ -404,6 +404,13 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["status", "due_date"], name="complaint_status_due_idx"),
             # The council's per-cause counts over a period (Pareto, trend, recurring-cause flags, baselines).
             models.Index(fields=["cause", "filed_at"], name="complaint_cause_filed_idx"),
+            # Every council figure reads these columns of the hojas filed in a period: an index-only scan
+            # instead of reading ~1 KB rows (PostgreSQL; other databases ignore INCLUDE).
+            models.Index(
+                fields=["filed_at"],
+                include=["id", "establishment", "cause", "status", "kind", "due_date", "doc_type", "doc_number"],
+                name="complaint_council_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -670,6 +677,10 @@ class Response(TimeStampedModel):
     class Meta:
         verbose_name = "respuesta"
         verbose_name_plural = "respuestas"
+        indexes = [
+            # The council's answer figures join only the answers given since a period began.
+            models.Index(fields=["communicated_at"], include=["complaint"], name="response_communicated_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Respuesta a {self.complaint}"

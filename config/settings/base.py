@@ -88,6 +88,9 @@ else:
     # A connection per request costs ~5x throughput on PostgreSQL; keep them, but check them first.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiles a plan for any statement it estimates expensive: the council dashboard's
+    # aggregates over a year of hojas paid seconds of compilation for sub-second queries (docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("DJANGO_PG_OPTIONS", default="-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # CACHES (rate limits need a cache shared by every web process in production)
