@@ -104,6 +104,22 @@ class BusinessCalendar:
                 count += 1
         return count
 
+    def business_days_between_many(self, pairs: Iterable[tuple[date, date]]) -> list[int]:
+        """business_days_between for many (start, end) pairs in one pass over the dates they span: a running
+        count of business days, so thousands of pairs cost one walk over the calendar, not one walk each."""
+        pairs = list(pairs)
+        if not pairs:
+            return []
+        first = min(min(start, end) for start, end in pairs)
+        last = max(max(start, end) for start, end in pairs)
+        running: dict[date, int] = {}
+        count, current = 0, first
+        while current <= last:
+            count += self.is_business_day(current)
+            running[current] = count
+            current += timedelta(days=1)
+        return [max(0, running[end] - running[start]) for start, end in pairs]
+
 
 NATIONAL_CALENDAR = BusinessCalendar()
 

@@ -538,9 +538,9 @@ def _answer_days_median(answered: QuerySet[Complaint]) -> float | None:
         .annotate(n=Count("pk"))
     )
     calendar = business_calendar_get()
-    return weighted_median(
-        (calendar.business_days_between(row["filed_day"], row["answered_day"]), row["n"]) for row in pairs
-    )
+    pairs = list(pairs)
+    days = calendar.business_days_between_many((row["filed_day"], row["answered_day"]) for row in pairs)
+    return weighted_median(zip(days, (row["n"] for row in pairs), strict=True))
 
 
 ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
@@ -590,7 +590,7 @@ def answer_performance(*, user, start: date, end: date, today: date, establishme
         "late": measured - figures["on_time"],
         "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
         "median_business_days": weighted_median(
-            (calendar.business_days_between(filed, answered), n) for (filed, answered), n in days_to_answer.items()
+            zip(calendar.business_days_between_many(days_to_answer), days_to_answer.values(), strict=True)
         ),
         "overdue_now": complaints_overdue_count(today=today, user=user, establishment_id=establishment_id),
     }

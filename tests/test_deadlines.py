@@ -542,3 +542,16 @@ def test_calendar_day_regime_due_date_is_first_business_day_from_plus_30_for_eve
         while day < due:
             assert not calendar.is_business_day(day), filed_on
             day += timedelta(days=1)
+
+
+def test_business_days_between_many_matches_one_by_one():
+    import random
+
+    calendar = BusinessCalendar(extra_non_working=[date(2026, 12, 24)])
+    rng = random.Random(7)
+    pairs = []
+    for _ in range(300):
+        start = date(2025, 12, 1) + timedelta(days=rng.randrange(400))
+        pairs.append((start, start + timedelta(days=rng.randrange(-3, 45))))
+    assert calendar.business_days_between_many(pairs) == [calendar.business_days_between(a, b) for a, b in pairs]
+    assert calendar.business_days_between_many([]) == []
