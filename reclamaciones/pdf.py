@@ -119,9 +119,9 @@ def _pdf(template: str, context: dict) -> bytes:
 
 def meeting_agenda_pdf(meeting: CouncilMeeting) -> bytes:
     """The agenda of a council meeting (A4): who attends and the six sections generated from the data."""
-    return _pdf("reclamaciones/pdf/council_agenda.html", _meeting_context(meeting))
+    return _pdf("reclamaciones/pdf/council_agenda.html", {**_meeting_context(meeting), "doc_name": "Agenda"})
 
 
 def meeting_minutes_pdf(meeting: CouncilMeeting) -> bytes:
     """The acta of a council meeting (A4): attendees, a summary of the agenda, the minutes and the decisions."""
-    return _pdf("reclamaciones/pdf/council_minutes.html", _meeting_context(meeting))
+    return _pdf("reclamaciones/pdf/council_minutes.html", {**_meeting_context(meeting), "doc_name": "Acta"})
