@@ -479,7 +479,25 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ImmutableRecordError("El historial es de solo agregado.")
 
 
-class ComplaintEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A history row: written once, never changed or deleted (not even through the queryset)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("El historial es de solo agregado.")
+        kwargs["force_insert"] = True  # never an UPDATE of an existing row, even with a hand-set pk
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("El historial es de solo agregado.")
+
+
+class ComplaintEvent(AppendOnlyModel):
     """Append-only trail of everything that happens to a hoja."""
 
     class Type(models.TextChoices):
@@ -511,8 +529,6 @@ class ComplaintEvent(models.Model):
     data = models.JSONField("datos", default=dict, blank=True)
     occurred_at = models.DateTimeField("fecha y hora", default=timezone.now, db_index=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = "evento"
         verbose_name_plural = "historial"
@@ -521,15 +537,6 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} · {self.complaint}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("El historial es de solo agregado.")
-        kwargs["force_insert"] = True  # never an UPDATE of an existing row, even with a hand-set pk
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("El historial es de solo agregado.")
 
 
 class OutboundMessage(TimeStampedModel):
@@ -872,7 +879,7 @@ class ActionItem(TimeStampedModel):
         return improvement_target_rate(self.baseline_rate, self.target_reduction_pct)
 
 
-class ActionItemEvent(models.Model):
+class ActionItemEvent(AppendOnlyModel):
     """Append-only history of an action item (ISO 10002 asks for a traceable record of what was done)."""
 
     class Type(models.TextChoices):
@@ -889,8 +896,6 @@ class ActionItemEvent(models.Model):
     data = models.JSONField("datos", default=dict, blank=True)
     occurred_at = models.DateTimeField("fecha y hora", default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = "evento de acción de mejora"
         verbose_name_plural = "eventos de acciones de mejora"
@@ -898,12 +903,3 @@ class ActionItemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("El historial de una acción de mejora no se modifica.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("El historial de una acción de mejora no se elimina.")

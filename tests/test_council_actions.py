@@ -717,3 +717,22 @@ def test_first_meeting_agenda_covers_the_four_weeks_before(file_complaint):
 
     assert (meeting.agenda["since"], meeting.agenda["today"]) == ("2026-11-03", "2026-11-30")
     assert meeting.agenda["previous_meeting"] is None
+
+
+def test_an_actions_history_is_append_only(establishment):
+    from reclamaciones.models import ImmutableRecordError
+
+    action = action_create(
+        title="Ruta", owner=_user("duena"), due_date=date(2026, 9, 15), causes=[cause_get()], today=date(2026, 8, 31)
+    )
+    [event] = action.events.all()
+    event.data = {"baseline_rate": "0.00"}
+    with pytest.raises(ImmutableRecordError):
+        event.save()
+    with pytest.raises(ImmutableRecordError):
+        event.delete()
+    with pytest.raises(ImmutableRecordError):
+        ActionItemEvent.objects.filter(pk=event.pk).update(data={})
+    with pytest.raises(ImmutableRecordError):
+        ActionItemEvent.objects.filter(pk=event.pk).delete()
+    assert ActionItemEvent.objects.get(pk=event.pk).type == ActionItemEvent.Type.CREATED
