@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, Cause, Establishment
-from .selectors import cause_choices_keeping, staff_user_choices
+from .selectors import cause_choices, staff_user_choices
 from .services.improvement import (
     ACTION_TRANSITIONS,
     MSG_IMPLEMENTED_DATE,
@@ -62,7 +62,7 @@ class ActionItemAdminForm(forms.ModelForm):
         self.old_status = self.instance.status if self.instance.pk else ActionStatus.PROPOSED
         if "causes" in self.fields:
             keep = list(self.instance.causes.all()) if self.instance.pk else []
-            self.fields["causes"].queryset = cause_choices_keeping(keep)
+            self.fields["causes"].queryset = cause_choices(keep)
             self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         if "owner" in self.fields:
             self.fields["owner"].queryset = staff_user_choices()
@@ -109,7 +109,7 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         keep = list(self.instance.causes.all()) if self.instance.pk else []
-        self.fields["causes"].queryset = cause_choices_keeping(keep)
+        self.fields["causes"].queryset = cause_choices(keep)
         self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         self.fields["owner"].queryset = staff_user_choices()
         self.fields["owner"].label_from_instance = user_label
@@ -165,7 +165,7 @@ class ActionFromComplaintsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["causes"].queryset = cause_choices_keeping()
+        self.fields["causes"].queryset = cause_choices()
         self.fields["owner"].queryset = staff_user_choices()
         self.fields["establishment"].queryset = Establishment.objects.filter(is_active=True).order_by("name")
 

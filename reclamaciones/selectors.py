@@ -317,20 +317,15 @@ def staff_user_choices() -> QuerySet:
     )
 
 
-def cause_choices_keeping(keep: Iterable[Cause] = ()) -> QuerySet[Cause]:
-    """Active causes (not categories), plus any already chosen: an old action keeps its causes even after one is
-    retired."""
+def cause_choices(keep: Iterable[Cause] = ()) -> QuerySet[Cause]:
+    """Active causes (leaves of the taxonomy) with their category, in code order, plus any in `keep`: an old
+    action item keeps its causes even after one is retired."""
     return (
         Cause.objects.filter(parent__isnull=False)
         .filter(Q(is_active=True) | Q(pk__in=[c.pk for c in keep]))
         .select_related("parent")
         .order_by("code")
     )
-
-
-def cause_choices() -> QuerySet[Cause]:
-    """Active causes (leaves of the taxonomy) with their category, in code order."""
-    return Cause.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
 
 
 # The improvement council -----------------------------------------------------------------------------------
