@@ -25,6 +25,7 @@ from .forms_council import (
     DecisionForm,
     StaffUserMultipleChoiceField,
 )
+from .improvement import snapshot_display
 from .models import (
     ACTION_VERDICT_STATUSES,
     ActionItem,
@@ -45,7 +46,6 @@ from .models import (
     SurveyAnswer,
     TrackerHeartbeat,
 )
-from .pdf import meeting_agenda_display
 from .selectors import staff_user_choices
 from .services.calendar import non_working_day_delete, non_working_day_save
 from .services.improvement import (
@@ -683,7 +683,7 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "Se genera con los datos del día al guardar la reunión."
         return render_to_string(
-            "reclamaciones/council/_agenda.html", {"agenda": meeting_agenda_display(obj.agenda), "in_admin": True}
+            "reclamaciones/council/_agenda.html", {"agenda": snapshot_display(obj.agenda), "in_admin": True}
         )
 
     def save_related(self, request, form, formsets, change):

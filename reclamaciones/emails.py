@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -13,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from . import pdf
 from .deadlines import business_days_left
-from .improvement import change_pct, target_rate, verification_window
+from .improvement import ACTION_ROWS, change_pct, decimal_or_none, snapshot_display, target_rate, verification_window
 from .models import OPEN_STATUSES, ActionItem, ActionStatus, Complaint, OutboundMessage
 from .selectors import business_calendar_get
 
@@ -144,11 +143,6 @@ def _action_get(pk: int) -> ActionItem:
     return ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes").get(pk=pk)
 
 
-def _decimal(value) -> Decimal | None:
-    """Figures travel as strings in JSON (exact decimals); templates format them with floatformat."""
-    return None if value is None else Decimal(str(value))
-
-
 def _action_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
     """To the owner of a pending action: 7 and 1 days before its due date, then once when it has passed."""
     action = _action_get(message.context["action"])
@@ -173,8 +167,8 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
     """To the owner and the council once the figures decided: the figures recorded by the verification."""
     action = _action_get(message.context["action"])
     figures = message.context
-    baseline = _decimal(figures.get("baseline_rate", action.baseline_rate))
-    measured = _decimal(figures.get("measured_rate", action.measured_rate))
+    baseline = decimal_or_none(figures.get("baseline_rate", action.baseline_rate))
+    measured = decimal_or_none(figures.get("measured_rate", action.measured_rate))
     if "window" in figures:
         start, end = (date.fromisoformat(day) for day in figures["window"])
     else:
@@ -189,7 +183,7 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
         "greeting_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
         "baseline_rate": baseline,
         "target_rate": (
-            _decimal(figures["target_rate"])
+            decimal_or_none(figures["target_rate"])
             if "target_rate" in figures
             else target_rate(baseline, action.target_reduction_pct)
         ),
@@ -211,47 +205,18 @@ def _council_digest(message: OutboundMessage) -> EmailMultiAlternatives:
     since = date.fromisoformat(message.context["since"])
     until = date.fromisoformat(message.context["date"])
     as_of = date.fromisoformat(message.context.get("as_of", message.context["date"]))
-    snapshot = council_snapshot(today=until, since=since, as_of=as_of)
-
-    def action_rows(rows: list[dict]) -> list[dict]:
-        return [
-            {
-                **row,
-                "due_date": date.fromisoformat(row["due_date"]),
-                "verification_due_on": row["verification_due_on"] and date.fromisoformat(row["verification_due_on"]),
-                "baseline_rate": _decimal(row["baseline_rate"]),
-                "target_rate": _decimal(row["target_rate"]),
-                "measured_rate": _decimal(row["measured_rate"]),
-                "effective": row["status_code"] == ActionStatus.EFFECTIVE,
-                "change_pct": change_pct(_decimal(row["baseline_rate"]) or 0, _decimal(row["measured_rate"]) or 0),
-            }
-            for row in rows
-        ]
-
-    flags = [
-        {
-            **f,
-            "recent_rate": _decimal(f["recent_rate"]),
-            "baseline_rate": _decimal(f["baseline_rate"]),
-            "ratio": _decimal(f["ratio"]),
-        }
-        for f in snapshot["flags"]
-    ]
-    top_causes = [{**row, "change_pct": _decimal(row["change_pct"])} for row in snapshot["top_causes"]]
+    snapshot = snapshot_display(council_snapshot(today=until, since=since, as_of=as_of))
     context = {
         "since": since,
         "until": until,
         "as_of": as_of,
         "total": snapshot["total"],
         "unclassified": snapshot["unclassified"],
-        "top_causes": top_causes,
-        "top": top_causes[0] if top_causes else None,
-        "new_flags": [f for f in flags if f["new"]],
-        "old_flags": [f for f in flags if not f["new"]],
-        "overdue_actions": action_rows(snapshot["overdue_actions"]),
-        "verification_due": action_rows(snapshot["verification_due"]),
-        "in_verification": action_rows(snapshot["in_verification"]),
-        "verified": action_rows(snapshot["verified"]),
+        "top_causes": snapshot["top_causes"],
+        "top": snapshot["top_causes"][0] if snapshot["top_causes"] else None,
+        "new_flags": snapshot["new_flags"],
+        "old_flags": snapshot["ongoing_flags"],
+        **{key: snapshot[key] for key in ACTION_ROWS},
         "survey": snapshot["survey"],
         "performance": snapshot["performance"],
         "flag_factor": settings.COUNCIL_FLAG_FACTOR,

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -133,3 +134,48 @@ def trend_weeks(end: date, weeks: int = TREND_WEEKS) -> list[date]:
     """The Mondays of the `weeks` weeks ending with `end`'s week, oldest first."""
     last = week_start(end)
     return [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+_SNAPSHOT_DATES = ("today", "since", "as_of", "previous_meeting", "recent_window_start")
+_ACTION_DATES = ("due_date", "verification_due_on")
+_ACTION_RATES = ("baseline_rate", "target_rate", "measured_rate")
+ACTION_ROWS = ("overdue_actions", "verification_due", "in_verification", "verified")
+
+
+def _iso_date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def decimal_or_none(value) -> Decimal | None:
+    """Figures travel as strings in JSON (exact decimals): back to Decimal, None for no figure."""
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def snapshot_display(snapshot: dict) -> dict | None:
+    """A council snapshot as stored (JSON: ISO dates, decimals as strings) with real dates and numbers for the
+    templates: a meeting's agenda (page, admin, PDFs) and the weekly digest. None when there is none."""
+    if not snapshot:
+        return None
+    shown = copy.deepcopy(snapshot)
+    for key in _SNAPSHOT_DATES:
+        shown[key] = _iso_date(shown.get(key))
+    shown["compared_with"] = [_iso_date(d) for d in shown.get("compared_with") or []]
+    for flag in shown.setdefault("flags", []):
+        for key in ("recent_rate", "baseline_rate", "ratio"):
+            flag[key] = decimal_or_none(flag.get(key))
+    shown["new_flags"] = [f for f in shown["flags"] if f.get("new")]
+    shown["ongoing_flags"] = [f for f in shown["flags"] if not f.get("new")]
+    for row in shown.setdefault("top_causes", []):
+        row["change_pct"] = decimal_or_none(row.get("change_pct"))
+    for key in ACTION_ROWS:
+        for row in shown.setdefault(key, []):
+            for name in _ACTION_DATES:
+                row[name] = _iso_date(row.get(name))
+            for name in _ACTION_RATES:
+                row[name] = decimal_or_none(row.get(name))
+            row["effective"] = row.get("status_code") == "effective"
+            measured = row["measured_rate"]
+            row["change_pct"] = None if measured is None else change_pct(row["baseline_rate"] or 0, measured)
+    shown.setdefault("survey", {})
+    shown.setdefault("performance", {})
+    return shown

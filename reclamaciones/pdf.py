@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-from datetime import date
-from decimal import Decimal
-
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .improvement import snapshot_display
 from .models import Complaint, CouncilMeeting, Provider, Response
 
 RECIPIENT_LABELS = {"consumidor": "Consumidor", "proveedor": "Proveedor", "indecopi": "INDECOPI"}
@@ -52,45 +49,6 @@ def tracking_url(complaint: Complaint) -> str:
 
 # Improvement council meetings ---------------------------------------------------------------------------------
 
-_AGENDA_DATES = ("today", "since", "as_of", "previous_meeting", "recent_window_start")
-_ACTION_DATES = ("due_date", "verification_due_on")
-_ACTION_RATES = ("baseline_rate", "target_rate", "measured_rate")
-
-
-def _iso_date(value):
-    return date.fromisoformat(value) if value else None
-
-
-def _decimal(value):
-    return Decimal(value) if value not in (None, "") else None
-
-
-def meeting_agenda_display(agenda: dict) -> dict | None:
-    """A meeting's stored agenda (JSON: ISO dates, decimals as strings) with real dates and numbers for the
-    templates: the agenda partial shared by the meeting page, the admin and both PDFs. None until generated."""
-    if not agenda:
-        return None
-    shown = copy.deepcopy(agenda)
-    for key in _AGENDA_DATES:
-        shown[key] = _iso_date(shown.get(key))
-    shown["compared_with"] = [_iso_date(d) for d in shown.get("compared_with") or []]
-    for flag in shown.setdefault("flags", []):
-        for key in ("recent_rate", "baseline_rate", "ratio"):
-            flag[key] = _decimal(flag.get(key))
-    shown["new_flags"] = [f for f in shown["flags"] if f.get("new")]
-    shown["ongoing_flags"] = [f for f in shown["flags"] if not f.get("new")]
-    for row in shown.setdefault("top_causes", []):
-        row["change_pct"] = _decimal(row.get("change_pct"))
-    for key in ("overdue_actions", "verification_due", "in_verification", "verified"):
-        for row in shown.setdefault(key, []):
-            for name in _ACTION_DATES:
-                row[name] = _iso_date(row.get(name))
-            for name in _ACTION_RATES:
-                row[name] = _decimal(row.get(name))
-    shown.setdefault("survey", {})
-    shown.setdefault("performance", {})
-    return shown
-
 
 def meeting_pdf_filename(meeting: CouncilMeeting, document: str) -> str:
     """agenda-consejo-2026-12-07.pdf / acta-consejo-2026-12-07.pdf"""
@@ -106,7 +64,7 @@ def _meeting_context(meeting: CouncilMeeting) -> dict:
         "decisions": list(
             meeting.decisions.select_related("owner", "establishment").prefetch_related("causes").order_by("pk")
         ),
-        "agenda": meeting_agenda_display(meeting.agenda),
+        "agenda": snapshot_display(meeting.agenda),
     }
 
 

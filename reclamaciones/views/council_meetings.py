@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from .. import pdf, roles
+from ..improvement import snapshot_display
 from ..models import CouncilMeeting
 from ..selectors import council_meeting_list
 from .staff import StaffRequiredMixin, _forbidden
@@ -49,7 +50,7 @@ class MeetingDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
         meeting = _meeting_or_404(pk)
         context = {
             "meeting": meeting,
-            "agenda": pdf.meeting_agenda_display(meeting.agenda),
+            "agenda": snapshot_display(meeting.agenda),
             "attendees": meeting.attendees.order_by("first_name", "last_name", "username"),
             "decisions": meeting.decisions.select_related("owner", "establishment")
             .prefetch_related("causes")
