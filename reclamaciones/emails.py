@@ -34,15 +34,22 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
     return builders[message.kind](message)
 
 
+def text_render(template: str, context: dict) -> str:
+    """A plain-text template (autoescape off) as a plain str. render_to_string marks its output safe, so a
+    page that showed the text would print what a consumer or an agent typed as live HTML; `"" + text` is a
+    str that templates escape like any other."""
+    return "" + render_to_string(template, context)
+
+
 def _render_trio(name: str, context: dict) -> tuple[str, str, str | None]:
     """Subject, text body and (when the template exists) HTML body of `emails/<name>_*`."""
     base = f"reclamaciones/emails/{name}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    subject = " ".join(text_render(f"{base}_subject.txt", context).split())
     try:
         html = render_to_string(f"{base}_body.html", context)
     except TemplateDoesNotExist:
         html = None
-    return subject, render_to_string(f"{base}_body.txt", context), html
+    return subject, text_render(f"{base}_body.txt", context), html
 
 
 def _email(message: OutboundMessage, name: str, context: dict) -> EmailMultiAlternatives:
@@ -113,10 +120,19 @@ def _sheet_copy(message: OutboundMessage) -> EmailMultiAlternatives:
     return email
 
 
+def _response_context(complaint: Complaint, response) -> dict:
+    return {"complaint": complaint, "response": response, "tracking_url": pdf.tracking_url(complaint)}
+
+
+def response_preview(complaint: Complaint, response) -> tuple[str, str]:
+    """Subject and text of the answer e-mail as the consumer will read it (plain str: the page escapes it)."""
+    subject, text, _html = _render_trio("response", _response_context(complaint, response))
+    return subject, text
+
+
 def _response(message: OutboundMessage) -> EmailMultiAlternatives:
     complaint = message.complaint
-    context = {"complaint": complaint, "response": complaint.response, "tracking_url": pdf.tracking_url(complaint)}
-    email = _email(message, "response", context)
+    email = _email(message, "response", _response_context(complaint, complaint.response))
     email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
     return email
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,8 @@ HEADERS = [
 ]
 # Cells a spreadsheet would run as a formula (CSV/formula injection): consumers type these fields.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters XML 1.0 (so XLSX) cannot hold: one in any filed field made the whole export fail.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class ExportRow:
 
 
 def _safe(value: str) -> str:
+    """Text as an export cell: control characters become spaces (the hoja itself stays as filed) and a
+    leading formula character is neutralised."""
+    value = _CONTROL.sub(" ", value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

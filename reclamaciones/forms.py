@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from stdnum.pe import ruc as stdnum_ruc
 
+from .formfields import LongTextField
 from .models import MSG_ADDRESS_OR_EMAIL, Currency, DocType, GoodType, Kind, doc_number_normalize
 
 NAME_MAX = ADDRESS_MAX = 150  # SIREC limits (Manual "Controla tus Reclamos" §H)
@@ -49,14 +50,12 @@ def _max_length_message(limit: int) -> str:
 
 
 def _text(label: str, limit: int, *, required: bool = False, textarea_rows: int = 0, **messages) -> forms.CharField:
-    widget = forms.Textarea(attrs={"rows": textarea_rows}) if textarea_rows else forms.TextInput()
-    return forms.CharField(
-        label=label,
-        max_length=limit,
-        required=required,
-        widget=widget,
-        error_messages={"max_length": _max_length_message(limit), **messages},
-    )
+    error_messages = {"max_length": _max_length_message(limit), **messages}
+    if textarea_rows:
+        return LongTextField(
+            label=label, max_length=limit, required=required, rows=textarea_rows, error_messages=error_messages
+        )
+    return forms.CharField(label=label, max_length=limit, required=required, error_messages=error_messages)
 
 
 class ComplaintForm(forms.Form):
@@ -100,7 +99,9 @@ class ComplaintForm(forms.Form):
     request = _text("Pedido", TEXT_MAX, textarea_rows=3)
 
     # Not shown to people: a double submit of the same page files one hoja; bots fill the honeypot.
-    submission_key = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A plain Field, not a CharField: a CharField refuses NUL bytes with an error on a hidden field, which the
+    # consumer can neither see nor fix.
+    submission_key = forms.Field(required=False, widget=forms.HiddenInput)
     referencia_interna = forms.CharField(label="No escribas nada aquí", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -135,7 +136,7 @@ class ComplaintForm(forms.Form):
     def clean_submission_key(self) -> uuid.UUID | None:
         # Only de-duplicates double submits: a mangled key must never stop a consumer from filing.
         try:
-            return uuid.UUID(self.cleaned_data["submission_key"])
+            return uuid.UUID(str(self.cleaned_data["submission_key"]))
         except ValueError:
             return None
 

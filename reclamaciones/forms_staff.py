@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
+from .formfields import LongTextField
 from .models import Cause, Kind, ResponseChannel, Status
 from .selectors import STATUS_OPEN, cause_choices
 
@@ -62,7 +63,12 @@ class QueueFilterForm(StaffForm):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Número, documento o nombre", "autocomplete": "off"}
+            attrs={
+                "type": "search",
+                "placeholder": "Número, documento o nombre",
+                "autocomplete": "off",
+                "data-search-shortcut": "/",
+            }
         ),
     )
     estado = forms.ChoiceField(
@@ -122,10 +128,10 @@ class AssignForm(StaffForm):
 
 
 class NoteForm(StaffForm):
-    text = forms.CharField(
+    text = LongTextField(
         label="Nota interna",
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
         help_text="Solo la ve el equipo; nunca el consumidor.",
         error_messages={"required": MSG_TEXT_REQUIRED},
     )
@@ -133,10 +139,10 @@ class NoteForm(StaffForm):
 
 class ReclassifyForm(StaffForm):
     kind = forms.ChoiceField(label="Tratar como", choices=Kind.choices, widget=forms.RadioSelect)
-    reason = forms.CharField(
+    reason = LongTextField(
         label="Motivo",
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
         help_text="Art. 6 del Reglamento: queda en el historial de la hoja.",
         error_messages={"required": MSG_REASON_REQUIRED},
     )
@@ -167,10 +173,10 @@ class ClassifyForm(StaffForm):
 
 
 class SettlementOfferForm(StaffForm):
-    text = forms.CharField(
+    text = LongTextField(
         label="Propuesta de solución",
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        rows=4,
         help_text="Se envía por correo al consumidor; tiene 5 días hábiles para aceptarla (art. 6-A).",
         error_messages={"required": MSG_TEXT_REQUIRED},
     )
@@ -193,10 +199,10 @@ class LimaDateTimeField(forms.DateTimeField):
 class ResponseForm(StaffForm):
     """Section 4 of the hoja: the answer, how it is communicated and (for a letter) when."""
 
-    text = forms.CharField(
+    text = LongTextField(
         label="Observaciones y acciones adoptadas por el proveedor",
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 10}),
+        rows=10,
         error_messages={"required": MSG_TEXT_REQUIRED},
     )
     channel = forms.ChoiceField(label="Cómo se comunica", choices=ResponseChannel.choices, widget=forms.RadioSelect)

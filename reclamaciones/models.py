@@ -117,6 +117,12 @@ class Establishment(TimeStampedModel):
     )
     slug = models.SlugField("dirección web", max_length=60, unique=True, help_text="Se usa en /libro/<slug>/.")
     kind = models.CharField("tipo de establecimiento", max_length=10, choices=Kind, default=Kind.PHYSICAL)
+    phone = models.CharField(
+        "teléfono de atención al cliente",
+        max_length=50,
+        blank=True,
+        help_text="Se ofrece al consumidor como otra vía si no puede usar el libro virtual en ese momento.",
+    )
     is_active = models.BooleanField("activo", default=True)
 
     class Meta:
@@ -278,6 +284,7 @@ FILED_FIELDS = (
     "establishment_code",
     "tracking_token",
     "content_sha256",
+    "seal",
 )
 
 
@@ -380,6 +387,9 @@ class Complaint(TimeStampedModel):
     tracking_token = models.CharField(max_length=64, unique=True, default=tracking_token_new, editable=False)
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     content_sha256 = models.CharField("huella SHA-256", max_length=64, editable=False)
+    # HMAC chaining this hoja to the previous one of its book (reclamaciones.integrity); "" only on rows filed
+    # before the chain existed and sealed by its migration.
+    seal = models.CharField("sello de integridad", max_length=64, editable=False, db_default="")
 
     objects = ComplaintQuerySet.as_manager()
 

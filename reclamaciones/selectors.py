@@ -139,6 +139,15 @@ def outbox_due_ids(*, now, limit: int) -> list[int]:
     )
 
 
+def complaint_seal_get(*, establishment_id: int, year: int, number: int) -> str | None:
+    """The integrity seal of one hoja of a book (None when that number does not exist)."""
+    return (
+        Complaint.objects.filter(establishment_id=establishment_id, year=year, number=number)
+        .values_list("seal", flat=True)
+        .first()
+    )
+
+
 def settlement_offer_latest(*, complaint: Complaint) -> SettlementOffer | None:
     return complaint.settlement_offers.order_by("-created_at", "-pk").first()
 

@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path(
         "clave/",
-        auth_views.PasswordResetView.as_view(
+        staff.PasswordResetView.as_view(
             template_name="registration/password_reset_form.html",
             email_template_name="registration/password_reset_email.txt",
             html_email_template_name="registration/password_reset_email_body.html",

@@ -12,7 +12,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import kombu.pools
 import pytest
@@ -35,10 +35,17 @@ def worker_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def with_db_index(url: str, index: int) -> str:
-    # A Redis database of its own, so these tests never share queues with a running portal.
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{index}"))
+def broker_key_prefix() -> str:
+    """Every broker key of this test run starts with it (kombu's global_keyprefix), so the run's queues never
+    mix with a running portal's or another run's in the same Redis database, and nothing has to be flushed."""
+    return f"{settings.TEST_RUN_ID}:"
+
+
+def broker_keys_delete(url: str) -> None:
+    """Delete this run's broker keys (and only them) from the Redis at `url`."""
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=broker_key_prefix() + "*", count=500):
+        client.delete(key)
 
 
 class PrivateRedis:
@@ -93,6 +100,7 @@ class Worker:
             "DJANGO_SECRET_KEY": "worker-test-key",
             "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": broker_url,
+            "CELERY_BROKER_KEY_PREFIX": broker_key_prefix(),
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "EMAIL_TIMEOUT": "5",
@@ -151,7 +159,7 @@ class Worker:
 def producer_broker(url: str):
     """Make this test process publish to `url` for real (test settings run Celery eagerly)."""
     conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
+    saved = conf.broker_url, conf.task_always_eager, conf.broker_transport_options
 
     def reset_pools():
         kombu.pools.reset()  # closes and forgets kombu's process-wide connection/producer pools
@@ -159,12 +167,13 @@ def producer_broker(url: str):
         celery_app.amqp._producer_pool = None
 
     conf.broker_url, conf.task_always_eager = url, False
+    conf.broker_transport_options = {**saved[2], "global_keyprefix": broker_key_prefix()}
     reset_pools()
     try:
         yield
     finally:
         reset_pools()
-        conf.broker_url, conf.task_always_eager = saved
+        conf.broker_url, conf.task_always_eager, conf.broker_transport_options = saved
 
 
 @pytest.fixture
@@ -176,14 +185,14 @@ def mail_server():
 
 @pytest.fixture
 def machine_redis_url():
+    """REDIS_URL as given (its own database), used under this run's key prefix; the keys are deleted after."""
     url = os.environ.get("REDIS_URL")
     if not url:
         from .conftest import _missing
 
         _missing("this test needs Redis: set REDIS_URL=redis://...")
-    url = with_db_index(url, 13)
-    redis.Redis.from_url(url).flushdb()  # leftovers of an interrupted run
-    return url
+    yield url
+    broker_keys_delete(url)
 
 
 @pytest.fixture

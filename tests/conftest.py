@@ -43,6 +43,24 @@ def _required_services(request):
             _missing(f"Redis at REDIS_URL is not reachable: {exc}")
 
 
+def cache_reset() -> None:
+    """Forget every rate-limit count of this test run (on Redis only this run's keys: KEY_PREFIX is the run's
+    id; a FLUSHDB would wipe whatever else lives in REDIS_URL's database)."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_reset():
+    cache_reset()
+    yield
+    cache_reset()
+
+
 @pytest.fixture
 def pdftotext():
     path = shutil.which("pdftotext")

@@ -14,12 +14,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.template.defaultfilters import capfirst
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from reclamaciones.clientip import wait_phrase
 from reclamaciones.forms import (
     MSG_ADDRESS_OR_EMAIL,
     MSG_AMOUNT,
@@ -39,6 +39,7 @@ from reclamaciones.forms import (
     MSG_RUC,
 )
 from reclamaciones.models import Complaint, OutboundMessage, SheetCounter
+from reclamaciones.services.filing import submission_key_derive
 from reclamaciones.views.public import MSG_RATE_LIMITED
 
 from .factories import VALID_FILING, EstablishmentFactory
@@ -237,14 +238,6 @@ def _submission_key(response) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Request helpers and fixtures
 # ----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limit_cache():
-    # The filing rate limit counts in the (process-wide) locmem cache: every test starts and ends clean.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _form_url(establishment) -> str:
@@ -521,7 +514,8 @@ def test_filing_redirects_to_the_confirmation_page(filed):
     assert post.status_code == 302
     assert post["Location"] == reverse("reclamaciones:filed", args=[complaint.tracking_token])
     assert page.status_code == 200
-    assert str(complaint.submission_key) == key
+    # Stored under the page's key and the content sent (Back, edit, Enviar is a new hoja; see test_hostile_input)
+    assert complaint.submission_key == submission_key_derive(uuid.UUID(key), complaint)
 
 
 def test_filing_stores_the_consumer_data_as_typed(filed, establishment):
@@ -946,7 +940,10 @@ def test_filing_is_rate_limited_per_ip_and_keeps_the_values(client, establishmen
     response = post_filing(data=third)
 
     assert response.status_code == 429
-    assert MSG_RATE_LIMITED in _text(response)
+    wait = int(response["Retry-After"])
+    assert 0 < wait <= 3600
+    assert MSG_RATE_LIMITED.format(wait=wait_phrase(wait)) in _text(response)
+    assert "unos minutos" not in _text(response)
     values = _parse(response).values
     for name in ("consumer_name", "doc_number", "consumer_address", "detail", "request", "submission_key"):
         assert values[name] == third[name], name

@@ -88,6 +88,7 @@ NEW_FILED_VALUES = {
     "establishment_code": lambda c: "LR-999",
     "tracking_token": lambda c: tracking_token_new(),
     "content_sha256": lambda c: "0" * 64,
+    "seal": lambda c: "f" * 64,
 }
 
 

@@ -37,11 +37,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_ratelimit",
+    "csp",
     "reclamaciones",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,7 +52,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -93,14 +95,19 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("DJANGO_PG_OPTIONS", default="-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# CACHES (rate limits need a cache shared by every web process in production)
+# CACHES: rate limits are counted here, so every web process on every host must share it (Redis). When Redis
+# is unreachable the cache answers "nothing" (IGNORE_EXCEPTIONS) and the limits fail open: a cache outage must
+# never stop a consumer from filing.
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-if env.bool("DJANGO_CACHE_REDIS", default=False):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # One gunicorn worker process or a dev server: a per-process cache counts correctly enough.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env("DJANGO_CACHE_URL", default="") or REDIS_URL,
+        "KEY_PREFIX": env("DJANGO_CACHE_KEY_PREFIX", default="reclamaciones"),
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
+    }
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # AUTH
 AUTH_PASSWORD_VALIDATORS = [
@@ -121,6 +128,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one attacker cannot lock every account out
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "reclamaciones.clientip.client_ip"
 
 # STATIC
 STATIC_URL = "/static/"
@@ -135,8 +143,37 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"  # tracking links carry a secret token: never leak it in Referer
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
+# Behind N reverse proxies the consumer's address is the Nth from the right of X-Forwarded-For (each proxy
+# appends the address it received the request from); 0 means clients connect directly (REMOTE_ADDR). Rate
+# limits, the login lockout and the FILED event all use reclamaciones.clientip.client_ip.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=TRUSTED_PROXY_COUNT > 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+# HTTPS only, switched on in production from the environment (`check --deploy` lists what is missing).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # monitors and load balancers probe over plain HTTP inside the network
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+CSRF_FAILURE_VIEW = "reclamaciones.views.public.csrf_failure"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline, so text a
+# consumer typed can never run even where a template forgot to escape it. Inline style attributes stay
+# allowed (templates and Chart.js use them; styles cannot run code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # EMAIL
 # smtp://user:password@host:587/?tls=True in production. Unset, each message is kept as a file under
@@ -167,7 +204,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # A filing must not hang while the broker is down: fail fast, the outbox relay sends it later.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5, "visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "visibility_timeout": 3600,
+    # Several portals (or a test run beside a running portal) can share one Redis database without sharing
+    # queues: every broker key starts with this prefix.
+    "global_keyprefix": env("CELERY_BROKER_KEY_PREFIX", default=""),
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -214,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # PORTAL
+# Key of the hojas' integrity seals (an HMAC chain per book, reclamaciones.integrity). It lives outside the
+# database so that whoever can edit a row cannot re-seal it. Set it in production and keep it as long as the
+# hojas (a new key makes every older hoja fail verification); unset, it is derived from SECRET_KEY.
+BOOK_INTEGRITY_KEY = env("DJANGO_BOOK_INTEGRITY_KEY", default="")
 # Reminders at these business days left before the due date (0 = on the due day); overdue hojas are
 # escalated to supervisors every day. /healthz reports the tracker stale after 3 sweep intervals.
 RECLAMACIONES_REMINDER_THRESHOLDS = env.list("RECLAMACIONES_REMINDER_THRESHOLDS", cast=int, default=[5, 2, 1, 0])
@@ -223,8 +271,12 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip
 # Public filing rate limit per client IP (django-ratelimit syntax); the honeypot stops simple bots.
 RECLAMACIONES_FILING_RATE = env("RECLAMACIONES_FILING_RATE", default="20/h")
 RECLAMACIONES_LOOKUP_RATE = env("RECLAMACIONES_LOOKUP_RATE", default="10/h")
+# Password-reset e-mails: per client IP and per account (an attacker must not flood a staff mailbox).
+RECLAMACIONES_PASSWORD_RESET_RATE = env("RECLAMACIONES_PASSWORD_RESET_RATE", default="5/h")
+RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE = env("RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE", default="3/h")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_VIEW = "reclamaciones.views.public.ratelimited"
+RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
+RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book
 # Outbox: how long a freshly queued message waits before the relay takes it over, the retry backoff
 # (seconds, doubled per attempt, capped) and when a message is given up as failed (staff see it).
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=120)

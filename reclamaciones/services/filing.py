@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..deadlines import due_date, regime_for
+from ..integrity import GENESIS, canonical_json, content_hash, key_derive, seal_compute
 from ..models import (
     FILED_FIELDS,
     MSG_ADDRESS_OR_EMAIL,
@@ -27,34 +27,40 @@ from ..models import (
     doc_number_normalize,
 )
 from ..numbering import number_allocate
-from ..selectors import business_calendar_get
+from ..selectors import business_calendar_get, complaint_seal_get
 from .outbox import outbox_enqueue
 
-# Excluded from the fingerprint: the secret token (not content) and the fingerprint itself.
-_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256"})
+# Excluded from the fingerprint: the secret token (not content) and the fingerprints themselves.
+_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256", "seal"})
+# What the consumer sent (the idempotency of a submit): the filed content without what the filing adds.
+_ADDED_AT_FILING = {"number", "year", "filed_at", "provider_name", "provider_ruc", "establishment_address"}
+_SUBMITTED_FIELDS = tuple(f for f in _HASHED_FIELDS if f not in _ADDED_AT_FILING | {"establishment_code"})
 
 
 class FilingError(Exception):
     """A filing the service refuses (the view turns it into a Spanish message)."""
 
 
+def integrity_key() -> bytes:
+    return key_derive(configured=settings.BOOK_INTEGRITY_KEY, secret_key=settings.SECRET_KEY)
+
+
 def complaint_content_hash(complaint: Complaint) -> str:
     """SHA-256 of the canonical filed content (sorted JSON, UTC time, amounts with 2 decimals)."""
-    canonical = {}
-    for name in _HASHED_FIELDS:
-        value = getattr(complaint, name)
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).isoformat()
-        elif isinstance(value, Decimal):
-            value = f"{value:.2f}"
-        canonical[name] = value
-    payload = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return content_hash({name: getattr(complaint, name) for name in _HASHED_FIELDS})
 
 
 def complaint_verify_integrity(complaint: Complaint) -> bool:
-    """True when the stored content still matches the fingerprint taken at filing."""
+    """True when the stored content still matches the fingerprint taken at filing (the seal chain is checked
+    by services.integrity, which also needs the previous hoja)."""
     return complaint_content_hash(complaint) == complaint.content_sha256
+
+
+def submission_key_derive(form_key: uuid.UUID, complaint: Complaint) -> uuid.UUID:
+    """The key a filing is stored under: the form's key and what the consumer wrote. The same page sent twice
+    (a double click, or Back then Enviar) finds its hoja; the page sent again with other content (Back, edit,
+    Enviar) is a genuinely new hoja and gets one."""
+    return uuid.uuid5(form_key, canonical_json({name: getattr(complaint, name) for name in _SUBMITTED_FIELDS}))
 
 
 def complaint_file(
@@ -85,18 +91,17 @@ def complaint_file(
     client_ip: str | None = None,
     user_agent: str = "",
 ) -> Complaint:
-    """File a hoja: number it, fix its legal deadline and fingerprint, record the event and queue the
-    e-mailed copy, all in one transaction. The same `submission_key` twice returns the first hoja."""
-    if submission_key is not None:
-        existing = Complaint.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing
+    """File a hoja: number it, fix its legal deadline, fingerprint and seal, record the event and queue the
+    e-mailed copy, all in one transaction. The same `submission_key` with the same content returns the hoja
+    already filed (see submission_key_derive)."""
     if not establishment.is_active:
         raise FilingError("Este libro de reclamaciones no está disponible.")
 
     filed_at = filed_at or timezone.now()
     filed_on = timezone.localdate(filed_at)
     if amount_claimed is not None:
+        # "-0" is zero: stored, hashed and shown as 0.00 (the database has no negative zero).
+        amount_claimed = abs(amount_claimed) if amount_claimed == 0 else amount_claimed
         amount_claimed = amount_claimed.quantize(Decimal("0.01"))
     provider = establishment.provider
     complaint = Complaint(
@@ -135,8 +140,12 @@ def complaint_file(
         response_channel=(
             ResponseChannel.EMAIL if consumer_email or (is_minor and guardian_email) else ResponseChannel.LETTER
         ),
-        submission_key=submission_key,
     )
+    if submission_key is not None:
+        complaint.submission_key = submission_key_derive(submission_key, complaint)
+        existing = Complaint.objects.filter(submission_key=complaint.submission_key).first()
+        if existing is not None:
+            return existing
     # Field validation only: the database enforces the constraints at the INSERT, and checking them here
     # first costs a query each (a third of a filing). The one rule a consumer can break gets its message.
     complaint.full_clean(
@@ -152,6 +161,14 @@ def complaint_file(
         with transaction.atomic():
             complaint.number = number_allocate(establishment_id=establishment.pk, year=filed_on.year)
             complaint.content_sha256 = complaint_content_hash(complaint)
+            previous = (
+                complaint_seal_get(establishment_id=establishment.pk, year=filed_on.year, number=complaint.number - 1)
+                if complaint.number > 1
+                else GENESIS
+            )
+            complaint.seal = seal_compute(
+                key=integrity_key(), previous_seal=previous or GENESIS, content_sha256=complaint.content_sha256
+            )
             complaint.save(force_insert=True)
             ComplaintEvent.objects.create(
                 complaint=complaint,
@@ -163,6 +180,7 @@ def complaint_file(
                     "due_date": complaint.due_date.isoformat(),
                     "regime": complaint.regime,
                     "sha256": complaint.content_sha256,
+                    "seal": complaint.seal,
                     "ip": client_ip,
                     "user_agent": user_agent[:300],
                 },
@@ -176,8 +194,8 @@ def complaint_file(
                 )
     except IntegrityError:
         # A concurrent double submit lost the race on submission_key; its rollback consumed no number.
-        if submission_key is not None:
-            existing = Complaint.objects.filter(submission_key=submission_key).first()
+        if complaint.submission_key is not None:
+            existing = Complaint.objects.filter(submission_key=complaint.submission_key).first()
             if existing is not None:
                 return existing
         raise

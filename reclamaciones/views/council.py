@@ -36,6 +36,8 @@ from .staff import StaffRequiredMixin, _forbidden
 DEFAULT_PERIOD_DAYS = 90
 TREND_CAUSES = 5  # the weekly trend follows the top 5 causes of the Pareto
 DOC_VISIBLE_DIGITS = 4
+PERIOD_EARLIEST = date(2010, 1, 1)  # Ley 29571 (the book's origin) is of 2010
+PERIOD_MAX_DAYS = 2 * 366
 
 
 def reads_council(user, user_roles: set[str]) -> bool:
@@ -63,10 +65,27 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["establecimiento"].choices = [("", "Todos"), *((e.pk, e.name) for e in establishments)]
 
+    def _clean_day(self, name: str) -> date:
+        # Dates outside the book's life make the period arithmetic overflow (a 500) and mean nothing anyway.
+        day = self.cleaned_data[name]
+        latest = timezone.localdate() + timedelta(days=366)
+        if not PERIOD_EARLIEST <= day <= latest:
+            raise forms.ValidationError(f"Elige una fecha entre el {PERIOD_EARLIEST:%d/%m/%Y} y el {latest:%d/%m/%Y}.")
+        return day
+
+    def clean_desde(self) -> date:
+        return self._clean_day("desde")
+
+    def clean_hasta(self) -> date:
+        return self._clean_day("hasta")
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("desde") and cleaned.get("hasta") and cleaned["desde"] > cleaned["hasta"]:
-            self.add_error("hasta", "La fecha final no puede ser anterior a la inicial.")
+        if cleaned.get("desde") and cleaned.get("hasta"):
+            if cleaned["desde"] > cleaned["hasta"]:
+                self.add_error("hasta", "La fecha final no puede ser anterior a la inicial.")
+            elif (cleaned["hasta"] - cleaned["desde"]).days > PERIOD_MAX_DAYS:
+                self.add_error("hasta", "El periodo puede abarcar como máximo 2 años.")
         return cleaned
 
 

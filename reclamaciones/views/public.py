@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from .. import pdf
+from ..clientip import client_ip, rate_limit_wait, wait_phrase
 from ..deadlines import Regime, business_days_left
 from ..forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
 from ..models import TRACKED_STATUSES, Complaint, Establishment, SettlementOffer, Status
@@ -34,14 +34,15 @@ from ..services.settlement import (
 from ..services.workflow import MSG_SURVEY_DONE, MSG_SURVEY_NOT_YET, WorkflowError, survey_answer
 
 MSG_RATE_LIMITED = (
-    "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: espera unos minutos "
-    "y vuelve a enviarla."
+    "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás enviarla dentro de {wait}."
 )
 MSG_LOOKUP_NOT_FOUND = "No encontramos una hoja con esos datos. Revisa el número y tu documento."
 MSG_LOOKUP_RATE_LIMITED = (
-    "Hiciste muchas consultas desde tu conexión en poco tiempo. Tus datos siguen aquí: espera unos minutos "
-    "y vuelve a intentarlo."
+    "Hiciste muchas consultas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás consultar "
+    "de nuevo dentro de {wait}."
 )
+FILING_GROUP = "public-filing"
+LOOKUP_GROUP = "public-lookup"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -62,17 +63,31 @@ def book_index(request):
     return render(request, "reclamaciones/public/book_index.html", {"establishments": establishments})
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
-def _form_page(request, establishment: Establishment, form: ComplaintForm, *, status: int = 200, alert: str = ""):
-    context = {"establishment": establishment, "provider": establishment.provider, "form": form, "alert": alert}
+def _form_page(
+    request,
+    establishment: Establishment,
+    form: ComplaintForm,
+    *,
+    status: int = 200,
+    alert: str = "",
+    other_ways: bool = False,
+):
+    context = {
+        "establishment": establishment,
+        "provider": establishment.provider,
+        "form": form,
+        "alert": alert,
+        "other_ways": other_ways,
+    }
     return render(request, "reclamaciones/public/complaint_form.html", context, status=status)
 
 
+def _too_many(response: HttpResponse, wait_seconds: int) -> HttpResponse:
+    response["Retry-After"] = str(wait_seconds)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=lambda group, request: settings.RECLAMACIONES_FILING_RATE, method="POST", block=False)
 def complaint_create(request, slug: str):
     try:
         establishment = establishment_get_public(slug=slug)
@@ -83,9 +98,12 @@ def complaint_create(request, slug: str):
         return _form_page(request, establishment, ComplaintForm())
 
     form = ComplaintForm(request.POST)
-    if getattr(request, "limited", False):
+    wait = rate_limit_wait(request, group=FILING_GROUP, rate=settings.RECLAMACIONES_FILING_RATE)
+    if wait is not None:
         form.is_valid()
-        return _form_page(request, establishment, form, status=429, alert=MSG_RATE_LIMITED)
+        alert = MSG_RATE_LIMITED.format(wait=wait_phrase(wait))
+        page = _form_page(request, establishment, form, status=429, alert=alert, other_ways=True)
+        return _too_many(page, wait)
     if form.honeypot_filled:
         # Re-render with the hidden field emptied, so a person whose browser autofilled it can just resend.
         data = request.POST.copy()
@@ -98,7 +116,7 @@ def complaint_create(request, slug: str):
     try:
         complaint = complaint_file(
             establishment=establishment,
-            client_ip=_client_ip(request),
+            client_ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             **form.service_kwargs(),
         )
@@ -256,15 +274,16 @@ def _lookup_page(request, form: ComplaintLookupForm, *, status: int = 200, alert
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=lambda group, request: settings.RECLAMACIONES_LOOKUP_RATE, method="POST", block=False)
 def complaint_lookup(request):
     """Find a hoja by number + document number. Whether the number exists or the document does not match,
     the answer is the same page, status and message, so the form cannot be used to probe for hojas."""
     if request.method == "GET":
         return _lookup_page(request, ComplaintLookupForm())
     form = ComplaintLookupForm(request.POST)
-    if getattr(request, "limited", False):
-        return _lookup_page(request, form, status=429, alert=MSG_LOOKUP_RATE_LIMITED)
+    wait = rate_limit_wait(request, group=LOOKUP_GROUP, rate=settings.RECLAMACIONES_LOOKUP_RATE)
+    if wait is not None:
+        alert = MSG_LOOKUP_RATE_LIMITED.format(wait=wait_phrase(wait))
+        return _too_many(_lookup_page(request, form, status=429, alert=alert), wait)
     if not form.is_valid():
         return _lookup_page(request, form)
     number, year = form.cleaned_data["sheet_number"]
@@ -320,10 +339,6 @@ def privacy(request):
     return render(request, "reclamaciones/public/privacy.html", {"providers": providers})
 
 
-def ratelimited(request, exception):
-    return render(request, "429.html", {"message": MSG_RATE_LIMITED}, status=429)
-
-
 def bad_request(request, exception):
     return render(request, "400.html", status=400)
 
@@ -338,3 +353,8 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    # Django's own CSRF page is English and technical; a consumer only needs to know nothing was filed.
+    return render(request, "403_csrf.html", status=403)

@@ -12,17 +12,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import AccessMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
-from .. import exports, pdf, roles
+from .. import emails, exports, pdf, roles
+from ..clientip import rate_limit_wait, wait_phrase
 from ..deadlines import BusinessCalendar, business_days_left
 from ..forms_staff import (
     AssignForm,
@@ -91,6 +93,10 @@ MSG_CLOSED = "Hoja cerrada."
 MSG_NOT_ANSWERABLE = "Esta hoja ya no admite una respuesta (estado: {status})."
 MSG_CHECK_FORM = "Revisa los campos marcados."
 MSG_PLACEHOLDERS = "El texto aún tiene partes por completar entre corchetes: {parts}."
+MSG_RESET_RATE_LIMITED = (
+    "Pediste muchos enlaces desde tu conexión en poco tiempo. Podrás pedir otro dentro de {wait}; "
+    "revisa también tu carpeta de correo no deseado."
+)
 
 ROLE_LABELS = {
     roles.AGENT: "Agente",
@@ -136,6 +142,29 @@ class StaffRequiredMixin(AccessMixin):
         response = render(self.request, template, context, status=status)
         add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, limited per client address (429) and per account: past the account's limit the page
+    says the link was sent, as it always does, so nobody learns whether the account exists and its owner's
+    mailbox is not flooded."""
+
+    def post(self, request, *args, **kwargs):
+        wait = rate_limit_wait(request, group="password-reset", rate=settings.RECLAMACIONES_PASSWORD_RESET_RATE)
+        if wait is not None:
+            context = self.get_context_data(alert=MSG_RESET_RATE_LIMITED.format(wait=wait_phrase(wait)))
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        account = request.POST.get("email", "").strip().lower()[:254]
+        if account and rate_limit_wait(
+            request,
+            group="password-reset-account",
+            rate=settings.RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE,
+            account=account,
+        ):
+            return redirect(self.get_success_url())
+        return super().post(request, *args, **kwargs)
 
 
 def _role_label(user, user_roles: set[str]) -> str:
@@ -604,9 +633,7 @@ def _preview(complaint: Complaint, data: dict) -> dict:
     """The answer as the consumer will read it (the real e-mail templates), without saving or sending."""
     when = data.get("communicated_at") or timezone.now()
     response = Response(complaint=complaint, text=data["text"], channel=data["channel"], communicated_at=when)
-    context = {"complaint": complaint, "response": response, "tracking_url": pdf.tracking_url(complaint)}
-    subject = " ".join(render_to_string("reclamaciones/emails/response_subject.txt", context).split())
-    body = render_to_string("reclamaciones/emails/response_body.txt", context)
+    subject, body = emails.response_preview(complaint, response)
     placeholders = sorted(set(_PLACEHOLDER.findall(data["text"])))
     return {
         "subject": subject,

@@ -19,15 +19,37 @@
   var summary = document.getElementById("resumen-errores");
   if (summary) summary.focus();
 
+  // The submission key survives Back: a browser that reloads this page after the confirmation would get a new
+  // key from the server, and "Enviar" would file the same hoja twice. The first key this tab saw for this book
+  // is reused; the server files a new hoja only when the content differs (services.filing).
+  var keyField = form.querySelector('input[name="submission_key"]');
+  var keyName = "hoja-submission-key:" + window.location.pathname;
+  try {
+    var saved = window.sessionStorage.getItem(keyName);
+    if (saved && keyField) { keyField.value = saved; }
+    else if (keyField && keyField.value) { window.sessionStorage.setItem(keyName, keyField.value); }
+  } catch (error) { /* storage disabled: double clicks are still caught by the key in the page */ }
+
+  var button = document.getElementById("enviar");
+  var buttonText = button ? button.textContent : "";
   var sending = false;
   form.addEventListener("submit", function (event) {
     if (sending) { event.preventDefault(); return; }
     sending = true;
-    var button = document.getElementById("enviar");
     if (button) {
       button.setAttribute("aria-disabled", "true");
       button.classList.add("disabled");
       button.textContent = "Enviando…";
+    }
+  });
+  // Back to this page from the browser's memory (bfcache): it must be sendable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    sending = false;
+    if (button) {
+      button.removeAttribute("aria-disabled");
+      button.classList.remove("disabled");
+      button.textContent = buttonText;
     }
   });
 })();

@@ -1,0 +1,56 @@
+// Back office behaviour, loaded on every /gestion/ page (no inline scripts: the Content-Security-Policy
+// allows only our own files). Each part runs only where its elements exist.
+(function () {
+  "use strict";
+
+  // After a form comes back with errors, put the cursor on the first field to fix.
+  var bad = document.querySelector('[aria-invalid="true"]');
+  if (bad) { bad.focus(); }
+
+  // Queue: "/" jumps to the search box (as in most back offices), unless the user is typing somewhere.
+  var search = document.querySelector("[data-search-shortcut]");
+  if (search) {
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      if (event.key === "/" && !event.ctrlKey && !event.metaKey && tag !== "input" && tag !== "textarea" && tag !== "select") {
+        event.preventDefault();
+        search.focus();
+      }
+    });
+  }
+
+  // Answer page: templates, channel-dependent fields, confirmation before sending.
+  var answer = document.getElementById("answer-form");
+  if (!answer) { return; }
+  var bodiesNode = document.getElementById("template-bodies");
+  var bodies = bodiesNode ? JSON.parse(bodiesNode.textContent) : {};
+  var text = answer.querySelector("textarea");
+  var picker = document.getElementById("plantilla");
+  var send = document.getElementById("send-button");
+  var letterBox = document.getElementById("letter-date");
+  var radios = answer.querySelectorAll('input[type="radio"][name="channel"]');
+
+  function channel() { var c = ""; radios.forEach(function (r) { if (r.checked) { c = r.value; } }); return c; }
+  function updateChannel() {
+    var isLetter = channel() === "letter";
+    letterBox.hidden = !isLetter;
+    send.textContent = isLetter ? "Registrar la carta" : "Enviar por correo";
+  }
+  if (picker) {
+    picker.addEventListener("change", function () {
+      var body = bodies[picker.value];
+      if (body === undefined) { return; }
+      if (text.value.trim() && text.value !== body && !window.confirm("¿Reemplazar el texto actual por la plantilla?")) { return; }
+      text.value = body;
+      text.dispatchEvent(new Event("input"));  // the character counter follows
+      text.focus();
+    });
+  }
+  send.addEventListener("click", function (event) {
+    if (!window.confirm(send.dataset.confirm)) { event.preventDefault(); }
+  });
+  radios.forEach(function (r) { r.addEventListener("change", updateChannel); });
+  updateChannel();
+  var preview = document.getElementById("vista-previa");
+  if (preview) { preview.focus(); }
+})();
