@@ -5,3 +5,6 @@ class ReclamacionesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reclamaciones"
     verbose_name = "Libro de Reclamaciones"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)

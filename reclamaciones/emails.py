@@ -30,6 +30,8 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.ACTION_REMINDER: _action_reminder,
         OutboundMessage.Kind.ACTION_VERDICT: _action_verdict,
         OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
+        OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
+        OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
     }
     return builders[message.kind](message)
 
@@ -63,7 +65,7 @@ def _email(message: OutboundMessage, name: str, context: dict) -> EmailMultiAlte
 
 
 def staff_url(complaint: Complaint) -> str:
-    return settings.PORTAL_BASE_URL + reverse("staff:detail", args=[complaint.pk])
+    return _hoja_url(complaint.pk)
 
 
 def _staff_notice(message: OutboundMessage) -> EmailMultiAlternatives:
@@ -135,6 +137,42 @@ def _response(message: OutboundMessage) -> EmailMultiAlternatives:
     email = _email(message, "response", _response_context(complaint, complaint.response))
     email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
     return email
+
+
+# Alarms ------------------------------------------------------------------------------------------------------
+
+
+def _admin_url(name: str, *args) -> str:
+    return settings.PORTAL_BASE_URL + reverse(f"admin:reclamaciones_{name}", args=args)
+
+
+def _delivery_failed(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To supervisors: a message the law requires was given up after its whole retry schedule."""
+    failed = OutboundMessage.objects.select_related("complaint__establishment").get(pk=message.context["message"])
+    context = {
+        "failed": failed,
+        "complaint": failed.complaint,
+        "staff_url": staff_url(failed.complaint) if failed.complaint_id else None,
+        "admin_url": _admin_url("outboundmessage_changelist") + "?status__exact=failed",
+        "error": message.context.get("error", failed.last_error),
+    }
+    return _email(message, "delivery_failed", context)
+
+
+def _integrity_alarm(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To supervisors, daily while it lasts: hojas that fail the integrity verification."""
+    from .integrity import PROBLEM_LABELS
+
+    items = [
+        {**item, "labels": [PROBLEM_LABELS[p] for p in item["problems"]], "url": _hoja_url(item["id"])}
+        for item in message.context["items"]
+    ]
+    context = {"date": date.fromisoformat(message.context["date"]), "items": items, "total": message.context["total"]}
+    return _email(message, "integrity_alarm", context)
+
+
+def _hoja_url(pk: int | None) -> str | None:
+    return settings.PORTAL_BASE_URL + reverse("staff:detail", args=[pk]) if pk else None
 
 
 # The improvement council ------------------------------------------------------------------------------------

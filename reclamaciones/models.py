@@ -563,6 +563,8 @@ class OutboundMessage(TimeStampedModel):
         ACTION_REMINDER = "action_reminder", "Recordatorio de acción de mejora"
         ACTION_VERDICT = "action_verdict", "Resultado de acción de mejora"
         COUNCIL_DIGEST = "council_digest", "Resumen semanal del consejo"
+        DELIVERY_FAILED = "delivery_failed", "Alerta: correo no entregado"
+        INTEGRITY_ALARM = "integrity_alarm", "Alerta de integridad del libro"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pendiente"
@@ -579,6 +581,7 @@ class OutboundMessage(TimeStampedModel):
     context = models.JSONField("datos", default=dict, blank=True)
     last_error = models.TextField("último error", blank=True)
     next_attempt_at = models.DateTimeField("próximo intento", default=timezone.now)
+    # Held until then by whoever has it: the queue while pending (dispatched), a worker while sending.
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField("enviado", null=True, blank=True)
     message_id = models.CharField("Message-ID", max_length=255, blank=True)

@@ -89,6 +89,22 @@ def staff_emails_by_establishment(*, role: str, establishment_ids: Iterable[int]
     return emails
 
 
+def superuser_emails() -> list[str]:
+    """E-mails of the active administrators (the last resort of an alarm nobody else would receive)."""
+    return list(
+        get_user_model()
+        .objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+
+
+def outbox_failed_count() -> int:
+    """Messages given up after their whole retry schedule (index status, next_attempt_at)."""
+    return OutboundMessage.objects.filter(status=OutboundMessage.Status.FAILED).count()
+
+
 def complaint_deadline_candidates(*, horizon: date) -> list[dict]:
     """Hojas whose legal clock runs and whose due date is on or before `horizon` (index status, due_date)."""
     return list(
@@ -128,10 +144,12 @@ def complaint_find_by_number(*, number: int, year: int, doc_number: str) -> str 
 
 
 def outbox_due_ids(*, now, limit: int) -> list[int]:
-    """Messages the relay must (re)dispatch: pending and due, or stuck in a send whose lease expired."""
+    """Messages the relay must (re)dispatch: pending, due and not waiting in the queue already, or stuck in a
+    send whose lease expired (services.outbox explains the leases)."""
     return list(
         OutboundMessage.objects.filter(
             Q(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
+            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             | Q(status=OutboundMessage.Status.SENDING, lease_until__lt=now)
         )
         .order_by("next_attempt_at")

@@ -10,18 +10,19 @@ def sweep_on_worker_start(sender, **kwargs) -> None:
     sender.app.send_task("reclamaciones.tasks.deadlines_sweep")
 
 
-@shared_task(
-    acks_late=True,  # safe: outbox_send is a no-op once the message is sent or claimed by another worker
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
-def outbox_send(message_id: int) -> bool:
+# No Celery retries: a failed send is recorded on the row and the relay dispatches it again when the outbox's
+# backoff says so (services.outbox). Retrying here too would burn the attempts in minutes.
+@shared_task(acks_late=True)  # safe: outbox_send is a no-op once the message is sent or claimed by another worker
+def outbox_send(message_id: int, now: str | None = None) -> bool:
+    from datetime import datetime
+
+    from .services.outbox import OutboxDeliveryError
     from .services.outbox import outbox_send as outbox_send_service
 
-    return outbox_send_service(message_id=message_id)
+    try:
+        return outbox_send_service(message_id=message_id, now=datetime.fromisoformat(now) if now else None)
+    except OutboxDeliveryError:
+        return False  # recorded, logged, and scheduled by the outbox
 
 
 @shared_task(acks_late=True)  # idempotent: sending an already-sent message is a no-op
@@ -34,10 +35,12 @@ def outbox_fanout(message_ids: list[int]) -> int:
 
 
 @shared_task
-def outbox_relay() -> int:
+def outbox_relay(now: str | None = None) -> int:
+    from datetime import datetime
+
     from .services.outbox import outbox_relay as outbox_relay_service
 
-    return outbox_relay_service()
+    return outbox_relay_service(now=datetime.fromisoformat(now) if now else None)
 
 
 @shared_task(acks_late=True)  # idempotent: keys dedupe notices; a second sweep creates nothing new
@@ -82,3 +85,10 @@ def council_digest_weekly() -> int:
     from .services.improvement import council_digest_queue
 
     return council_digest_queue()
+
+
+@shared_task(acks_late=True)  # idempotent: verification reads; the alarm is keyed per day and recipient
+def book_verify_daily() -> dict:
+    from .services.integrity import book_verify_daily as book_verify_daily_service
+
+    return book_verify_daily_service()

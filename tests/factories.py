@@ -6,7 +6,7 @@ import factory
 from factory.django import DjangoModelFactory
 from stdnum.pe import ruc as stdnum_ruc
 
-from reclamaciones.models import Cause, Establishment, Provider
+from reclamaciones.models import Cause, Establishment, Provider, StaffProfile
 
 
 def _valid_ruc(n: int) -> str:
@@ -67,3 +67,34 @@ def cause_get(code: str = "TST-01") -> Cause:
     category, _ = Cause.objects.get_or_create(code="TST", defaults={"name": "Categoría de prueba"})
     cause, _ = Cause.objects.get_or_create(code=code, defaults={"name": f"Causa {code}", "parent": category})
     return cause
+
+
+def staff_user(
+    username: str,
+    role: str | None,
+    *,
+    establishments=(),
+    all_establishments: bool = False,
+    email: str | None = None,
+    is_active: bool = True,
+    profile: bool = True,
+    password: str | None = None,
+):
+    """A staff user in `role`'s group with a StaffProfile scoped to `establishments` (or to all of them).
+    Groups come from a data migration that transactional tests flush: get_or_create."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(
+        username=username,
+        email=f"{username}@nandu.example.pe" if email is None else email,
+        password=password,
+        is_active=is_active,
+        is_staff=True,
+    )
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    if profile:
+        staff_profile = StaffProfile.objects.create(user=user, all_establishments=all_establishments)
+        staff_profile.establishments.set(establishments)
+    return user

@@ -2,18 +2,23 @@
 
 - the copy of a filed hoja reaches the consumer's mailbox through the worker, PDF attached;
 - a broker outage at filing time delays the copy (the relay sends it later) but never loses it;
-- an SMTP outage is retried with backoff until the mail server is back, and sent once.
+- an SMTP outage of 30 (simulated) minutes is retried on the outbox's backoff alone until the mail server is
+  back, and every copy is sent once, without a person.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from reclamaciones import tasks
 from reclamaciones.models import Complaint, ComplaintEvent, OutboundMessage
+from reclamaciones.selectors import outbox_due_ids
+from reclamaciones.services.outbox import outbox_relay
 
 from .celery_support import PrivateRedis, producer_broker
 from .factories import VALID_FILING, EstablishmentFactory
@@ -87,27 +92,60 @@ def test_broker_outage_at_filing_delays_the_copy_but_never_loses_it(
     assert _wait_until_sent(complaint).status == OutboundMessage.Status.SENT
 
 
+def _attempted(ids: list[int], before: dict[int, int], worker, timeout: float = 30) -> None:
+    """Wait until the worker has made one more attempt at each of `ids` (or sent it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = OutboundMessage.objects.filter(pk__in=ids).values_list("pk", "attempts", "status")
+        if all(status != OutboundMessage.Status.SENDING and attempts > before[pk] for pk, attempts, status in rows):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the worker did not attempt {ids}:\n{worker.output()}")
+
+
+def _relay_minute(now, worker) -> int:
+    """One beat of the relay at the simulated time `now`; returns once the worker has tried what it dispatched."""
+    before = dict(OutboundMessage.objects.values_list("pk", "attempts"))
+    due = outbox_due_ids(now=now, limit=1000)
+    assert outbox_relay(now=now) == len(due)
+    _attempted(due, before, worker)
+    return len(due)
+
+
 @pytest.mark.redis
-def test_smtp_outage_is_retried_until_the_mail_server_is_back(client, machine_redis_url, start_worker, mail_server):
+def test_thirty_minutes_of_smtp_outage_then_every_copy_once_without_a_person(
+    client, machine_redis_url, start_worker, mail_server
+):
+    """The mail server is down for 30 simulated minutes (beat's relay every minute, with its clock injected),
+    then back: the worker delivers every copy exactly once, and nobody clicks "Reintentar"."""
     establishment = EstablishmentFactory()
     worker = start_worker(machine_redis_url)
     mail_server.stop()  # the mail server goes down
+    consumers = [f"consumidor{n}@example.pe" for n in range(3)]
 
     with producer_broker(machine_redis_url):
-        complaint = _file_through_the_web(client, establishment)
+        for n, email in enumerate(consumers):
+            _file_through_the_web(client, establishment, consumer_email=email, doc_number=f"4580568{n}")
+        copies = list(OutboundMessage.objects.filter(kind=OutboundMessage.Kind.SHEET_COPY).values_list("pk", flat=True))
+        _attempted(copies, dict.fromkeys(copies, 0), worker)  # the first attempts fail at once
+        start = timezone.now()
+        for minute in range(1, 31):
+            _relay_minute(start + timedelta(minutes=minute), worker)
 
-    deadline = time.monotonic() + 30
-    while not OutboundMessage.objects.get(complaint=complaint).last_error and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first attempt fails against the closed SMTP port
-    failed_once = OutboundMessage.objects.get(complaint=complaint)
-    assert failed_once.attempts >= 1, worker.output()
-    assert failed_once.status != OutboundMessage.Status.SENT
-    assert failed_once.last_error
+        down = OutboundMessage.objects.filter(pk__in=copies)
+        assert {m.status for m in down} == {OutboundMessage.Status.PENDING}  # retried, never given up
+        assert min(m.attempts for m in down) >= 5  # 30 s, 1, 2, 4, 8, 16 minutes: the outbox's backoff
+        assert max(m.attempts for m in down) <= 7  # and nothing else burnt attempts in between
+        assert mail_server.messages == []
 
-    mail_server.start()  # back up: the task's own retry (exponential backoff) delivers it
-    messages = mail_server.wait_for(1, timeout=45)
-    assert len(messages) == 1, worker.output()
-    message = _wait_until_sent(complaint)
-    assert message.status == OutboundMessage.Status.SENT
-    assert message.attempts >= 2
-    assert len(mail_server.wait_for(2, timeout=3)) == 1  # and only once
+        mail_server.start()  # back up
+        minute = 31
+        while down.exclude(status=OutboundMessage.Status.SENT).exists():
+            assert minute < 31 + 120, worker.output()  # the next attempt is at most an hour away
+            _relay_minute(start + timedelta(minutes=minute), worker)
+            minute += 1
+
+    received = mail_server.wait_for(len(consumers), timeout=10)
+    assert sorted(m["To"] for m in received) == consumers, worker.output()
+    assert len(mail_server.wait_for(len(consumers) + 1, timeout=2)) == len(consumers)  # each exactly once
+    assert not OutboundMessage.objects.filter(kind=OutboundMessage.Kind.DELIVERY_FAILED).exists()

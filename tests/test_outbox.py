@@ -12,6 +12,7 @@ from django.utils import timezone
 from reclamaciones.models import ComplaintEvent, OutboundMessage
 from reclamaciones.services.outbox import OutboxDeliveryError, outbox_relay, outbox_retry, outbox_send
 
+from .celery_support import producer_broker
 from .mailsink import SmtpSink, free_port, pdf_attachments
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,12 @@ def sink(smtp_settings):
 
 def _copy(complaint) -> OutboundMessage:
     return OutboundMessage.objects.get(complaint=complaint, kind=OutboundMessage.Kind.SHEET_COPY)
+
+
+def _due(message: OutboundMessage):
+    """The moment the message's next attempt is due (the clock of a simulated outage)."""
+    message.refresh_from_db()
+    return max(message.next_attempt_at, timezone.now())
 
 
 def test_copy_is_sent_after_commit_with_the_pdf(file_complaint, sink, django_capture_on_commit_callbacks):
@@ -121,7 +128,7 @@ def test_after_max_attempts_the_message_is_failed_visible_and_can_be_retried(
     message = _copy(complaint)
     for _ in range(2):
         with pytest.raises(OutboxDeliveryError):
-            outbox_send(message_id=message.pk)
+            outbox_send(message_id=message.pk, now=_due(message))
 
     message.refresh_from_db()
     assert message.status == OutboundMessage.Status.FAILED
@@ -138,12 +145,15 @@ def test_after_max_attempts_the_message_is_failed_visible_and_can_be_retried(
     assert OutboundMessage.objects.get(pk=message.pk).status == OutboundMessage.Status.SENT
 
 
-def test_relay_pushes_back_what_it_dispatched_so_it_is_not_queued_twice(file_complaint, smtp_settings):
-    message = _copy(file_complaint())
-    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    assert outbox_relay() == 1  # the (eager) send fails: nothing listens on the SMTP port
-    assert outbox_relay() == 0  # already dispatched: waits for the grace period
+def test_relay_leaves_alone_what_waits_in_the_queue(file_complaint, smtp_settings):
+    message = _copy(file_complaint())  # dispatched on commit (the test's transaction never commits)
+    later = timezone.now() + timedelta(seconds=smtp_settings.OUTBOX_RELAY_GRACE_SECONDS - 5)
+
+    with producer_broker("memory://"):  # a broker that holds the tasks: no worker runs them
+        assert outbox_relay(now=later) == 0  # still waiting in the queue: not dispatched twice
+        assert outbox_relay(now=later + timedelta(seconds=10)) == 1  # the dispatch was lost: taken over
+        assert outbox_relay(now=later + timedelta(seconds=20)) == 0  # and held again for the grace period
 
     message.refresh_from_db()
     assert message.status == OutboundMessage.Status.PENDING
-    assert message.next_attempt_at > timezone.now()
+    assert message.attempts == 0

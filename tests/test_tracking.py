@@ -17,8 +17,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -30,7 +28,6 @@ from reclamaciones.models import (
     ComplaintEvent,
     NonWorkingDay,
     OutboundMessage,
-    StaffProfile,
     Status,
     TrackerHeartbeat,
 )
@@ -43,7 +40,7 @@ from reclamaciones.services.tracking import (
 )
 from reclamaciones.tracking import OVERDUE, REMINDER, Notice, notice_for, overdue_key
 
-from .factories import EstablishmentFactory
+from .factories import EstablishmentFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -60,29 +57,7 @@ def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LIMA)
 
 
-def staff(
-    username: str,
-    role: str | None,
-    *,
-    establishments=(),
-    all_establishments: bool = False,
-    email: str | None = None,
-    is_active: bool = True,
-    profile: bool = True,
-):
-    """A staff user in `role`'s group with a StaffProfile scoped to `establishments` (or to all of them)."""
-    user = get_user_model().objects.create_user(
-        username=username,
-        email=f"{username}@nandu.example.pe" if email is None else email,
-        is_active=is_active,
-        is_staff=True,
-    )
-    if role:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    if profile:
-        staff_profile = StaffProfile.objects.create(user=user, all_establishments=all_establishments)
-        staff_profile.establishments.set(establishments)
-    return user
+staff = staff_user
 
 
 @pytest.fixture

@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.council_digest_weekly",
         "schedule": crontab(hour="8", minute="0", day_of_week="1"),
     },
+    "book-integrity": {
+        # 03:30 Lima, a quiet hour: every hoja against its fingerprint and seal: https://crontab.guru/#30_3_*_*_*
+        "task": "reclamaciones.tasks.book_verify_daily",
+        "schedule": crontab(hour="3", minute="30"),
+    },
     "digest-daily": {
         # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
         "task": "reclamaciones.tasks.digest_daily",
@@ -277,12 +282,14 @@ RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE = env("RECLAMACIONES_PASSWORD_RESET_AC
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
 RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book
-# Outbox: how long a freshly queued message waits before the relay takes it over, the retry backoff
-# (seconds, doubled per attempt, capped) and when a message is given up as failed (staff see it).
+# Outbox: how long a dispatched message waits in the queue before the relay takes it over, the retry backoff
+# (seconds, doubled per attempt, capped) and when a message is given up as failed (supervisors are alarmed).
+# The defaults retry for ~77 hours (30 s, 1 min, ... then hourly): a long weekend of SMTP outage; a
+# schedule shorter than 72 hours is a system check warning.
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=120)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=84)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 OUTBOX_RELAY_BATCH = env.int("OUTBOX_RELAY_BATCH", default=200)
 

@@ -30,9 +30,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-# Eager retries would re-run at once, back to back; tests drive retries through the outbox services
-# (and the real-worker tests keep the production retry policy).
-CELERY_TASK_ANNOTATIONS = {"reclamaciones.tasks.outbox_send": {"max_retries": 0}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -31,10 +31,10 @@ from ..selectors import business_calendar_get, complaint_seal_get
 from .outbox import outbox_enqueue
 
 # Excluded from the fingerprint: the secret token (not content) and the fingerprints themselves.
-_HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256", "seal"})
+HASHED_FIELDS = tuple(f for f in FILED_FIELDS if f not in {"tracking_token", "content_sha256", "seal"})
 # What the consumer sent (the idempotency of a submit): the filed content without what the filing adds.
 _ADDED_AT_FILING = {"number", "year", "filed_at", "provider_name", "provider_ruc", "establishment_address"}
-_SUBMITTED_FIELDS = tuple(f for f in _HASHED_FIELDS if f not in _ADDED_AT_FILING | {"establishment_code"})
+_SUBMITTED_FIELDS = tuple(f for f in HASHED_FIELDS if f not in _ADDED_AT_FILING | {"establishment_code"})
 
 
 class FilingError(Exception):
@@ -47,7 +47,7 @@ def integrity_key() -> bytes:
 
 def complaint_content_hash(complaint: Complaint) -> str:
     """SHA-256 of the canonical filed content (sorted JSON, UTC time, amounts with 2 decimals)."""
-    return content_hash({name: getattr(complaint, name) for name in _HASHED_FIELDS})
+    return content_hash({name: getattr(complaint, name) for name in HASHED_FIELDS})
 
 
 def complaint_verify_integrity(complaint: Complaint) -> bool:

@@ -5,6 +5,13 @@
   (Celery beat, every minute) dispatches it again.
 - `outbox_send` claims the row with a lease (one atomic UPDATE, no lock held while rendering or talking
   SMTP), so retries, duplicate tasks and two relays never send what was already sent.
+- One retry policy: after a failed attempt the row waits `retry_delay` (exponential, capped) and only the
+  relay dispatches it again; the claim refuses a message before its next attempt is due, so no other retry
+  (a redelivered task, a second relay) can burn attempts. The default schedule outlasts 72 hours of SMTP
+  outage; after the last attempt the message is failed and the supervisors are alarmed.
+
+`lease_until` holds a message while someone has it: on a pending row, the queue (dispatched, not yet claimed:
+the relay leaves it alone); on a sending row, the worker (after it expires, a dead worker's send is taken over).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,12 +31,54 @@ from ..models import Complaint, ComplaintEvent, OutboundMessage
 from ..selectors import outbox_due_ids
 from ..tasks import outbox_fanout as outbox_fanout_task
 from ..tasks import outbox_send as outbox_send_task
+from .alarms import delivery_failed_alarm
 
 logger = logging.getLogger(__name__)
 
 
 class OutboxDeliveryError(Exception):
     """Sending failed; the message stays pending (or becomes failed) and will be retried."""
+
+
+def retry_delay(*, attempts: int, base_seconds: int, max_seconds: int) -> timedelta:
+    """How long a message waits after its `attempts`-th failed attempt: base, doubled each time, capped."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), max_seconds))
+
+
+def retry_span(*, max_attempts: int, base_seconds: int, max_seconds: int) -> timedelta:
+    """The outage a message survives: the time from its first attempt to its last one."""
+    return sum(
+        (retry_delay(attempts=n, base_seconds=base_seconds, max_seconds=max_seconds) for n in range(1, max_attempts)),
+        timedelta(0),
+    )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return retry_delay(
+        attempts=attempts,
+        base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
+        max_seconds=settings.OUTBOX_RETRY_MAX_SECONDS,
+    )
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+
+
+def outbox_message_new(
+    *, kind: str, recipient: str, idempotency_key: str, context: dict, now: datetime, complaint_id: int | None = None
+) -> OutboundMessage:
+    """An unsaved outbox row for bulk writers (bulk_create), due now and held for the dispatch after commit,
+    exactly as outbox_enqueue writes one."""
+    return OutboundMessage(
+        kind=kind,
+        recipient=recipient,
+        complaint_id=complaint_id,
+        idempotency_key=idempotency_key,
+        context=context,
+        next_attempt_at=now,
+        lease_until=now + _grace(),
+    )
 
 
 def outbox_enqueue(
@@ -41,7 +91,7 @@ def outbox_enqueue(
 ) -> OutboundMessage:
     """Record a message to send; the send task is queued when the surrounding transaction commits.
     Idempotent: the same key returns the message already recorded."""
-    grace = timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    now = timezone.now()
     message, created = OutboundMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -49,7 +99,8 @@ def outbox_enqueue(
             "recipient": recipient,
             "complaint": complaint,
             "context": context or {},
-            "next_attempt_at": timezone.now() + grace,
+            "next_attempt_at": now,
+            "lease_until": now + _grace(),  # dispatched on commit: the relay waits before taking it over
         },
     )
     if created:
@@ -63,10 +114,11 @@ def outbox_enqueue(
     return message
 
 
-def outbox_dispatch(*, message_id: int) -> None:
-    """Hand the message to a worker. Never raises: if the broker is down, the relay retries later."""
+def outbox_dispatch(*, message_id: int, now: datetime | None = None) -> None:
+    """Hand the message to a worker. Never raises: if the broker is down, the relay retries later.
+    `now` is passed on only when a caller injected one (tests simulating hours of outage)."""
     try:
-        outbox_send_task.delay(message_id)
+        outbox_send_task.delay(message_id, now.isoformat() if now is not None else None)
     except Exception:
         logger.warning("outbox: could not queue message %s; the relay will send it", message_id, exc_info=True)
 
@@ -78,11 +130,6 @@ def outbox_dispatch_many(*, message_ids: list[int]) -> None:
         outbox_fanout_task.delay(message_ids)
     except Exception:
         logger.warning("outbox: could not queue %s messages; the relay will send them", len(message_ids), exc_info=True)
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    seconds = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_SECONDS))
 
 
 def _message_id_for(message: OutboundMessage) -> str:
@@ -99,7 +146,8 @@ def outbox_send(*, message_id: int, now: datetime | None = None) -> bool:
     claimed = (
         OutboundMessage.objects.filter(pk=message_id)
         .filter(
-            Q(status=OutboundMessage.Status.PENDING) | Q(status=OutboundMessage.Status.SENDING, lease_until__lt=now)
+            Q(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=OutboundMessage.Status.SENDING, lease_until__lt=now)
         )
         .update(
             status=OutboundMessage.Status.SENDING,
@@ -112,13 +160,20 @@ def outbox_send(*, message_id: int, now: datetime | None = None) -> bool:
         return False
     message = OutboundMessage.objects.select_related("complaint__establishment__provider").get(pk=message_id)
     message_id_header = _message_id_for(message)
+    connection = get_connection(fail_silently=False)
     try:
+        # Connect before rendering: while the mail server is down, an attempt costs a refused connection, not
+        # a PDF rendered for nothing (a 72-hour outage is 84 attempts per message).
+        connection.open()
         email = emails.message_build(message)
         email.extra_headers["Message-ID"] = message_id_header
+        email.connection = connection
         email.send(fail_silently=False)
     except Exception as exc:
         _record_failure(message, exc, now)
         raise OutboxDeliveryError(str(exc)) from exc
+    finally:
+        connection.close()
 
     sent_at = timezone.now()
     with transaction.atomic():
@@ -157,36 +212,41 @@ def _record_failure(message: OutboundMessage, exc: Exception, now: datetime) -> 
             next_attempt_at=now + _retry_delay(message.attempts),
             updated_at=now,
         )
-        if gave_up and message.complaint_id:
-            ComplaintEvent.objects.create(
-                complaint_id=message.complaint_id,
-                type=ComplaintEvent.Type.MESSAGE_FAILED,
-                data={"message": message.pk, "recipient": message.recipient, "error": error},
-            )
-    logger.warning("outbox: message %s attempt %s failed: %s", message.pk, message.attempts, error)
+        if gave_up:
+            if message.complaint_id:
+                ComplaintEvent.objects.create(
+                    complaint_id=message.complaint_id,
+                    type=ComplaintEvent.Type.MESSAGE_FAILED,
+                    data={"message": message.pk, "recipient": message.recipient, "error": error},
+                )
+            delivery_failed_alarm(message=message, error=error, now=now)
+    if gave_up:
+        logger.error("outbox: message %s given up after %s attempts: %s", message.pk, message.attempts, error)
+    else:
+        logger.warning("outbox: message %s attempt %s failed: %s", message.pk, message.attempts, error)
 
 
 def outbox_relay(*, now: datetime | None = None) -> int:
     """Re-dispatch every message still owed (broker was down, worker died, retries ran out of time).
     Returns how many were dispatched."""
+    injected = now
     now = now or timezone.now()
     ids = outbox_due_ids(now=now, limit=settings.OUTBOX_RELAY_BATCH)
     if not ids:
         return 0
-    # Push the next relay pass back so a message waiting in the queue is not dispatched twice a minute.
-    OutboundMessage.objects.filter(pk__in=ids, status=OutboundMessage.Status.PENDING).update(
-        next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
-    )
+    # The queue holds what was dispatched: the next passes leave it alone for the grace period.
+    OutboundMessage.objects.filter(pk__in=ids, status=OutboundMessage.Status.PENDING).update(lease_until=now + _grace())
     for message_id in ids:
-        outbox_dispatch(message_id=message_id)
+        outbox_dispatch(message_id=message_id, now=injected)
     return len(ids)
 
 
 def outbox_retry(*, message_id: int) -> bool:
     """Staff action: put a failed (or pending) message back in line now. True if it was re-queued."""
+    now = timezone.now()
     updated = OutboundMessage.objects.filter(
         pk=message_id, status__in=[OutboundMessage.Status.FAILED, OutboundMessage.Status.PENDING]
-    ).update(status=OutboundMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    ).update(status=OutboundMessage.Status.PENDING, next_attempt_at=now, lease_until=now + _grace(), attempts=0)
     if updated:
         transaction.on_commit(lambda: outbox_dispatch(message_id=message_id))
     return bool(updated)

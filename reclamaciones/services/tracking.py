@@ -31,7 +31,7 @@ from ..selectors import (
     tracker_heartbeat_get,
 )
 from ..tracking import OVERDUE, notice_for, overdue_key
-from .outbox import outbox_dispatch_many
+from .outbox import outbox_dispatch_many, outbox_message_new
 
 SWEEP = "deadlines-sweep"
 
@@ -121,15 +121,14 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
                 "idempotency_key", flat=True
             )
         )
-        next_attempt_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
         new = [
-            OutboundMessage(
+            outbox_message_new(
                 kind=kind,
                 recipient=recipient,
                 complaint_id=complaint_id,
                 idempotency_key=key,
                 context=context,
-                next_attempt_at=next_attempt_at,
+                now=now,
             )
             for key, kind, recipient, complaint_id, context in planned
             if key not in existing
@@ -220,12 +219,12 @@ def digest_queue(*, now: datetime | None = None) -> int:
         for email in dict.fromkeys(owners):
             per_recipient[email].append(complaint_id)
     messages = [
-        OutboundMessage(
+        outbox_message_new(
             kind=OutboundMessage.Kind.DAILY_DIGEST,
             recipient=email,
             idempotency_key=f"digest:{today.isoformat()}:{email.lower()}",
             context={"date": today.isoformat(), "complaint_ids": ids},
-            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
+            now=now,
         )
         for email, ids in per_recipient.items()
     ]

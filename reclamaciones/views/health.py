@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from config import celery_app
 
+from ..services.alarms import alarm_status
 from ..services.tracking import tracker_status
 
 
@@ -33,8 +34,15 @@ def _broker() -> dict:
 
 @never_cache
 def healthz(request):
+    """"error" (503) when the portal cannot work: database or broker down, deadline tracker stale.
+    "degraded" (200: the book still files, so a load balancer must keep it in rotation) when a legally
+    required e-mail was given up or the book fails its integrity verification: monitors alert on it."""
     checks = {"database": _database(), "broker": _broker()}
-    checks["tracker"] = tracker_status() if checks["database"]["status"] == "ok" else {"status": "unknown"}
-    healthy = checks["database"]["status"] == "ok" and checks["broker"]["status"] == "ok"
-    healthy = healthy and checks["tracker"].get("status") == "ok"
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    database_up = checks["database"]["status"] == "ok"
+    checks["tracker"] = tracker_status() if database_up else {"status": "unknown"}
+    alarms = alarm_status() if database_up else {"degraded": False}
+    if database_up:
+        checks["outbox"], checks["integrity"] = alarms["outbox"], alarms["integrity"]
+    healthy = database_up and checks["broker"]["status"] == "ok" and checks["tracker"].get("status") == "ok"
+    status = "degraded" if healthy and alarms["degraded"] else ("ok" if healthy else "error")
+    return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)

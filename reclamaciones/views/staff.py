@@ -62,6 +62,7 @@ from ..selectors import (
     staff_roles,
     user_can_act_on,
 )
+from ..services.integrity import complaint_integrity_problems
 from ..services.settlement import SettlementError, settlement_offer_send
 from ..services.tracking import tracker_status
 from ..services.workflow import (
@@ -491,6 +492,7 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
             "close": can_act and Status.CLOSED in TRANSITIONS[complaint.status],
         },
         "offer_pending_status": SettlementOffer.Status.PENDING,
+        "integrity_problems": complaint_integrity_problems(complaint),
     }
     other_kind = Kind.QUEJA if complaint.kind == Kind.RECLAMO else Kind.RECLAMO
     context["assign_form"] = forms.get("assign_form") or AssignForm(

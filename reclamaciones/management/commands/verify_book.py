@@ -1,0 +1,46 @@
+"""`manage.py verify_book`: is the complaints book intact? Exit status 1 and the list of failing hojas if not."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...integrity import PROBLEM_LABELS
+from ...models import Establishment
+from ...services.integrity import book_verify
+
+
+class Command(BaseCommand):
+    help = (
+        "Verifica el libro de reclamaciones: la huella SHA-256 de cada hoja, la cadena de sellos y la numeración. "
+        "Termina con código 1 y la lista de hojas que fallan si alguna no supera la verificación."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--establishment",
+            action="append",
+            metavar="CÓDIGO",
+            help="Solo el libro de este establecimiento (código de identificación); se puede repetir.",
+        )
+
+    def handle(self, *args, establishment=None, **options):
+        establishment_ids = None
+        if establishment:
+            found = dict(Establishment.objects.filter(code__in=establishment).values_list("code", "pk"))
+            unknown = sorted(set(establishment) - set(found))
+            if unknown:
+                raise CommandError(f"No existe el establecimiento con código {', '.join(unknown)}.")
+            establishment_ids = list(found.values())
+        report = book_verify(establishment_ids=establishment_ids)
+        if report.ok:
+            self.stdout.write(
+                self.style.SUCCESS(f"Libro íntegro: {report.checked} hojas verificadas en {report.books} libro(s).")
+            )
+            return
+        for item in report.broken:
+            problems = "; ".join(PROBLEM_LABELS[p] for p in item["problems"])
+            self.stdout.write(f"Nº {item['number']} · {item['establishment']}: {problems}.")
+        raise CommandError(
+            f"{len(report.broken)} hoja(s) no superan la verificación (de {report.checked} verificadas).",
+            returncode=1,
+        )
