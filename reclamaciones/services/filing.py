@@ -161,11 +161,11 @@ def complaint_file(
         with transaction.atomic():
             complaint.number = number_allocate(establishment_id=establishment.pk, year=filed_on.year)
             complaint.content_sha256 = complaint_content_hash(complaint)
-            previous = (
-                complaint_seal_get(establishment_id=establishment.pk, year=filed_on.year, number=complaint.number - 1)
-                if complaint.number > 1
-                else GENESIS
-            )
+            previous = GENESIS
+            if complaint.number > 1:  # the previous hoja committed before our number was handed out
+                previous = complaint_seal_get(
+                    establishment_id=establishment.pk, year=filed_on.year, number=complaint.number - 1
+                )
             complaint.seal = seal_compute(
                 key=integrity_key(), previous_seal=previous or GENESIS, content_sha256=complaint.content_sha256
             )

@@ -34,7 +34,7 @@ def _broker() -> dict:
 
 @never_cache
 def healthz(request):
-    """"error" (503) when the portal cannot work: database or broker down, deadline tracker stale.
+    """Answers "error" (503) when the portal cannot work: database or broker down, deadline tracker stale.
     "degraded" (200: the book still files, so a load balancer must keep it in rotation) when a legally
     required e-mail was given up or the book fails its integrity verification: monitors alert on it."""
     checks = {"database": _database(), "broker": _broker()}

@@ -79,3 +79,53 @@ def test_consumer_files_with_the_keyboard_and_a_double_click_files_once(page, bo
     with page.expect_download() as download:
         page.get_by_role("link", name="Descargar hoja en PDF").click()
     assert download.value.suggested_filename == f"hoja-de-reclamacion-{complaint.display_number}.pdf"
+
+
+def _fill_and_send(page, detail: str) -> None:
+    page.get_by_label("Nombre completo").fill("María Núñez Ñahui")
+    page.get_by_label("Número de documento").fill("45805689")
+    page.get_by_label("Correo electrónico", exact=True).fill("maria@example.pe")
+    page.get_by_label("Detalle").fill(detail)
+    page.get_by_role("button", name="Enviar hoja de reclamación").click()
+    expect(page.get_by_role("heading", name=re.compile("Registramos tu"))).to_be_visible()
+
+
+def test_back_then_send_shows_the_same_hoja_and_back_edit_send_files_a_new_one(page, book_url):
+    page.goto(book_url)
+    _fill_and_send(page, "La refrigeradora llegó abollada.")
+    first = Complaint.objects.get()
+
+    page.go_back()  # the form comes back filled in; sending it again is the same hoja
+    expect(page.get_by_label("Detalle")).to_be_visible()
+    if page.get_by_label("Detalle").input_value() != "La refrigeradora llegó abollada.":
+        _fill_and_send(page, "La refrigeradora llegó abollada.")  # a browser that did not keep the values
+    else:
+        page.get_by_role("button", name="Enviar hoja de reclamación").click()
+        expect(page.get_by_role("heading", name=re.compile("Registramos tu"))).to_be_visible()
+    expect(page.locator("body")).to_contain_text(f"Nº {first.display_number}")
+    assert Complaint.objects.count() == 1
+
+    page.go_back()  # a genuinely new hoja: same page, other content
+    _fill_and_send(page, "Además, la garantía no cubre el motor.")
+    assert Complaint.objects.count() == 2
+    second = Complaint.objects.exclude(pk=first.pk).get()
+    expect(page.locator("body")).to_contain_text(f"Nº {second.display_number}")
+
+    page.go_back()  # and that one, sent twice, is still one hoja
+    _fill_and_send(page, "Además, la garantía no cubre el motor.")
+    assert Complaint.objects.count() == 2
+
+
+def test_the_detail_counter_counts_line_breaks_once_and_a_long_paste_is_kept(page, book_url):
+    page.goto(book_url)
+    detail = page.get_by_label("Detalle")
+    detail.fill("uno\ndos\ntres")
+    counter = page.locator("#id_detail-count")
+    expect(counter).to_have_text("12 / 4000 caracteres")
+
+    detail.fill("x" * 4010)  # a paste over the limit: not cut, the counter says by how much
+    assert len(detail.input_value()) == 4010
+    expect(counter).to_contain_text("te pasaste por 10")
+    page.get_by_role("button", name="Enviar hoja de reclamación").click()
+    expect(page.locator("#resumen-errores")).to_contain_text("Escribe como máximo 4000 caracteres (llevas 4010)")
+    assert Complaint.objects.count() == 0

@@ -1,0 +1,343 @@
+"""What a consumer, a scoped employee or a stranger sends that once broke something: each defect found when the
+portal was attacked, with the test that now proves it closed (the browser-level ones are in tests/e2e/).
+
+1. stored XSS through the answer preview     5. control characters in the XLSX export
+2. CSP, HSTS, SSL redirect, check --deploy    6. "-0" amounts and the fingerprint
+8. 500s on bad URLs and periods               9. the submission key: Back then Enviar, Back, edit, Enviar
+10. line breaks counted twice                 14. a mangled submission key
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import subprocess
+import sys
+import uuid
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from reclamaciones import roles
+from reclamaciones.models import Complaint
+from reclamaciones.services.filing import complaint_verify_integrity
+
+from .factories import VALID_FILING, filing_kwargs, staff_user
+
+pytestmark = pytest.mark.django_db
+
+XSS_NAME = "<script>alert(1)</script>Ana"
+PASSWORD = "clave-de-prueba-2026"
+
+
+def _form_url(establishment) -> str:
+    return reverse("reclamaciones:file", args=[establishment.slug])
+
+
+def _post(client, establishment, **overrides):
+    data = {**VALID_FILING, "submission_key": str(uuid.uuid4()), **overrides}
+    return client.post(_form_url(establishment), data)
+
+
+@pytest.fixture
+def agent_client(client, establishment):
+    client.force_login(staff_user("ana", roles.AGENT, establishments=[establishment], password=PASSWORD))
+    return client
+
+
+# 1. The answer preview ---------------------------------------------------------------------------------------
+
+
+def test_the_answer_preview_escapes_what_the_consumer_and_the_agent_typed(agent_client, file_complaint):
+    complaint = file_complaint(consumer_name=XSS_NAME)
+    url = reverse("staff:answer", args=[complaint.pk])
+
+    response = agent_client.post(url, {"text": "Hola <img src=x onerror=alert(2)>", "channel": "email"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    preview = html[html.index('class="email-preview') :]
+    preview = preview[: preview.index("</pre>")]
+    assert "<script>" not in preview
+    assert "<img" not in preview
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Ana" in preview
+    assert "&lt;img src=x onerror=alert(2)&gt;" in preview
+
+
+def test_plain_text_e_mail_bodies_are_plain_strings():
+    """What renders a text template for a page must not hand it over marked safe (the root of item 1)."""
+    from django.utils.safestring import SafeData
+
+    from reclamaciones.emails import text_render
+
+    body = text_render("reclamaciones/emails/overdue_subject.txt", {"rows": [], "first": None})
+
+    assert not isinstance(body, SafeData)
+
+
+# 2. Headers and deployment checks ----------------------------------------------------------------------------
+
+
+def test_every_page_sends_a_csp_without_inline_scripts(client, establishment):
+    response = client.get(_form_url(establishment))
+
+    policy = response["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-inline" not in directives["script-src"]
+    assert "unsafe-eval" not in policy
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+
+
+def test_no_template_has_an_inline_script():
+    """With script-src 'self', an inline script would simply not run: every script is a static file (JSON data
+    blocks, which never run, are the exception)."""
+    offenders = []
+    for path in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        for tag in re.findall(r"<script\b[^>]*>", path.read_text()):
+            if "src=" not in tag and "application/json" not in tag:
+                offenders.append(f"{path.name}: {tag}")
+    assert offenders == []
+    for path in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        assert not re.search(r"\son[a-z]+=", path.read_text()), path.name  # no inline event handlers either
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_BOOK_INTEGRITY_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "reclamos.example.pe",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://reclamos.example.pe",
+    "DJANGO_TRUSTED_PROXY_COUNT": "1",
+    "DJANGO_SECURE_COOKIES": "true",
+    "DJANGO_SSL_REDIRECT": "true",
+    "DJANGO_HSTS_SECONDS": "31536000",
+    "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "DJANGO_HSTS_PRELOAD": "true",
+}
+
+
+def _check_deploy(extra: dict) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.base", **extra})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout + result.stderr
+
+
+def test_check_deploy_with_production_settings_prints_no_warning():
+    output = _check_deploy(PRODUCTION)
+
+    assert "System check identified no issues (0 silenced)." in output, output
+
+
+def test_check_deploy_without_them_lists_what_is_missing():
+    output = _check_deploy({})
+
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016", "reclamaciones.W001"):
+        assert check in output, check
+
+
+def test_hsts_and_the_https_redirect_follow_the_settings(client, settings, establishment):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    plain = client.get(_form_url(establishment))
+    secure = client.get(_form_url(establishment), HTTP_X_FORWARDED_PROTO="https")
+    health = client.get("/healthz")
+
+    assert plain.status_code == 301
+    assert plain["Location"].startswith("https://")
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert health.status_code in {200, 503}  # monitors probe over plain HTTP: never redirected
+
+
+def test_a_csrf_failure_is_explained_in_spanish(establishment):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(_form_url(establishment), VALID_FILING)
+
+    assert response.status_code == 403
+    assert "La página caducó" in response.content.decode()
+    assert not Complaint.objects.exists()
+
+
+# 5. The export -----------------------------------------------------------------------------------------------
+
+
+def test_a_control_character_in_a_filed_field_never_breaks_the_xlsx_export(agent_client, file_complaint):
+    from openpyxl import load_workbook
+
+    complaint = file_complaint(consumer_name="Ana\x0bMaría\x1f Núñez")
+
+    response = agent_client.get(reverse("staff:export-xlsx"))
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Ana María  Núñez"]
+    complaint.refresh_from_db()
+    assert complaint.consumer_name == "Ana\x0bMaría\x1f Núñez"  # the hoja stays as filed
+    csv = agent_client.get(reverse("staff:export-csv")).content.decode("utf-8-sig")
+    assert "Ana María  Núñez" in csv
+
+
+# 6. Negative zero --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["-0", "-0.00", "-0,0", "S/ -0.00"])
+def test_negative_zero_is_stored_and_fingerprinted_as_zero(client, establishment, typed):
+    response = _post(client, establishment, amount_claimed=typed)
+
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert str(complaint.amount_claimed) == "0.00"
+    assert complaint_verify_integrity(complaint)  # no false tampering alarm
+
+
+def test_a_service_caller_passing_negative_zero_gets_zero_too(file_complaint):
+    complaint = file_complaint(amount_claimed=Decimal("-0.000"))
+
+    complaint.refresh_from_db()
+    assert complaint.amount_claimed == Decimal("0.00")
+    assert complaint_verify_integrity(complaint)
+
+
+# 8. Bad URLs and periods -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tail", ["", "registrada/", "hoja.pdf", "propuesta/", "encuesta/"])
+@pytest.mark.parametrize("token", ["%00", "abc%00def" * 3, "x" * 200, "%ff%fe", "..%2F..%2Fetc"])
+def test_a_malformed_tracking_token_is_a_404(client, token, tail):
+    response = client.get(f"/seguimiento/{token}/{tail}")
+
+    assert response.status_code == 404
+
+
+@pytest.fixture
+def council_client(client, establishment):
+    client.force_login(staff_user("carla", roles.COUNCIL, establishments=[establishment]))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"desde": "0001-01-01", "hasta": "2026-01-31"}, "Elige una fecha entre el 01/01/2010"),
+        ({"desde": "2026-01-01", "hasta": "9999-12-31"}, "Elige una fecha entre el 01/01/2010"),
+        ({"desde": "2020-01-01", "hasta": "2026-01-01"}, "como máximo 2 años"),
+        ({"desde": "2026-01-01", "hasta": "nunca"}, "Introduzca una fecha válida"),
+    ],
+)
+def test_an_absurd_council_period_is_a_400_with_a_spanish_message(council_client, query, message):
+    response = council_client.get(reverse("council:dashboard"), query)
+
+    assert response.status_code == 400
+    assert message in unescape(response.content.decode())
+
+
+def test_a_two_year_period_is_accepted(council_client):
+    response = council_client.get(reverse("council:dashboard"), {"desde": "2025-01-01", "hasta": "2026-12-31"})
+
+    assert response.status_code == 200
+
+
+# 9. The submission key ---------------------------------------------------------------------------------------
+
+
+def test_the_same_page_sent_twice_files_one_hoja(client, establishment):
+    key = str(uuid.uuid4())
+
+    first = _post(client, establishment, submission_key=key)
+    again = _post(client, establishment, submission_key=key)  # Back, then Enviar
+
+    assert first["Location"] == again["Location"]
+    assert Complaint.objects.count() == 1
+
+
+def test_the_same_key_with_other_content_is_a_new_hoja(client, establishment):
+    key = str(uuid.uuid4())
+    _post(client, establishment, submission_key=key)
+
+    edited = _post(client, establishment, submission_key=key, detail="Otro problema: la garantía no cubre.")
+    edited_again = _post(client, establishment, submission_key=key, detail="Otro problema: la garantía no cubre.")
+
+    assert Complaint.objects.count() == 2  # a genuinely new hoja is never refused...
+    assert edited["Location"] == edited_again["Location"]  # ...and sending it twice still files it once
+    assert sorted(Complaint.objects.values_list("number", flat=True)) == [1, 2]
+
+
+# 10. Line breaks ---------------------------------------------------------------------------------------------
+
+
+def test_a_detail_the_browser_counts_as_4000_characters_is_accepted(client, establishment):
+    lines = ["Línea con tilde y ñ: " + "x" * 79] * 39  # 39 lines of 100 characters and 38 line breaks
+    detail = "\r\n".join(lines) + "y" * 62  # what the browser submits: CRLF between lines
+    assert len(detail.replace("\r\n", "\n")) == 4000  # what the person typed and the browser counted
+
+    response = _post(client, establishment, detail=detail)
+
+    assert response.status_code == 302
+    stored = Complaint.objects.get().detail
+    assert len(stored) == 4000
+    assert "\r" not in stored
+
+
+def test_a_detail_over_the_limit_is_refused_with_the_count_not_cut(client, establishment):
+    response = _post(client, establishment, detail="a\r\n" * 2001 + "z")  # 4,003 characters once CRLF is one
+
+    assert response.status_code == 200
+    assert "Escribe como máximo 4000 caracteres (llevas 4003)" in unescape(response.content.decode())
+    assert not Complaint.objects.exists()
+
+
+def test_text_areas_have_a_live_counter_and_no_silent_cut(client, establishment):
+    html = client.get(_form_url(establishment)).content.decode()
+
+    for name in ("detail", "request", "good_description"):
+        [tag] = re.findall(rf'<textarea[^>]*name="{name}"[^>]*>', html)
+        assert 'data-max-chars="4000"' in tag
+        assert "maxlength" not in tag  # the browser would cut a paste at the limit without a word
+    assert "js/text-counter.js" in html
+
+
+# 14. A mangled submission key --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["\x00", "abc\x00def", "%00", "x" * 5000, "", "00000000-0000-0000-0000-00000000000\x00"]
+)
+def test_a_mangled_submission_key_never_stops_a_consumer(client, establishment, key):
+    response = _post(client, establishment, submission_key=key)
+
+    assert response.status_code == 302
+    assert Complaint.objects.count() == 1
+
+
+def test_a_nul_byte_in_a_visible_field_is_explained_next_to_it(client, establishment):
+    response = _post(client, establishment, consumer_name="Ana\x00")
+
+    assert response.status_code == 200
+    assert "Los caracteres nulos no están permitidos." in response.content.decode()
+    assert not Complaint.objects.exists()
+
+
+def test_the_service_stores_a_form_key_per_content(file_complaint):
+    key = uuid.uuid4()
+    first = file_complaint(submission_key=key)
+
+    assert file_complaint(submission_key=key).pk == first.pk
+    assert file_complaint(**{**filing_kwargs(), "submission_key": key, "request": "Otro pedido"}).pk != first.pk
