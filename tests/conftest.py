@@ -62,6 +62,20 @@ def _rate_limits_reset():
 
 
 @pytest.fixture
+def smtp_settings(settings):
+    """Real SMTP to 127.0.0.1:<port>; nothing listens there until a test starts a sink (an outage is that port
+    closed)."""
+    from .mailsink import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    return settings
+
+
+@pytest.fixture
 def pdftotext():
     path = shutil.which("pdftotext")
     if not path:

@@ -13,20 +13,9 @@ from reclamaciones.models import ComplaintEvent, OutboundMessage
 from reclamaciones.services.outbox import OutboxDeliveryError, outbox_relay, outbox_retry, outbox_send
 
 from .celery_support import producer_broker
-from .mailsink import SmtpSink, free_port, pdf_attachments
+from .mailsink import SmtpSink, pdf_attachments
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp_settings(settings):
-    """Real SMTP to 127.0.0.1:<port>; nothing listens there until a test starts a sink."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = free_port()
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    return settings
 
 
 @pytest.fixture

@@ -27,22 +27,11 @@ from reclamaciones.services.outbox import (
 )
 
 from .factories import EstablishmentFactory, staff_user
-from .mailsink import SmtpSink, free_port
+from .mailsink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
 SEVENTY_TWO_HOURS = timedelta(hours=72)
-
-
-@pytest.fixture
-def smtp_down(settings):
-    """Real SMTP to 127.0.0.1:<port>; nothing listens there until a test starts a sink."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = free_port()
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    return settings
 
 
 def _copy(complaint) -> OutboundMessage:
@@ -86,7 +75,7 @@ def test_a_short_schedule_is_a_system_check_warning():
 # The claim respects the backoff ------------------------------------------------------------------------------
 
 
-def test_a_send_before_the_next_attempt_is_due_is_refused(file_complaint, smtp_down):
+def test_a_send_before_the_next_attempt_is_due_is_refused(file_complaint, smtp_settings):
     """A redelivered task, a second relay or a stray retry can never burn attempts: only the backoff decides."""
     message = _copy(file_complaint())
     with pytest.raises(OutboxDeliveryError):
@@ -101,7 +90,7 @@ def test_a_send_before_the_next_attempt_is_due_is_refused(file_complaint, smtp_d
     assert message.attempts == 1
 
 
-def test_a_failed_send_task_is_not_retried_by_celery(file_complaint, smtp_down):
+def test_a_failed_send_task_is_not_retried_by_celery(file_complaint, smtp_settings):
     from reclamaciones import tasks
 
     message = _copy(file_complaint())
@@ -116,7 +105,7 @@ def test_a_failed_send_task_is_not_retried_by_celery(file_complaint, smtp_down):
 
 
 def test_thirty_minutes_of_smtp_outage_then_every_copy_once(
-    file_complaint, smtp_down, django_capture_on_commit_callbacks
+    file_complaint, smtp_settings, django_capture_on_commit_callbacks
 ):
     consumers = [f"consumidor{n}@example.pe" for n in range(3)]
     with django_capture_on_commit_callbacks(execute=True):  # the first attempts, at filing, fail
@@ -128,7 +117,7 @@ def test_thirty_minutes_of_smtp_outage_then_every_copy_once(
     assert {m.status for m in copies} == {OutboundMessage.Status.PENDING}
     assert {m.attempts for m in copies} == {6}  # at 0, 0.5, 1.5, 3.5, 7.5 and 15.5 minutes
 
-    sink = SmtpSink(smtp_down.EMAIL_PORT).start()
+    sink = SmtpSink(smtp_settings.EMAIL_PORT).start()
     try:
         minute = 31
         while copies.exclude(status=OutboundMessage.Status.SENT).exists():
@@ -154,7 +143,7 @@ def supervised(db):
     return store, supervisor
 
 
-def test_a_copy_is_retried_for_72_hours_then_given_up_with_an_alarm(file_complaint, smtp_down, supervised):
+def test_a_copy_is_retried_for_72_hours_then_given_up_with_an_alarm(file_complaint, smtp_settings, supervised):
     store, supervisor = supervised
     complaint = file_complaint(establishment=store)
     message = _copy(complaint)
@@ -184,11 +173,11 @@ def _give_up(message: OutboundMessage, settings) -> None:
 
 
 def test_the_alarm_e_mail_names_the_hoja_the_recipient_and_the_error(
-    file_complaint, smtp_down, supervised, mailoutbox, settings
+    file_complaint, smtp_settings, supervised, mailoutbox, settings
 ):
     store, supervisor = supervised
     complaint = file_complaint(establishment=store)
-    _give_up(_copy(complaint), smtp_down)
+    _give_up(_copy(complaint), smtp_settings)
     alarm = OutboundMessage.objects.get(kind=OutboundMessage.Kind.DELIVERY_FAILED)
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the mail server is back
@@ -202,9 +191,9 @@ def test_the_alarm_e_mail_names_the_hoja_the_recipient_and_the_error(
     assert "?status__exact=failed" in email.body
 
 
-def test_an_undelivered_alarm_raises_no_alarm_about_itself(file_complaint, smtp_down, supervised):
+def test_an_undelivered_alarm_raises_no_alarm_about_itself(file_complaint, smtp_settings, supervised):
     store, _ = supervised
-    _give_up(_copy(file_complaint(establishment=store)), smtp_down)
+    _give_up(_copy(file_complaint(establishment=store)), smtp_settings)
     alarm = OutboundMessage.objects.get(kind=OutboundMessage.Kind.DELIVERY_FAILED)
 
     with pytest.raises(OutboxDeliveryError):
@@ -214,7 +203,7 @@ def test_an_undelivered_alarm_raises_no_alarm_about_itself(file_complaint, smtp_
     assert OutboundMessage.objects.filter(status=OutboundMessage.Status.FAILED).count() == 2
 
 
-def test_a_council_e_mail_given_up_alarms_the_administrators(smtp_down, supervised, django_user_model):
+def test_a_council_e_mail_given_up_alarms_the_administrators(smtp_settings, supervised, django_user_model):
     from reclamaciones.services.outbox import outbox_enqueue
 
     admin = django_user_model.objects.create_superuser("admin", "admin@andina.example.pe", "x")
@@ -225,18 +214,18 @@ def test_a_council_e_mail_given_up_alarms_the_administrators(smtp_down, supervis
         context={"since": "2026-11-23", "date": "2026-11-30"},
     )
 
-    _give_up(message, smtp_down)
+    _give_up(message, smtp_settings)
 
     [alarm] = OutboundMessage.objects.filter(kind=OutboundMessage.Kind.DELIVERY_FAILED)
     assert alarm.recipient == admin.email
 
 
-def test_healthz_is_degraded_but_up_while_a_message_is_given_up(client, file_complaint, smtp_down):
+def test_healthz_is_degraded_but_up_while_a_message_is_given_up(client, file_complaint, smtp_settings):
     from reclamaciones.services.tracking import deadlines_sweep
 
     deadlines_sweep(now=timezone.now())
     assert client.get("/healthz").json()["status"] == "ok"
-    _give_up(_copy(file_complaint()), smtp_down)
+    _give_up(_copy(file_complaint()), smtp_settings)
 
     response = client.get("/healthz")
 
@@ -246,8 +235,8 @@ def test_healthz_is_degraded_but_up_while_a_message_is_given_up(client, file_com
     assert payload["outbox"] == {"status": "failed", "failed": 1}
 
 
-def test_the_admin_shows_a_banner_while_a_message_is_given_up(admin_client, file_complaint, smtp_down):
-    _give_up(_copy(file_complaint()), smtp_down)
+def test_the_admin_shows_a_banner_while_a_message_is_given_up(admin_client, file_complaint, smtp_settings):
+    _give_up(_copy(file_complaint()), smtp_settings)
 
     page = admin_client.get("/admin/").content.decode()
 
