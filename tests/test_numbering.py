@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from reclamaciones.models import Complaint, SheetCounter
 from reclamaciones.numbering import number_allocate
 from reclamaciones.services.filing import complaint_file
+from reclamaciones.services.integrity import book_verify
 
 from .factories import EstablishmentFactory, filing_kwargs
 
@@ -60,6 +61,8 @@ def test_concurrent_filings_get_distinct_consecutive_numbers():
 
     assert errors == []
     assert sorted(numbers) == list(range(1, CONCURRENT_FILINGS + 1))
+    # Each filing read its predecessor's seal once the counter lock let it through: the chain is whole.
+    assert book_verify().ok
     assert SheetCounter.objects.get(establishment=establishment).last_number == CONCURRENT_FILINGS
     stored = sorted(Complaint.objects.filter(establishment=establishment).values_list("number", flat=True))
     assert stored == list(range(1, CONCURRENT_FILINGS + 1))
@@ -73,6 +76,8 @@ def test_concurrent_filings_on_postgresql_use_the_counter_row_lock():
 
     assert errors == []
     assert sorted(numbers) == list(range(1, CONCURRENT_FILINGS + 1))
+    # Each filing read its predecessor's seal once the counter lock let it through: the chain is whole.
+    assert book_verify().ok
 
 
 def test_concurrent_filings_on_sqlite_never_report_database_locked(tmp_path):
