@@ -116,7 +116,7 @@ def test_back_then_send_shows_the_same_hoja_and_back_edit_send_files_a_new_one(p
     assert Complaint.objects.count() == 2
 
 
-def test_the_detail_counter_counts_line_breaks_once_and_a_long_paste_is_kept(page, book_url):
+def test_the_detail_counter_counts_line_breaks_once_and_a_long_paste_is_kept(page, book_url, screenshot):
     page.goto(book_url)
     detail = page.get_by_label("Detalle")
     detail.fill("uno\ndos\ntres")
@@ -126,6 +126,32 @@ def test_the_detail_counter_counts_line_breaks_once_and_a_long_paste_is_kept(pag
     detail.fill("x" * 4010)  # a paste over the limit: not cut, the counter says by how much
     assert len(detail.input_value()) == 4010
     expect(counter).to_contain_text("te pasaste por 10")
+    screenshot("over-the-limit")
     page.get_by_role("button", name="Enviar hoja de reclamación").click()
     expect(page.locator("#resumen-errores")).to_contain_text("Escribe como máximo 4000 caracteres (llevas 4010)")
     assert Complaint.objects.count() == 0
+
+
+def test_the_rate_limited_page_keeps_the_text_and_offers_the_other_ways_on_a_phone(
+    page, live_server, settings, screenshot
+):
+    settings.RECLAMACIONES_FILING_RATE = "1/h"
+    store = EstablishmentFactory(name="Tienda Miraflores", slug="miraflores", phone="(01) 615-0000")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("reclamaciones:file", args=[store.slug]))
+    _fill_and_send(page, "Primera hoja.")
+    page.goto(live_server.url + reverse("reclamaciones:file", args=[store.slug]))
+
+    page.get_by_label("Nombre completo").fill("José Ñique")
+    page.get_by_label("Número de documento").fill("45805689")
+    page.get_by_label("Domicilio", exact=True).fill("Jr. Los Ficus 1356")
+    page.get_by_label("Detalle").fill("Otra hoja, desde la misma conexión.")
+    page.get_by_role("button", name="Enviar hoja de reclamación").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("podrás enviarla dentro de")
+    expect(page.locator("#otras-vias")).to_contain_text("Pide el Libro de Reclamaciones en el establecimiento")
+    expect(page.locator("#otras-vias").get_by_role("link", name="(01) 615-0000")).to_be_visible()
+    expect(page.get_by_label("Detalle")).to_have_value("Otra hoja, desde la misma conexión.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot("rate-limited-phone")
+    assert Complaint.objects.count() == 1
