@@ -43,7 +43,7 @@ from stdnum.pe import ruc as stdnum_ruc
 
 from reclamaciones import roles
 from reclamaciones.formfields import newlines_normalize
-from reclamaciones.forms import sheet_number_parse
+from reclamaciones.forms import ComplaintForm, sheet_number_parse
 from reclamaciones.models import (
     Complaint,
     ResponseChannel,
@@ -195,30 +195,9 @@ HOSTILE = (
 # these lengths from repeated pieces of hostile text.
 LIMITS = (15, 16, 20, 21, 50, 51, 80, 81, 150, 151, 2000, 2001, 4000, 4001, 6000)
 
-# The filing form's fields, in the form's order, plus what a client may add on its own (the form ignores it:
-# the number, token and status come from the service alone).
-FORM_FIELDS = (
-    "consumer_name",
-    "doc_type",
-    "doc_number",
-    "consumer_address",
-    "consumer_phone",
-    "consumer_email",
-    "is_minor",
-    "guardian_name",
-    "guardian_address",
-    "guardian_phone",
-    "guardian_email",
-    "good_type",
-    "amount_claimed",
-    "currency",
-    "good_description",
-    "kind",
-    "detail",
-    "request",
-    "submission_key",
-    "referencia_interna",
-)
+# The filing form's fields, in the form's order (what a client may add on its own is EXTRA_FIELDS: the form
+# ignores it; the number, token and status come from the service alone).
+FORM_FIELDS = tuple(ComplaintForm.base_fields)
 EXTRA_FIELDS = ("number", "tracking_token", "establishment", "status", "csrfmiddlewaretoken", "", "consumer_name[]")
 
 _addresses = itertools.count(1)
