@@ -245,3 +245,16 @@ def test_the_migration_seals_hojas_filed_before_the_chain(book):
 
     assert list(Complaint.objects.order_by("number").values_list("seal", flat=True)) == sealed
     assert book_verify().ok
+
+
+def test_a_wholly_broken_book_is_counted_but_not_kept_in_memory(book, settings):
+    settings.BOOK_INTEGRITY_KEY = "a-key-that-is-not-the-one-the-book-was-sealed-with"
+
+    report = book_verify(keep=2)
+
+    assert report.broken_count == 5
+    assert len(report.broken) == 2
+    assert [item["number"] for item in report.broken] == [c.display_number for c in book[:2]]
+    code, output = _verify()
+    assert code == 1
+    assert output.count("Nº ") == 5  # the command streams every one of them

@@ -15,7 +15,7 @@ from ..selectors import outbox_failed_count, staff_emails_by_establishment, supe
 
 INTEGRITY = "book-integrity"  # the heartbeat of the daily verification
 INTEGRITY_STALE_AFTER = timedelta(hours=48)  # two missed daily runs
-INTEGRITY_ALARM_ITEMS = 200  # hojas listed in one e-mail (the command lists them all)
+INTEGRITY_ALARM_ITEMS = 200  # failing hojas listed in the alarm e-mails (verify_book lists them all)
 ALARM_KINDS = frozenset({OutboundMessage.Kind.DELIVERY_FAILED, OutboundMessage.Kind.INTEGRITY_ALARM})
 
 
@@ -63,9 +63,10 @@ def delivery_failed_alarm(*, message: OutboundMessage, error: str, now: datetime
     return len(recipients)
 
 
-def integrity_alarm(*, broken: list[dict], today: date) -> int:
-    """Queue today's integrity alarm: one e-mail per recipient listing the failing hojas they answer for.
-    Keyed by day: while the book stays broken, once a day. Returns the number of recipients."""
+def integrity_alarm(*, broken: list[dict], total: int, today: date) -> int:
+    """Queue today's integrity alarm: one e-mail per recipient listing the failing hojas they answer for (of
+    the first ones found; `total` counts them all). Keyed by day: while the book stays broken, once a day.
+    Returns the number of recipients."""
     from .outbox import outbox_enqueue
 
     recipients = alarm_recipients(establishment_ids={item["establishment_id"] for item in broken})
@@ -75,7 +76,7 @@ def integrity_alarm(*, broken: list[dict], today: date) -> int:
             kind=OutboundMessage.Kind.INTEGRITY_ALARM,
             recipient=email,
             idempotency_key=f"alarm:integrity:{today.isoformat()}:{email.lower()}",
-            context={"date": today.isoformat(), "items": items[:INTEGRITY_ALARM_ITEMS], "total": len(items)},
+            context={"date": today.isoformat(), "items": items, "total": total},
         )
     return len(recipients)
 

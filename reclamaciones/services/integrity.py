@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from ..integrity import (
 )
 from ..models import Complaint, Establishment, SheetCounter, TrackerHeartbeat, number_format
 from ..selectors import complaint_seal_get
-from .alarms import INTEGRITY, integrity_alarm
+from .alarms import INTEGRITY, INTEGRITY_ALARM_ITEMS, integrity_alarm
 from .filing import HASHED_FIELDS, complaint_content_hash, integrity_key
 
 HEARTBEAT_LISTED = 100  # failing hojas kept in the heartbeat for the banner and healthz (the count is exact)
@@ -33,13 +33,24 @@ HEARTBEAT_LISTED = 100  # failing hojas kept in the heartbeat for the banner and
 
 @dataclass
 class BookReport:
+    """What a verification found. `broken` keeps the failing hojas found first, at most `keep` of them (a book
+    whose key was lost would otherwise fill the memory); `broken_count` counts them all."""
+
+    keep: int | None = None
     checked: int = 0
     books: int = 0
+    broken_count: int = 0
     broken: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken_count
+
+    def add(self, item: dict) -> dict:
+        self.broken_count += 1
+        if self.keep is None or len(self.broken) < self.keep:
+            self.broken.append(item)
+        return item
 
 
 def _broken_item(*, pk: int | None, establishment: Establishment, year: int, number: int, problems) -> dict:
@@ -62,8 +73,9 @@ def _sealed(row: dict) -> SealedRecord:
     )
 
 
-def book_verify(*, establishment_ids: Iterable[int] | None = None) -> BookReport:
-    """Walk every book (establishment and year) in number order; streams, so memory stays flat at any size."""
+def book_verify_iter(*, report: BookReport, establishment_ids: Iterable[int] | None = None) -> Iterator[dict]:
+    """Walk every book (establishment and year) in number order, yielding each failing hoja as it is found
+    and counting into `report`; streams, so memory stays flat at any size."""
     key = integrity_key()
     rows = Complaint.objects.order_by("establishment_id", "year", "number").values(
         "pk", "content_sha256", "seal", *HASHED_FIELDS
@@ -75,7 +87,14 @@ def book_verify(*, establishment_ids: Iterable[int] | None = None) -> BookReport
     last_numbers = {(c.establishment_id, c.year): c.last_number for c in counters}
     establishments = Establishment.objects.in_bulk({pk for pk, _year in last_numbers})
 
-    report = BookReport()
+    def missing(establishment_id: int, year: int, after: int) -> Iterator[dict]:
+        # Numbers the counter handed out that are no longer in the book after its last hoja found.
+        establishment = establishments[establishment_id]
+        for number in range(after + 1, last_numbers.pop((establishment_id, year), 0) + 1):
+            yield report.add(
+                _broken_item(pk=None, establishment=establishment, year=year, number=number, problems=[PROBLEM_GAP])
+            )
+
     books = itertools.groupby(rows.iterator(chunk_size=2000), key=lambda row: (row["establishment_id"], row["year"]))
     for (establishment_id, year), book_rows in books:
         establishment = establishments[establishment_id]
@@ -88,28 +107,22 @@ def book_verify(*, establishment_ids: Iterable[int] | None = None) -> BookReport
                 yield _sealed(row)
 
         for record, problems in book_problems(records(), key=key):
-            report.broken.append(
+            yield report.add(
                 _broken_item(
                     pk=record.pk, establishment=establishment, year=year, number=record.number, problems=problems
                 )
             )
         report.books += 1
-        # Hojas missing after the last one found: numbers the counter gave out that are no longer in the book.
-        for number in range(last["number"] + 1, last_numbers.pop((establishment_id, year), 0) + 1):
-            report.broken.append(
-                _broken_item(pk=None, establishment=establishment, year=year, number=number, problems=[PROBLEM_GAP])
-            )
-    for (establishment_id, year), last_number in last_numbers.items():  # books whose every hoja is gone
-        for number in range(1, last_number + 1):
-            report.broken.append(
-                _broken_item(
-                    pk=None,
-                    establishment=establishments[establishment_id],
-                    year=year,
-                    number=number,
-                    problems=[PROBLEM_GAP],
-                )
-            )
+        yield from missing(establishment_id, year, last["number"])
+    for establishment_id, year in list(last_numbers):  # books whose every hoja is gone
+        yield from missing(establishment_id, year, 0)
+
+
+def book_verify(*, establishment_ids: Iterable[int] | None = None, keep: int | None = None) -> BookReport:
+    """The whole verification as a report (keeping at most `keep` failing hojas, all of them by default)."""
+    report = BookReport(keep=keep)
+    for _item in book_verify_iter(report=report, establishment_ids=establishment_ids):
+        pass
     return report
 
 
@@ -138,11 +151,11 @@ def book_verify_daily(*, now: datetime | None = None) -> dict:
     supervisors while anything fails."""
     now = now or timezone.now()
     started = time.monotonic()
-    report = book_verify()
+    report = book_verify(keep=INTEGRITY_ALARM_ITEMS)
     result = {
         "checked": report.checked,
         "books": report.books,
-        "broken_count": len(report.broken),
+        "broken_count": report.broken_count,
         "broken": report.broken[:HEARTBEAT_LISTED],
     }
     with transaction.atomic():
@@ -151,5 +164,5 @@ def book_verify_daily(*, now: datetime | None = None) -> dict:
             defaults={"last_run_at": now, "duration_ms": int((time.monotonic() - started) * 1000), "data": result},
         )
         if report.broken:
-            integrity_alarm(broken=report.broken, today=timezone.localdate(now))
+            integrity_alarm(broken=report.broken, total=report.broken_count, today=timezone.localdate(now))
     return {key: value for key, value in result.items() if key != "broken"}

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...integrity import PROBLEM_LABELS
 from ...models import Establishment
-from ...services.integrity import book_verify
+from ...services.integrity import BookReport, book_verify_iter
 
 
 class Command(BaseCommand):
@@ -31,16 +31,16 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"No existe el establecimiento con código {', '.join(unknown)}.")
             establishment_ids = list(found.values())
-        report = book_verify(establishment_ids=establishment_ids)
+        report = BookReport(keep=0)  # each failing hoja is printed as it is found, none kept in memory
+        for item in book_verify_iter(report=report, establishment_ids=establishment_ids):
+            problems = "; ".join(PROBLEM_LABELS[p] for p in item["problems"])
+            self.stdout.write(f"Nº {item['number']} · {item['establishment']}: {problems}.")
         if report.ok:
             self.stdout.write(
                 self.style.SUCCESS(f"Libro íntegro: {report.checked} hojas verificadas en {report.books} libro(s).")
             )
             return
-        for item in report.broken:
-            problems = "; ".join(PROBLEM_LABELS[p] for p in item["problems"])
-            self.stdout.write(f"Nº {item['number']} · {item['establishment']}: {problems}.")
         raise CommandError(
-            f"{len(report.broken)} hoja(s) no superan la verificación (de {report.checked} verificadas).",
+            f"{report.broken_count} hoja(s) no superan la verificación (de {report.checked} verificadas).",
             returncode=1,
         )
