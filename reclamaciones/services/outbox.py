@@ -117,8 +117,10 @@ def outbox_enqueue(
 def outbox_dispatch(*, message_id: int, now: datetime | None = None) -> None:
     """Hand the message to a worker. Never raises: if the broker is down, the relay retries later.
     `now` is passed on only when a caller injected one (tests simulating hours of outage)."""
+    # Without a clock the task gets the message id alone, as workers of the previous release expect it.
+    args = (message_id,) if now is None else (message_id, now.isoformat())
     try:
-        outbox_send_task.delay(message_id, now.isoformat() if now is not None else None)
+        outbox_send_task.delay(*args)
     except Exception:
         logger.warning("outbox: could not queue message %s; the relay will send it", message_id, exc_info=True)
 
