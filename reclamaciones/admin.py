@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from .access import Scope
 from .forms_council import (
     ActionFromComplaintsForm,
     ActionItemAdminForm,
@@ -65,6 +66,41 @@ MSG_AGENDA_GENERATED = "Agenda generada con los datos de hoy."
 MSG_AGENDAS_REGENERATED = "Agenda regenerada con los datos de hoy en {count} reunión(es)."
 
 
+def _in_scope(model, request):
+    """The choices a form field for `model` may offer this user (None: not an establishment-bound model)."""
+    scope = Scope.of(request.user)
+    if model is Establishment:
+        return scope.filter(Establishment.objects.all(), path="pk")
+    if model is Complaint:
+        return scope.filter(Complaint.objects.all(), path="establishment")
+    return None
+
+
+class ScopedAdminMixin:
+    """Only what the user's establishments hold, as in /gestion/: the list, its search and filters, the change
+    page (another establishment's row does not exist), actions, and the autocomplete (Django asks the related
+    model's admin for its queryset). Fields that choose an establishment or a hoja offer only those in scope."""
+
+    scope_path = "establishment"  # the lookup of the row's establishment id
+    scope_unbound = False  # also rows that belong to no establishment (an action item for all of them)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return Scope.of(request.user).filter(queryset, path=self.scope_path, unbound=self.scope_unbound)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        choices = _in_scope(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        choices = _in_scope(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 class ReadOnlyAdminMixin:
     def has_add_permission(self, request, obj=None):
         return False
@@ -76,7 +112,9 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class EstablishmentInline(admin.TabularInline):
+class EstablishmentInline(ScopedAdminMixin, admin.TabularInline):
+    scope_path = "pk"
+
     model = Establishment
     extra = 0
     fields = ["name", "code", "slug", "kind", "is_active"]
@@ -87,7 +125,9 @@ class EstablishmentInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "establishments"  # a provider is seen through the establishments one works for
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["legal_name", "ruc", "address"]
     search_fields = ["legal_name", "trade_name", "ruc"]
@@ -96,9 +136,14 @@ class ProviderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # its hojas must outlive it (Reglamento, art. 12)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()  # one row per provider, however many establishments
+
 
 @admin.register(Establishment)
-class EstablishmentAdmin(admin.ModelAdmin):
+class EstablishmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "pk"
+
     list_display = ["name", "provider", "code", "sirec_code", "kind", "is_active", "book_link"]
     list_filter = ["is_active", "kind", "provider"]
     search_fields = ["name", "code", "address"]
@@ -130,7 +175,7 @@ class OutboundMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_number",
         "establishment",
@@ -140,7 +185,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "due_date",
         "status",
     ]
-    list_filter = ["status", "kind", "establishment", "cause", "channel", "regime"]
+    list_filter = ["status", "kind", ("establishment", admin.RelatedOnlyFieldListFilter), "cause", "channel", "regime"]
     search_fields = ["doc_number", "consumer_name", "consumer_email", "=number"]
     date_hierarchy = "filed_at"
     list_select_related = ["establishment", "assignee"]
@@ -232,6 +277,8 @@ class ComplaintAdmin(admin.ModelAdmin):
             request.POST if "apply" in request.POST else None,
             initial={"causes": causes_of_complaints(c.pk for c in complaints)},
         )
+        establishments = form.fields["establishment"]
+        establishments.queryset = Scope.of(request.user).filter(establishments.queryset, path="pk")
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
@@ -271,7 +318,9 @@ class ComplaintAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplaintEvent)
-class ComplaintEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ComplaintEventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    scope_path = "complaint__establishment"
+
     list_display = ["occurred_at", "complaint", "type", "actor"]
     list_filter = ["type"]
     list_select_related = ["complaint", "actor"]
@@ -279,7 +328,11 @@ class ComplaintEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    # Messages about no hoja (digests, council mail, alarms) list other people and establishments: only for
+    # whoever sees every establishment.
+    scope_path = "complaint__establishment"
+
     list_display = [
         "created_at",
         "kind",
@@ -333,7 +386,9 @@ class NonWorkingDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettlementOffer)
-class SettlementOfferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SettlementOfferAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    scope_path = "complaint__establishment"
+
     list_display = ["complaint", "offered_on", "respond_by", "status", "suspended_business_days", "resolved_at"]
     list_filter = ["status"]
     list_select_related = ["complaint"]
@@ -368,14 +423,18 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ResponseAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    scope_path = "complaint__establishment"
+
     list_display = ["complaint", "channel", "communicated_at", "responded_by"]
     list_select_related = ["complaint", "responded_by"]
     date_hierarchy = "communicated_at"
 
 
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SurveyAnswerAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    scope_path = "complaint__establishment"
+
     list_display = ["complaint", "solved", "csat", "nps", "answered_at"]
     list_filter = ["solved", "csat"]
     list_select_related = ["complaint"]
@@ -406,11 +465,12 @@ class CauseAdmin(admin.ModelAdmin):
 # The improvement council -------------------------------------------------------------------------------------
 
 
-class LinkedComplaintInline(admin.TabularInline):
+class LinkedComplaintInline(ScopedAdminMixin, admin.TabularInline):
     """The hojas an action item was made from (ActionItem.complaints): added or removed here; the hojas
     themselves stay read-only. Rights follow the action item's, not the hoja's (nobody may change a hoja)."""
 
     model = ActionItem.complaints.through
+    scope_path = "complaint__establishment"  # another establishment's linked hojas stay linked, unseen
     verbose_name = "hoja vinculada"
     verbose_name_plural = "hojas vinculadas"
     autocomplete_fields = ["complaint"]
@@ -504,12 +564,13 @@ class ActionItemEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Improvement actions. The baseline (hojas per week of its causes in the 12 weeks before) is stored once,
     after the causes are saved; people move the status along the service's rule, the measurement gives the
     verdict («Efectiva» / «No efectiva»). Every creation and status change leaves an event."""
 
     form = ActionItemAdminForm
+    scope_unbound = True  # an action for every establishment concerns everyone, as on /consejo/acciones/
     list_display = [
         "title",
         "status",
@@ -600,12 +661,13 @@ class ActionItemAdmin(admin.ModelAdmin):
         action_status_recorded(action=action, old=form.old_status, actor=request.user)
 
 
-class DecisionInline(admin.StackedInline):
+class DecisionInline(ScopedAdminMixin, admin.StackedInline):
     """Action items agreed in the meeting: created here with their baseline (see CouncilMeetingAdmin)."""
 
     model = ActionItem
     form = DecisionForm
     fk_name = "meeting"
+    scope_unbound = True
     verbose_name = "acuerdo (acción de mejora)"
     verbose_name_plural = "acuerdos: acciones de mejora"
     fields = [
