@@ -153,6 +153,9 @@ def test_council_member_reads_the_dashboard(page, live_server, book, council_mem
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     expect(page.get_by_role("heading", name="Consejo de mejora", level=1)).to_be_visible()
+    # The heading shows as soon as it is parsed; the charts are drawn by the scripts at the end of the page,
+    # which have run once the load event fired (on a busy CI machine, well after the heading).
+    page.wait_for_load_state("load")
 
     # Every chart is drawn on a canvas with a size, hidden from assistive technology (the tables speak).
     drawn = _charts_drawn(page)
