@@ -323,7 +323,10 @@ def test_run_portal_restarts_killed_children_while_the_web_keeps_serving(portal_
     assert supervisor.returncode == 0, output()
     assert "Todo detenido." in output()
     assert output().count("[beat] pid") == 2, output()  # the one waiting for its restart was not started
-    assert output().count("[worker] pid") == 2, output()
+    # Every worker that died was started again. Killing Redis under the worker may kill it too (kombu 5.7
+    # cannot restore its unacked messages without a connection): then it is restarted once more.
+    assert output().count("[worker] pid") == 1 + output().count("[worker] terminó"), output()
+    assert output().count("[worker] pid") >= 2, output()
     assert not _alive(seen), output()
 
 
