@@ -34,14 +34,13 @@ from reclamaciones.models import (
     Response,
     ResponseTemplate,
     SettlementOffer,
-    StaffProfile,
     SurveyAnswer,
 )
 from reclamaciones.services.filing import complaint_file
 from reclamaciones.services.improvement import action_create, meeting_agenda_generate
 from reclamaciones.services.settlement import complaint_extend_deadline
 
-from ..factories import EstablishmentFactory, filing_kwargs
+from ..factories import EstablishmentFactory, filing_kwargs, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -223,15 +222,13 @@ def shop():
 
 @pytest.fixture
 def people(shop):
-    agent = User.objects.create_user("rosa", "rosa@andina.example.pe", PASSWORD, first_name="Rosa", is_staff=True)
-    agent.groups.add(Group.objects.get_or_create(name="agent")[0])  # groups are flushed by transactional tests
-    StaffProfile.objects.create(user=agent).establishments.add(shop)
-    supervisor = User.objects.create_user(
-        "carmen", "carmen@andina.example.pe", PASSWORD, first_name="Carmen", last_name="Rojas", is_staff=True
+    agent = staff_user("rosa", "agent", establishments=[shop], email="rosa@andina.example.pe", password=PASSWORD)
+    supervisor = staff_user(
+        "carmen", "supervisor", all_establishments=True, email="carmen@andina.example.pe", password=PASSWORD
     )
-    for role in ("supervisor", "council"):
-        supervisor.groups.add(Group.objects.get_or_create(name=role)[0])
-    StaffProfile.objects.create(user=supervisor, all_establishments=True)
+    supervisor.groups.add(Group.objects.get_or_create(name="council")[0])  # flushed by transactional tests
+    User.objects.filter(pk=agent.pk).update(first_name="Rosa")
+    User.objects.filter(pk=supervisor.pk).update(first_name="Carmen", last_name="Rojas")
     root = User.objects.create_superuser("root", "root@andina.example.pe", PASSWORD)
     return {"agent": agent, "supervisor": supervisor, "root": root}
 
