@@ -178,8 +178,9 @@ def staff_create(establishments: int) -> Staff:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from reclamaciones import roles
-    from reclamaciones.models import Establishment, Provider, StaffProfile
+    from reclamaciones.access import Role
+    from reclamaciones.book.models import Establishment, Provider
+    from reclamaciones.handling.models import StaffProfile
 
     provider = Provider.objects.create(
         legal_name="Comercial Rendimiento S.A.C.",
@@ -198,7 +199,7 @@ def staff_create(establishments: int) -> Staff:
         )
         for i in range(establishments)
     ]
-    groups = {role: Group.objects.get(name=role) for role in (roles.AGENT, roles.SUPERVISOR)}
+    groups = {role: Group.objects.get(name=role) for role in (Role.AGENT, Role.SUPERVISOR)}
     user_model = get_user_model()
 
     def member(username: str, role: str, where: list | None) -> int:
@@ -213,9 +214,9 @@ def staff_create(establishments: int) -> Staff:
 
     agents = []
     for i, establishment in enumerate(created):
-        agents.append(member(f"agente{i + 1:02d}", roles.AGENT, [establishment]))
-        member(f"supervisor{i + 1:02d}", roles.SUPERVISOR, [establishment])
-    member("supervision.regional", roles.SUPERVISOR, None)
+        agents.append(member(f"agente{i + 1:02d}", Role.AGENT, [establishment]))
+        member(f"supervisor{i + 1:02d}", Role.SUPERVISOR, [establishment])
+    member("supervision.regional", Role.SUPERVISOR, None)
     return Staff([e.pk for e in created], agents, 2 * establishments + 1)
 
 
@@ -245,8 +246,8 @@ def due_dates(now: datetime, due_from: int, due_to: int) -> tuple[list[date], li
     dates that give them (15 business days earlier, Ley 31435)."""
     from django.utils import timezone
 
-    from reclamaciones.deadlines import LEY_31435_BUSINESS_DAYS, due_date
-    from reclamaciones.selectors import business_calendar_get
+    from reclamaciones.deadlines.rules import LEY_31435_BUSINESS_DAYS, due_date
+    from reclamaciones.deadlines.selectors import business_calendar_get
 
     calendar = business_calendar_get()
     today = timezone.localdate(now)

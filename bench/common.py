@@ -202,7 +202,7 @@ class PublishCounter:
                     with counter._lock:
                         counter.failed += 1
 
-        logging.getLogger("reclamaciones.services.outbox").addHandler(_Handler(level=logging.WARNING))
+        logging.getLogger("reclamaciones.outbox.services").addHandler(_Handler(level=logging.WARNING))
 
     def _on_publish(self, **kwargs) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ ANALYZE; and a dozen action items with the ORM.
 
 What is measured is the view itself: `DashboardView.dispatch` for a superuser (every establishment), called
 with a RequestFactory request, its `render` replaced by one that keeps the context (the page's data, no
-template). Every selector the view module imported from reclamaciones.selectors is wrapped while measuring, so
+template). Every selector the view module imported from its selectors is wrapped while measuring, so
 the figures follow the view as it changes: wall time and SQL statements per selector (a QuerySet a selector
 returns is evaluated inside its wrapper, where the view would list it right away), the rest being the view's
 own Python. Three cases: every establishment over the default 90 days, one establishment over 90 days, every
@@ -170,7 +170,9 @@ def _progress(message: str) -> None:
 
 
 def _tables() -> dict[str, str]:
-    from reclamaciones.models import ActionItem, Complaint, Response, SheetCounter, SurveyAnswer
+    from reclamaciones.book.models import Complaint, SheetCounter
+    from reclamaciones.council.models import ActionItem
+    from reclamaciones.handling.models import Response, SurveyAnswer
 
     return {
         "complaint": Complaint._meta.db_table,
@@ -185,7 +187,7 @@ def _tables() -> dict[str, str]:
 
 
 def _causes_by_rank() -> list:
-    from reclamaciones.models import Cause
+    from reclamaciones.handling.models import Cause
 
     leaves = list(Cause.objects.filter(parent__isnull=False, is_active=True).order_by("code"))
     by_code = {c.code: c for c in leaves}
@@ -208,7 +210,7 @@ def _action_items(now: datetime, causes: list, owners: list[int], establishment_
     to be due for verification, some verified within the default period."""
     from django.utils import timezone
 
-    from reclamaciones.models import ActionItem, ActionStatus
+    from reclamaciones.council.models import ActionItem, ActionStatus
 
     today = timezone.localdate(now)
     day = timedelta(days=1)
@@ -376,11 +378,11 @@ class _Recorder:
 
 @contextmanager
 def _selectors_wrapped(recorder: _Recorder) -> Iterator[list[str]]:
-    """Wrap every function the view module imported from reclamaciones.selectors (restored afterwards)."""
+    """Wrap every function the view module imported from its selectors (restored afterwards)."""
     import inspect
 
-    from reclamaciones import selectors
-    from reclamaciones.views import council as view_module
+    from reclamaciones.council import selectors
+    from reclamaciones.council import views as view_module
 
     originals = {
         name: fn
@@ -408,7 +410,7 @@ def _dashboard_data(user, query: dict) -> dict:
     """DashboardView.dispatch with `render` keeping the context instead of rendering the template."""
     from django.http import HttpResponse
 
-    from reclamaciones.views.council import DashboardView
+    from reclamaciones.council.views import DashboardView
 
     request = _request(user, query)
     view = DashboardView()
@@ -463,7 +465,7 @@ def _page_rendered(user_pk: int, query: dict) -> float:
     """The whole view with its template (no middleware): seconds."""
     from django.contrib.auth import get_user_model
 
-    from reclamaciones.views.council import DashboardView
+    from reclamaciones.council.views import DashboardView
 
     request = _request(get_user_model().objects.get(pk=user_pk), query)
     t0 = time.perf_counter()

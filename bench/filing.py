@@ -22,14 +22,14 @@ SHEET_NUMBER = re.compile(rb"\d{9}-\d{4}")  # Nº 000000001-2026 on the confirma
 
 def _establishment():
     """A fresh establishment, loaded the way the public view loads it (provider joined)."""
-    from reclamaciones.selectors import establishment_get_public
+    from reclamaciones.book.selectors import establishment_get_public
     from tests.factories import EstablishmentFactory
 
     return establishment_get_public(slug=EstablishmentFactory().slug)
 
 
 def _file(establishment) -> None:
-    from reclamaciones.services.filing import complaint_file
+    from reclamaciones.book.services import complaint_file
     from tests.factories import filing_kwargs
 
     # A fresh submission_key, as the public form always sends one (it costs one SELECT).
@@ -37,7 +37,8 @@ def _file(establishment) -> None:
 
 
 def _numbers_check(establishment, expected: int) -> dict:
-    from reclamaciones.models import Complaint, OutboundMessage, SheetCounter
+    from reclamaciones.book.models import Complaint, SheetCounter
+    from reclamaciones.outbox.models import OutboundMessage
 
     numbers = list(Complaint.objects.filter(establishment=establishment).values_list("number", flat=True))
     counter = SheetCounter.objects.get(establishment=establishment).last_number
@@ -77,7 +78,7 @@ def filing_sequential() -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reclamaciones.models import Complaint
+    from reclamaciones.book.models import Complaint
 
     publishes = PublishCounter()
     establishment = _establishment()

@@ -14,8 +14,8 @@ def numbering_only() -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from reclamaciones.models import SheetCounter
-    from reclamaciones.numbering import number_allocate
+    from reclamaciones.book.models import SheetCounter
+    from reclamaciones.book.numbering import number_allocate
     from tests.factories import EstablishmentFactory
 
     establishment = EstablishmentFactory()

@@ -30,9 +30,9 @@ def harfbuzz_subset() -> str:
 
 
 def pdf_render() -> dict:
-    from reclamaciones.pdf import complaint_sheet_pdf
-    from reclamaciones.selectors import complaint_get_by_token
-    from reclamaciones.services.filing import complaint_file
+    from reclamaciones.book.pdf import complaint_sheet_pdf
+    from reclamaciones.book.selectors import complaint_get_by_token
+    from reclamaciones.book.services import complaint_file
     from tests.factories import EstablishmentFactory, filing_kwargs
 
     filed = complaint_file(**filing_kwargs(establishment=EstablishmentFactory()))

@@ -60,7 +60,9 @@ def _progress(message: str) -> None:
 
 
 def _tables() -> dict[str, str]:
-    from reclamaciones.models import Complaint, ComplaintEvent, OutboundMessage, SheetCounter, TrackerHeartbeat
+    from reclamaciones.book.models import Complaint, ComplaintEvent, SheetCounter
+    from reclamaciones.deadlines.models import TrackerHeartbeat
+    from reclamaciones.outbox.models import OutboundMessage
 
     return {
         "complaint": Complaint._meta.db_table,
@@ -112,13 +114,13 @@ def _forget_sweeps() -> None:
 
 
 class _DispatchTimer:
-    """Times the sweep's on-commit callback (tracking._dispatch_keys: one SELECT, then one publish per
+    """Times the sweep's on-commit callback (deadlines.services._dispatch_keys: one SELECT, then one publish per
     message). The callback looks the function up in the module when it runs, so patching the module works."""
 
     def __enter__(self) -> _DispatchTimer:
-        from reclamaciones.services import tracking
+        from reclamaciones.deadlines import services as sweep_services
 
-        self.module, self.original, self.seconds, self.calls = tracking, tracking._dispatch_keys, 0.0, 0
+        self.module, self.original, self.seconds, self.calls = sweep_services, sweep_services._dispatch_keys, 0.0, 0
         original, timer = self.original, self
 
         def timed_dispatch(keys):
@@ -129,7 +131,7 @@ class _DispatchTimer:
                 timer.seconds += time.perf_counter() - t0
                 timer.calls += 1
 
-        tracking._dispatch_keys = timed_dispatch
+        sweep_services._dispatch_keys = timed_dispatch
         return self
 
     def __exit__(self, *exc) -> None:
@@ -161,8 +163,9 @@ def _sweep(
     from django.db.models import Count
     from django.test.utils import CaptureQueriesContext
 
-    from reclamaciones.models import ComplaintEvent, OutboundMessage
-    from reclamaciones.services.tracking import deadlines_sweep
+    from reclamaciones.book.models import ComplaintEvent
+    from reclamaciones.deadlines.services import deadlines_sweep
+    from reclamaciones.outbox.models import OutboundMessage
 
     _broker_queue(purge=True)
     published = publishes.published

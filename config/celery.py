@@ -8,4 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("reclamaciones")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each context of the app keeps its tasks in its own tasks.py.
+app.autodiscover_tasks(
+    [f"reclamaciones.{context}" for context in ("book", "handling", "deadlines", "outbox", "council")]
+)

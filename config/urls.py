@@ -7,12 +7,12 @@ admin.site.index_title = "Administración del portal"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("gestion/", include("reclamaciones.urls_staff")),
-    path("consejo/", include("reclamaciones.urls_council")),
-    path("", include("reclamaciones.urls")),
+    path("gestion/", include("reclamaciones.handling.urls")),
+    path("consejo/", include("reclamaciones.council.urls")),
+    path("", include("reclamaciones.book.urls")),
 ]
 
-handler400 = "reclamaciones.views.public.bad_request"
-handler403 = "reclamaciones.views.public.permission_denied"
-handler404 = "reclamaciones.views.public.page_not_found"
-handler500 = "reclamaciones.views.public.server_error"
+handler400 = "reclamaciones.book.views.bad_request"
+handler403 = "reclamaciones.book.views.permission_denied"
+handler404 = "reclamaciones.book.views.page_not_found"
+handler500 = "reclamaciones.book.views.server_error"

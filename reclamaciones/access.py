@@ -1,15 +1,40 @@
-"""Which establishments someone may see: one value every read and write is narrowed by.
+"""Who may see and do what: one module every read and write is narrowed by.
 
-`Scope.of(user)` is the user's establishments (all of them for a superuser or a profile marked "todos"; none for
-a user without a staff role or profile: no default widens it). `Scope.everything()` is for beat jobs and
-commands that act for the whole book, and is named so that it is never the result of a forgotten argument.
+Staff roles are Django groups (created by migration 0003). `Scope.of(user)` is the user's establishments (all
+of them for a superuser or a profile marked "todos"; none for a user without a staff role or profile: no
+default widens it). `Scope.everything()` is for beat jobs and commands that act for the whole book, and is
+named so that it is never the result of a forgotten argument. The admin's mixin and the back office's base
+view apply the same scope.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
+from django.contrib.auth.mixins import AccessMixin
 from django.db.models import Q, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+from .book.models import Complaint, Establishment
+from .handling.models import StaffProfile
+
+
+class Role(enum.StrEnum):
+    """The Django group names of the staff roles."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    COUNCIL = "council"
+    AUDITOR = "auditor"
+
+
+ALL_ROLES = tuple(Role)
+COUNCIL_READERS = frozenset({Role.COUNCIL, Role.SUPERVISOR, Role.AUDITOR})  # who reads /consejo/
+ACTING_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})  # who acts on hojas; council and auditors only read
+STAFF_ROLES = frozenset(ALL_ROLES)
 
 
 @dataclass(frozen=True)
@@ -22,8 +47,6 @@ class Scope:
 
     @classmethod
     def of(cls, user) -> Scope:
-        from .selectors import staff_establishment_ids  # cached on the user object, one query per request
-
         ids = staff_establishment_ids(user)
         return cls(None if ids is None else frozenset(ids))
 
@@ -44,3 +67,115 @@ class Scope:
         if unbound:
             condition |= Q(**{f"{path}__isnull": True})
         return queryset.filter(condition)
+
+
+def staff_roles(user) -> set[str]:
+    """The staff roles of `user` (read once per user object, i.e. once per request)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if not hasattr(user, "_staff_roles"):
+        user._staff_roles = (
+            set(STAFF_ROLES)
+            if user.is_superuser
+            else set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+        )
+    return user._staff_roles
+
+
+def staff_establishment_ids(user) -> set[int] | None:
+    """The establishments `user` works for; None means all of them. Empty for non-staff. Cached per user
+    object like staff_roles."""
+    if not staff_roles(user):
+        return set()
+    if user.is_superuser:
+        return None
+    if not hasattr(user, "_staff_scope"):
+        profile = StaffProfile.objects.filter(user=user).first()
+        if profile is None:
+            user._staff_scope = set()
+        elif profile.all_establishments:
+            user._staff_scope = None
+        else:
+            user._staff_scope = set(profile.establishments.values_list("pk", flat=True))
+    return user._staff_scope
+
+
+def user_can_act_on(user, establishment_id: int) -> bool:
+    """Agents and supervisors of the establishment (or of all) may act; council and auditors only read."""
+    if not staff_roles(user) & ACTING_ROLES:
+        return False
+    scope = staff_establishment_ids(user)
+    return scope is None or establishment_id in scope
+
+
+def _in_scope(model, request):
+    """The choices a form field for `model` may offer this user (None: not an establishment-bound model)."""
+    scope = Scope.of(request.user)
+    if model is Establishment:
+        return scope.filter(Establishment.objects.all(), path="pk")
+    if model is Complaint:
+        return scope.filter(Complaint.objects.all(), path="establishment")
+    return None
+
+
+class ScopedAdminMixin:
+    """Only what the user's establishments hold, as in /gestion/: the list, its search and filters, the change
+    page (another establishment's row does not exist), actions, and the autocomplete (Django asks the related
+    model's admin for its queryset). Fields that choose an establishment or a hoja offer only those in scope."""
+
+    scope_path = "establishment"  # the lookup of the row's establishment id
+    scope_unbound = False  # also rows that belong to no establishment (an action item for all of them)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return Scope.of(request.user).filter(queryset, path=self.scope_path, unbound=self.scope_unbound)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        choices = _in_scope(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        choices = _in_scope(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+ROLE_LABELS = {
+    Role.AGENT: "Agente",
+    Role.SUPERVISOR: "Supervisión",
+    Role.COUNCIL: "Consejo de mejora",
+    Role.AUDITOR: "Auditoría",
+}
+
+
+class StaffRequiredMixin(AccessMixin):
+    """Logged in (else the login page) and holding a staff role (else a 403 page in Spanish)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.roles = staff_roles(request.user)
+        if not self.roles:
+            return _forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def render(self, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+        context.setdefault("tracker", None)
+        context["role_label"] = _role_label(self.request.user, self.roles)
+        context["can_see_council"] = self.request.user.is_superuser or bool(self.roles & COUNCIL_READERS)
+        response = render(self.request, template, context, status=status)
+        add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button
+        return response
+
+
+def _role_label(user, user_roles: set[str]) -> str:
+    if user.is_superuser:
+        return "Administración"
+    return " · ".join(ROLE_LABELS[r] for r in ALL_ROLES if r in user_roles)
+
+
+def _forbidden(request, *, read_only: bool = False) -> HttpResponse:
+    return render(request, "reclamaciones/staff/forbidden.html", {"read_only": read_only}, status=403)

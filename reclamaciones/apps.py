@@ -1,3 +1,5 @@
+"""The one Django app of the portal; its contexts are subpackages (see docs/architecture.md)."""
+
 from django.apps import AppConfig
 
 

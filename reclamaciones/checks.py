@@ -12,7 +12,7 @@ REQUIRED_OUTAGE = timedelta(hours=72)
 
 @checks.register()
 def outbox_schedule_check(app_configs, **kwargs):
-    from .services.outbox import retry_span
+    from .outbox.services import retry_span
 
     span = retry_span(
         max_attempts=settings.OUTBOX_MAX_ATTEMPTS,

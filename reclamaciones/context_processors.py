@@ -1,3 +1,5 @@
+"""What every page's header and footer need."""
+
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
@@ -10,8 +12,8 @@ def portal(request) -> dict:
     match = getattr(request, "resolver_match", None)
     in_back_office = match is not None and match.namespace == "staff"  # those views show it themselves
     if user is not None and user.is_authenticated and user.is_staff and not in_back_office:
-        from .services.alarms import alarm_status
-        from .services.tracking import tracker_status
+        from .deadlines.services import tracker_status
+        from .outbox.alarms import alarm_status
 
         status = tracker_status()
         context["tracker_stale"], context["tracker_last_run"] = status["stale"], status["last_run_at"]

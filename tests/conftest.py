@@ -12,7 +12,7 @@ import shutil
 import pytest
 import redis
 
-from reclamaciones.services.filing import complaint_file
+from reclamaciones.book.services import complaint_file
 
 from .celery_support import machine_redis_url, mail_server, start_worker  # noqa: F401 (shared fixtures)
 from .factories import EstablishmentFactory, filing_kwargs

@@ -6,7 +6,8 @@ import factory
 from factory.django import DjangoModelFactory
 from stdnum.pe import ruc as stdnum_ruc
 
-from reclamaciones.models import Cause, Establishment, Provider, StaffProfile
+from reclamaciones.book.models import Establishment, Provider
+from reclamaciones.handling.models import Cause, StaffProfile
 
 
 def _valid_ruc(n: int) -> str:

@@ -15,11 +15,12 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.access import Scope
-from reclamaciones.models import Complaint, ComplaintEvent, OutboundMessage, Response
-from reclamaciones.services.improvement import action_create
-from reclamaciones.services.workflow import response_send
+from reclamaciones.access import Role, Scope
+from reclamaciones.book.models import Complaint, ComplaintEvent
+from reclamaciones.council.services import action_create
+from reclamaciones.handling.models import Response
+from reclamaciones.handling.services import response_send
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import EstablishmentFactory, cause_get, filing_kwargs, staff_user
 
@@ -38,10 +39,10 @@ RECORDS = {
 
 @pytest.fixture
 def stores(db):
-    from reclamaciones.services.filing import complaint_file
+    from reclamaciones.book.services import complaint_file
 
     mine, theirs = EstablishmentFactory(name="Tienda Miraflores"), EstablishmentFactory(name="Tienda Arequipa")
-    answerer = staff_user("jefa", roles.SUPERVISOR, all_establishments=True)
+    answerer = staff_user("jefa", Role.SUPERVISOR, all_establishments=True)
     hojas = {}
     for store, name in ((mine, "Ana Mía Quispe"), (theirs, "Zoila Ajena Mamani")):
         hoja = complaint_file(**filing_kwargs(establishment=store, consumer_name=name, consumer_email="x@example.pe"))
@@ -120,7 +121,7 @@ def test_the_establishment_filter_lists_only_the_stores_in_scope(scoped):
 
 
 def test_the_hoja_autocomplete_offers_only_the_hojas_in_scope(client, stores):
-    user = staff_user("consejera", roles.COUNCIL, establishments=[stores["mine"].establishment])
+    user = staff_user("consejera", Role.COUNCIL, establishments=[stores["mine"].establishment])
     _with_rights(user, "view", "add", "change")
     client.force_login(user)
 
@@ -135,7 +136,7 @@ def test_the_hoja_autocomplete_offers_only_the_hojas_in_scope(client, stores):
 
 
 def test_the_action_item_form_offers_only_the_establishments_in_scope(client, stores):
-    user = staff_user("consejera", roles.COUNCIL, establishments=[stores["mine"].establishment])
+    user = staff_user("consejera", Role.COUNCIL, establishments=[stores["mine"].establishment])
     _with_rights(user, "view", "add", "change")
     client.force_login(user)
 
@@ -147,12 +148,12 @@ def test_the_action_item_form_offers_only_the_establishments_in_scope(client, st
 
 
 def test_action_items_of_other_stores_are_hidden_and_those_for_all_are_shown(client, stores):
-    owner = staff_user("duena", roles.COUNCIL, all_establishments=True)
+    owner = staff_user("duena", Role.COUNCIL, all_establishments=True)
     due = timezone.localdate() + timedelta(days=30)
     common = {"owner": owner, "due_date": due, "causes": [cause_get()]}
     everyone = action_create(title="Para todas las tiendas", **common)
     theirs = action_create(title="Solo Arequipa", establishment=stores["theirs"].establishment, **common)
-    user = staff_user("consejera", roles.COUNCIL, establishments=[stores["mine"].establishment])
+    user = staff_user("consejera", Role.COUNCIL, establishments=[stores["mine"].establishment])
     _with_rights(user, "view")
     client.force_login(user)
 
@@ -163,7 +164,7 @@ def test_action_items_of_other_stores_are_hidden_and_those_for_all_are_shown(cli
 
 
 def test_whoever_works_for_every_store_and_the_superuser_see_both(client, stores, admin_user):
-    everywhere = _with_rights(staff_user("todo", roles.SUPERVISOR, all_establishments=True), "view")
+    everywhere = _with_rights(staff_user("todo", Role.SUPERVISOR, all_establishments=True), "view")
     for user in (everywhere, admin_user):
         client.force_login(user)
         html = client.get(reverse("admin:reclamaciones_complaint_changelist")).content.decode()
@@ -172,7 +173,7 @@ def test_whoever_works_for_every_store_and_the_superuser_see_both(client, stores
 
 
 def test_messages_about_no_hoja_are_only_for_whoever_sees_everything(scoped, stores):
-    from reclamaciones.services.outbox import outbox_enqueue
+    from reclamaciones.outbox.services import outbox_enqueue
 
     digest = outbox_enqueue(
         kind=OutboundMessage.Kind.DAILY_DIGEST,

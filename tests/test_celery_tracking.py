@@ -10,11 +10,14 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from reclamaciones import tasks
-from reclamaciones.deadlines import business_days_left, due_date
-from reclamaciones.models import Complaint, OutboundMessage, StaffProfile, Status
-from reclamaciones.services.filing import complaint_file
-from reclamaciones.services.tracking import deadlines_sweep
+from reclamaciones.book.models import Complaint, Status
+from reclamaciones.book.services import complaint_file
+from reclamaciones.deadlines import tasks as deadline_tasks
+from reclamaciones.deadlines.rules import business_days_left, due_date
+from reclamaciones.deadlines.services import deadlines_sweep
+from reclamaciones.handling.models import StaffProfile
+from reclamaciones.outbox import tasks as outbox_tasks
+from reclamaciones.outbox.models import OutboundMessage
 
 from .celery_support import PrivateRedis, producer_broker
 from .factories import EstablishmentFactory, filing_kwargs
@@ -79,7 +82,7 @@ def test_sweeps_through_the_worker_remind_and_escalate_once(machine_redis_url, s
 
     with producer_broker(machine_redis_url):
         for _ in range(3):  # a sweep run again, and again (two beats by mistake)
-            tasks.deadlines_sweep.delay()
+            deadline_tasks.deadlines_sweep.delay()
         messages = _settled(mail_server, 2)
 
     reminders = _to(messages, AGENT_EMAIL)
@@ -115,7 +118,7 @@ def test_redis_down_during_filings_then_back_every_copy_and_reminder_arrives(
 
             broker.start()  # Redis is back: the relay (beat, every minute) sends what is owed
             time.sleep(1.2)
-            tasks.outbox_relay.delay()
+            outbox_tasks.outbox_relay.delay()
             messages = _settled(mail_server, 3)
     finally:
         broker.stop()

@@ -15,10 +15,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import tasks
-from reclamaciones.models import Complaint, ComplaintEvent, OutboundMessage
-from reclamaciones.selectors import outbox_due_ids
-from reclamaciones.services.outbox import outbox_relay
+from reclamaciones.book.models import Complaint, ComplaintEvent
+from reclamaciones.outbox import tasks
+from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.outbox.selectors import outbox_due_ids
+from reclamaciones.outbox.services import outbox_relay
 
 from .celery_support import PrivateRedis, producer_broker
 from .factories import VALID_FILING, EstablishmentFactory

@@ -16,10 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.models import ActionItem, ActionStatus, Complaint, Response, StaffProfile, Status, SurveyAnswer
-from reclamaciones.selectors import cause_pareto
-from reclamaciones.views.council import masked_document, short_name
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint, Status
+from reclamaciones.council.models import ActionItem, ActionStatus
+from reclamaciones.council.selectors import cause_pareto
+from reclamaciones.council.views import masked_document, short_name
+from reclamaciones.handling.models import Response, StaffProfile, SurveyAnswer
 
 from .factories import EstablishmentFactory, cause_get
 
@@ -53,7 +55,7 @@ def book(file_complaint):
 
 
 def test_pareto_orders_causes_with_share_and_cumulative_share(book, establishment):
-    council = _staff("consejo", roles.COUNCIL, establishment)
+    council = _staff("consejo", Role.COUNCIL, establishment)
 
     pareto = cause_pareto(user=council, start=date(2026, 10, 1), end=date(2026, 10, 31))
 
@@ -67,10 +69,10 @@ def test_pareto_orders_causes_with_share_and_cumulative_share(book, establishmen
 def test_pareto_is_scoped_to_the_users_establishments(book, establishment, file_complaint):
     other = EstablishmentFactory()
     _file(file_complaint, cause_get("TST-09"), establishment=other)
-    here = _staff("sup", roles.SUPERVISOR, establishment)
+    here = _staff("sup", Role.SUPERVISOR, establishment)
 
     codes = [r["code"] for r in cause_pareto(user=here, start=date(2026, 10, 1), end=date(2026, 10, 31))["rows"]]
-    everywhere = _staff("aud", roles.AUDITOR, everywhere=True)
+    everywhere = _staff("aud", Role.AUDITOR, everywhere=True)
     all_codes = [
         r["code"] for r in cause_pareto(user=everywhere, start=date(2026, 10, 1), end=date(2026, 10, 31))["rows"]
     ]
@@ -86,10 +88,10 @@ def test_pareto_is_scoped_to_the_users_establishments(book, establishment, file_
 @pytest.mark.parametrize(
     ("role", "status"),
     [
-        pytest.param(roles.COUNCIL, 200, id="council"),
-        pytest.param(roles.SUPERVISOR, 200, id="supervisor"),
-        pytest.param(roles.AUDITOR, 200, id="auditor"),
-        pytest.param(roles.AGENT, 403, id="agent"),
+        pytest.param(Role.COUNCIL, 200, id="council"),
+        pytest.param(Role.SUPERVISOR, 200, id="supervisor"),
+        pytest.param(Role.AUDITOR, 200, id="auditor"),
+        pytest.param(Role.AGENT, 403, id="agent"),
     ],
 )
 def test_dashboard_access_by_role(client, book, establishment, role, status):
@@ -108,7 +110,7 @@ def test_dashboard_access_by_role(client, book, establishment, role, status):
 
 def test_dashboard_needs_login_and_rejects_a_backwards_period(client, establishment):
     assert client.get(reverse("council:dashboard")).status_code == 302
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
     response = client.get(reverse("council:dashboard"), {"desde": "2026-10-31", "hasta": "2026-10-01"})
     assert response.status_code == 400
     assert "La fecha final no puede ser anterior a la inicial." in response.content.decode()
@@ -145,7 +147,7 @@ def _chart_data(html: str) -> dict:
 def answered_book(book, file_complaint, establishment):
     """The `book` with two hojas of the period answered on time (1 and 2 business days) and surveyed."""
     a, b, _ = book
-    staff = _staff("rosa", roles.AGENT, establishment)
+    staff = _staff("rosa", Role.AGENT, establishment)
     first = Complaint.objects.filter(cause=a, filed_at=FILED).first()
     second = Complaint.objects.filter(cause=b, filed_at=FILED).first()
     _answer(first, datetime(2026, 10, 6, 12, 0, tzinfo=LIMA), staff)  # Tuesday: 1 business day
@@ -156,7 +158,7 @@ def answered_book(book, file_complaint, establishment):
 
 
 def test_dashboard_kpis_show_the_periods_figures(client, answered_book, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -172,7 +174,7 @@ def test_dashboard_kpis_show_the_periods_figures(client, answered_book, establis
 
 
 def test_dashboard_kpis_have_warm_empty_states(client, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -190,7 +192,7 @@ def test_dashboard_kpis_have_warm_empty_states(client, establishment):
 
 
 def test_dashboard_charts_come_with_their_tables_and_local_scripts(client, answered_book, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -218,7 +220,7 @@ def test_dashboard_charts_come_with_their_tables_and_local_scripts(client, answe
 
 
 def test_dashboard_pareto_trend_and_establishment_tables(client, answered_book, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -234,7 +236,7 @@ def test_dashboard_pareto_trend_and_establishment_tables(client, answered_book, 
 
 
 def test_dashboard_repeat_complainants_are_masked_and_link_to_the_queue(client, book, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -255,7 +257,7 @@ def test_masking_helpers():
 
 
 def test_dashboard_surveys_by_cause(client, answered_book, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -277,7 +279,7 @@ def test_dashboard_flags_recurring_causes_with_the_rule_in_plain_words(client, e
     for _ in range(4):
         _file(file_complaint, rising, filed_at=now - timedelta(weeks=8))
     _file(file_complaint, cause_get("TST-22"), filed_at=now - timedelta(days=1))  # 1 hoja: below the minimum
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard")).content.decode()
 
@@ -348,7 +350,7 @@ def actions(establishment):
 
 
 def test_dashboard_summarises_action_items(client, establishment, actions):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard")).content.decode()
 
@@ -366,7 +368,7 @@ def test_dashboard_summarises_action_items(client, establishment, actions):
 
 
 def test_dashboard_tabs_mark_the_current_page(client, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:dashboard")).content.decode()
 
@@ -379,7 +381,7 @@ def test_dashboard_is_scoped_to_the_users_establishments(client, book, establish
     other = EstablishmentFactory(name="Tienda Miraflores")
     _file(file_complaint, cause_get("TST-09"), establishment=other, doc_number="10203040")
     _file(file_complaint, cause_get("TST-09"), establishment=other, doc_number="10203040")
-    client.force_login(_staff("sup", roles.SUPERVISOR, establishment))
+    client.force_login(_staff("sup", Role.SUPERVISOR, establishment))
 
     html = client.get(reverse("council:dashboard"), PERIOD).content.decode()
 
@@ -395,7 +397,7 @@ def test_dashboard_is_scoped_to_the_users_establishments(client, book, establish
 def test_dashboard_filters_by_establishment(client, book, establishment, file_complaint):
     other = EstablishmentFactory(name="Tienda Miraflores")
     _file(file_complaint, cause_get("TST-09"), establishment=other)
-    client.force_login(_staff("aud", roles.AUDITOR, everywhere=True))
+    client.force_login(_staff("aud", Role.AUDITOR, everywhere=True))
 
     everywhere = _chart_data(client.get(reverse("council:dashboard"), PERIOD).content.decode())
     only_other = _chart_data(
@@ -416,8 +418,8 @@ DASHBOARD_QUERIES = 28
 
 
 def test_dashboard_runs_a_fixed_number_of_queries(client, establishment, file_complaint, actions):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
-    staff = _staff("rosa", roles.AGENT, establishment)
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
+    staff = _staff("rosa", Role.AGENT, establishment)
 
     def grow(n: int) -> None:
         for i in range(n):
@@ -445,10 +447,10 @@ def test_dashboard_runs_a_fixed_number_of_queries(client, establishment, file_co
 @pytest.mark.parametrize(
     ("role", "status"),
     [
-        pytest.param(roles.COUNCIL, 200, id="council"),
-        pytest.param(roles.SUPERVISOR, 200, id="supervisor"),
-        pytest.param(roles.AUDITOR, 200, id="auditor"),
-        pytest.param(roles.AGENT, 403, id="agent"),
+        pytest.param(Role.COUNCIL, 200, id="council"),
+        pytest.param(Role.SUPERVISOR, 200, id="supervisor"),
+        pytest.param(Role.AUDITOR, 200, id="auditor"),
+        pytest.param(Role.AGENT, 403, id="agent"),
     ],
 )
 def test_action_list_access_by_role(client, establishment, actions, role, status):
@@ -468,7 +470,7 @@ def test_action_list_needs_login_and_superusers_read_it(client, actions):
 
 
 def test_action_list_shows_every_action_with_its_figures(client, establishment, actions):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     response = client.get(reverse("council:actions"))
 
@@ -504,7 +506,7 @@ def test_action_list_shows_every_action_with_its_figures(client, establishment, 
 
 
 def test_action_list_filters_by_status(client, establishment, actions):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     implemented = client.get(reverse("council:actions"), {"estado": ActionStatus.IMPLEMENTED})
     unknown = client.get(reverse("council:actions"), {"estado": "cualquiera"})
@@ -527,9 +529,9 @@ def test_action_list_links_to_the_admin_only_with_its_permissions(client, establ
     edit = f'href="{reverse("admin:reclamaciones_actionitem_change", args=[first.pk])}"'
     add = f'href="{reverse("admin:reclamaciones_actionitem_add")}"'
 
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))  # the council group may add and change
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))  # the council group may add and change
     council = client.get(reverse("council:actions")).content.decode()
-    client.force_login(_staff("aud", roles.AUDITOR, establishment))
+    client.force_login(_staff("aud", Role.AUDITOR, establishment))
     auditor = client.get(reverse("council:actions")).content.decode()
 
     assert edit in council
@@ -542,7 +544,7 @@ def test_action_list_links_to_the_admin_only_with_its_permissions(client, establ
 
 
 def test_action_list_empty_state(client, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL, establishment))
+    client.force_login(_staff("consejo", Role.COUNCIL, establishment))
 
     html = client.get(reverse("council:actions")).content.decode()
 
@@ -561,7 +563,7 @@ def test_actions_of_another_establishment_stay_out_of_a_scoped_readers_pages(cli
     mine = _action(
         "Revisar la caja de Surquillo", actions["overdue"].owner, cause_get("TST-01"), establishment=establishment
     )
-    client.force_login(_staff("supervisora", roles.SUPERVISOR, establishment))
+    client.force_login(_staff("supervisora", Role.SUPERVISOR, establishment))
 
     listed = [row.action for row in client.get(reverse("council:actions")).context["rows"]]
     overdue = client.get(reverse("council:dashboard")).context["actions"]["overdue"]
@@ -571,5 +573,5 @@ def test_actions_of_another_establishment_stay_out_of_a_scoped_readers_pages(cli
     assert elsewhere not in listed
     assert elsewhere not in overdue
     assert actions["overdue"] in overdue
-    client.force_login(_staff("consejo-general", roles.COUNCIL, everywhere=True))
+    client.force_login(_staff("consejo-general", Role.COUNCIL, everywhere=True))
     assert elsewhere in [row.action for row in client.get(reverse("council:actions")).context["rows"]]

@@ -14,21 +14,10 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reclamaciones import emails, roles
-from reclamaciones.models import (
-    ActionItem,
-    ActionItemEvent,
-    ActionStatus,
-    Cause,
-    Complaint,
-    CouncilMeeting,
-    OutboundMessage,
-    Response,
-    ResponseChannel,
-    Status,
-    SurveyAnswer,
-)
-from reclamaciones.selectors import (
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint, ResponseChannel, Status
+from reclamaciones.council.models import ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from reclamaciones.council.selectors import (
     answer_performance,
     answers_communicated,
     cause_flags,
@@ -36,7 +25,7 @@ from reclamaciones.selectors import (
     survey_by_cause,
     survey_low_scores,
 )
-from reclamaciones.services.improvement import (
+from reclamaciones.council.services import (
     ImprovementError,
     action_create,
     action_reminders_queue,
@@ -45,6 +34,9 @@ from reclamaciones.services.improvement import (
     council_digest_queue,
     meeting_agenda_generate,
 )
+from reclamaciones.handling.models import Cause, Response, SurveyAnswer
+from reclamaciones.outbox import render as emails
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import EstablishmentFactory, cause_get
 
@@ -164,7 +156,7 @@ def _answer(complaint: Complaint, when: datetime, responder: User) -> None:
 
 
 def test_answer_performance_on_time_rate_and_median_in_business_days(file_complaint):
-    responder = _user("agente", roles.AGENT)
+    responder = _user("agente", Role.AGENT)
     same_day = _file(file_complaint, date(2026, 12, 10))
     _answer(same_day, at(date(2026, 12, 10), 12), responder)  # 0 business days
     # Monday 07/12 -> Thursday 10/12 at 23:30 (04:30 on the 11th in UTC): 8 and 9 December are holidays,
@@ -374,10 +366,10 @@ IMPLEMENTED_ON = date(2026, 9, 1)  # 8-week window: 01/09 .. 26/10
 @pytest.fixture
 def council_members():
     return [
-        _user("consejo1", roles.COUNCIL, first_name="Julia"),
-        _user("consejo2", roles.COUNCIL, first_name="Marco"),
-        _user("jubilado", roles.COUNCIL, is_active=False),
-        _user("sincorreo", roles.COUNCIL, email=""),
+        _user("consejo1", Role.COUNCIL, first_name="Julia"),
+        _user("consejo2", Role.COUNCIL, first_name="Marco"),
+        _user("jubilado", Role.COUNCIL, is_active=False),
+        _user("sincorreo", Role.COUNCIL, email=""),
     ]
 
 
@@ -583,7 +575,7 @@ def digest_book(file_complaint, settings):
 
 
 def test_digest_one_per_council_member_and_iso_week(council_members):
-    _user("agente", roles.AGENT)
+    _user("agente", Role.AGENT)
 
     assert council_digest_queue(now=at(DIGEST_MONDAY, 8)) == 2
     assert council_digest_queue(now=at(DIGEST_MONDAY, 8, 1)) == 0  # the beat fired twice
@@ -720,7 +712,7 @@ def test_first_meeting_agenda_covers_the_four_weeks_before(file_complaint):
 
 
 def test_an_actions_history_is_append_only(establishment):
-    from reclamaciones.models import ImmutableRecordError
+    from reclamaciones.records import ImmutableRecordError
 
     action = action_create(
         title="Ruta", owner=_user("duena"), due_date=date(2026, 9, 15), causes=[cause_get()], today=date(2026, 8, 31)

@@ -13,22 +13,17 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.models import (
-    ActionItem,
-    ActionItemEvent,
-    ActionStatus,
-    Complaint,
-    CouncilMeeting,
-    StaffProfile,
-)
-from reclamaciones.services.improvement import (
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint
+from reclamaciones.council.models import ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from reclamaciones.council.services import (
     MSG_IMPLEMENTED_DATE,
     MSG_NO_CAUSE,
     MSG_VERDICT_BY_DATA,
     action_create,
     meeting_agenda_generate,
 )
+from reclamaciones.handling.models import StaffProfile
 
 from .factories import cause_get
 
@@ -59,14 +54,14 @@ def _staff(username: str, role: str, *, perms=(), is_staff: bool = True) -> User
 
 @pytest.fixture
 def council(client):
-    user = _staff("consejo", roles.COUNCIL, perms=council_permissions.CODENAMES)
+    user = _staff("consejo", Role.COUNCIL, perms=council_permissions.CODENAMES)
     client.force_login(user)
     return user
 
 
 @pytest.fixture
 def owner():
-    return _staff("jefe", roles.SUPERVISOR)
+    return _staff("jefe", Role.SUPERVISOR)
 
 
 def _classified(file_complaint, cause, days_ago: int = 10) -> Complaint:
@@ -142,7 +137,7 @@ def test_hojas_stay_read_only_for_the_council(client, council, file_complaint):
 
 
 def test_migration_grants_the_council_its_admin_rights():
-    group, _ = Group.objects.get_or_create(name=roles.COUNCIL)
+    group, _ = Group.objects.get_or_create(name=Role.COUNCIL)
     group.permissions.clear()
 
     council_permissions.grant(django_apps, None)
@@ -244,7 +239,7 @@ def test_bulk_action_without_a_cause_explains_it_on_the_form(client, council, ow
 
 def test_bulk_action_is_offered_only_with_the_right_to_add_actions(client, file_complaint):
     file_complaint()
-    reader = _staff("auditora", roles.AUDITOR, perms=["view_complaint"])
+    reader = _staff("auditora", Role.AUDITOR, perms=["view_complaint"])
     client.force_login(reader)
 
     html = client.get(_url("complaint", "changelist")).content.decode()
@@ -495,7 +490,7 @@ def test_the_button_and_the_admin_action_regenerate_the_agenda(client, council, 
 
 def test_regenerating_needs_the_right_to_change_meetings(client, file_complaint):
     meeting = CouncilMeeting.objects.create(held_on=timezone.localdate())
-    reader = _staff("auditora", roles.AUDITOR, perms=["view_councilmeeting"])
+    reader = _staff("auditora", Role.AUDITOR, perms=["view_councilmeeting"])
     client.force_login(reader)
 
     assert client.get(_url("councilmeeting", "change", meeting.pk)).status_code == 200

@@ -12,9 +12,11 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.models import Complaint, CouncilMeeting, StaffProfile, SurveyAnswer
-from reclamaciones.services.improvement import action_create, meeting_agenda_generate
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint
+from reclamaciones.council.models import CouncilMeeting
+from reclamaciones.council.services import action_create, meeting_agenda_generate
+from reclamaciones.handling.models import StaffProfile, SurveyAnswer
 
 from .factories import cause_get
 
@@ -59,7 +61,7 @@ def meeting(file_complaint, settings):
     SurveyAnswer.objects.create(
         complaint=before, solved=False, csat=1, nps=2, comment="Nadie me llamó.", answered_at=timezone.now()
     )
-    owner = _staff("rosa", roles.SUPERVISOR, last_name="Quispe")
+    owner = _staff("rosa", Role.SUPERVISOR, last_name="Quispe")
     action_create(
         title="Revisar la ruta del transportista",
         owner=owner,
@@ -69,7 +71,7 @@ def meeting(file_complaint, settings):
     meeting = CouncilMeeting.objects.create(
         held_on=timezone.localdate(), guests="Carla Ríos, logística", minutes="Se revisaron los retrasos."
     )
-    meeting.attendees.set([owner, _staff("lucia", roles.COUNCIL, last_name="Paredes")])
+    meeting.attendees.set([owner, _staff("lucia", Role.COUNCIL, last_name="Paredes")])
     action_create(
         title="Confirmar la fecha con el transportista",
         owner=owner,
@@ -99,7 +101,7 @@ def _urls(pk: int) -> list[str]:
 
 
 def test_list_shows_each_meeting_with_counts_and_its_documents(client, meeting):
-    client.force_login(_staff("auditor", roles.AUDITOR))
+    client.force_login(_staff("auditor", Role.AUDITOR))
 
     response = client.get(reverse("council:meetings"))
 
@@ -115,7 +117,7 @@ def test_list_shows_each_meeting_with_counts_and_its_documents(client, meeting):
 
 
 def test_list_offers_a_new_meeting_to_who_may_add_one(client, meeting):
-    user = _staff("consejo", roles.COUNCIL)
+    user = _staff("consejo", Role.COUNCIL)
     user.user_permissions.add(*_perms("add_councilmeeting"))
     client.force_login(user)
 
@@ -130,7 +132,7 @@ def _perms(*codenames):
 
 
 def test_detail_shows_the_agenda_sections_with_real_figures(client, meeting):
-    client.force_login(_staff("consejo", roles.COUNCIL))
+    client.force_login(_staff("consejo", Role.COUNCIL))
 
     response = client.get(reverse("council:meeting", args=[meeting.pk]))
 
@@ -152,7 +154,7 @@ def test_detail_shows_the_agenda_sections_with_real_figures(client, meeting):
 
 def test_a_meeting_whose_agenda_was_not_generated_says_so(client):
     meeting = CouncilMeeting.objects.create(held_on=timezone.localdate())
-    client.force_login(_staff("consejo", roles.COUNCIL))
+    client.force_login(_staff("consejo", Role.COUNCIL))
 
     html = client.get(reverse("council:meeting", args=[meeting.pk])).content.decode()
 
@@ -164,7 +166,7 @@ def test_a_meeting_whose_agenda_was_not_generated_says_so(client):
 
 
 def test_agenda_pdf_has_the_header_and_the_six_sections(client, meeting, pdftotext, establishment):
-    client.force_login(_staff("consejo", roles.COUNCIL))
+    client.force_login(_staff("consejo", Role.COUNCIL))
 
     response = client.get(reverse("council:meeting_agenda_pdf", args=[meeting.pk]))
 
@@ -185,7 +187,7 @@ def test_agenda_pdf_has_the_header_and_the_six_sections(client, meeting, pdftote
 
 
 def test_minutes_pdf_has_attendees_minutes_and_decisions(client, meeting, pdftotext):
-    client.force_login(_staff("auditor", roles.AUDITOR))
+    client.force_login(_staff("auditor", Role.AUDITOR))
 
     response = client.get(reverse("council:meeting_minutes_pdf", args=[meeting.pk]))
 
@@ -207,7 +209,7 @@ def test_minutes_pdf_has_attendees_minutes_and_decisions(client, meeting, pdftot
 # Access -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [roles.COUNCIL, roles.SUPERVISOR, roles.AUDITOR, None])
+@pytest.mark.parametrize("role", [Role.COUNCIL, Role.SUPERVISOR, Role.AUDITOR, None])
 def test_the_councils_readers_and_superusers_read_every_page(client, meeting, role):
     user = _staff("lector", role) if role else _staff("root", None, is_superuser=True, is_staff=True)
     client.force_login(user)
@@ -216,7 +218,7 @@ def test_the_councils_readers_and_superusers_read_every_page(client, meeting, ro
         assert client.get(url).status_code == 200, url
 
 
-@pytest.mark.parametrize("role", [roles.AGENT, None])
+@pytest.mark.parametrize("role", [Role.AGENT, None])
 def test_agents_and_people_without_a_role_get_403(client, meeting, role):
     client.force_login(_staff("agente", role))
 
@@ -235,10 +237,10 @@ def test_anonymous_visitors_are_sent_to_the_login(client, meeting):
 
 def test_unknown_meetings_are_404_and_agents_still_403(client, meeting):
     missing = meeting.pk + 100
-    client.force_login(_staff("consejo", roles.COUNCIL))
+    client.force_login(_staff("consejo", Role.COUNCIL))
     for url in _urls(missing)[1:]:
         assert client.get(url).status_code == 404, url
 
-    client.force_login(_staff("agente", roles.AGENT))
+    client.force_login(_staff("agente", Role.AGENT))
     for url in _urls(missing)[1:]:
         assert client.get(url).status_code == 403, url

@@ -12,10 +12,13 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from reclamaciones import roles, tasks
-from reclamaciones.models import ActionItem, ActionStatus, Cause, OutboundMessage
-from reclamaciones.services.filing import complaint_file
-from reclamaciones.services.improvement import action_create, action_status_set, council_digest_period
+from reclamaciones.access import Role
+from reclamaciones.book.services import complaint_file
+from reclamaciones.council import tasks
+from reclamaciones.council.models import ActionItem, ActionStatus
+from reclamaciones.council.services import action_create, action_status_set, council_digest_period
+from reclamaciones.handling.models import Cause
+from reclamaciones.outbox.models import OutboundMessage
 
 from .celery_support import producer_broker
 from .factories import EstablishmentFactory, cause_get, filing_kwargs
@@ -67,7 +70,7 @@ def test_council_tasks_through_the_worker_mail_owner_and_council_once(machine_re
     today = timezone.localdate()
     establishment = EstablishmentFactory()
     delays, billing = _cause("TST-01", "Demora en la entrega"), _cause("TST-02", "Cobro indebido")
-    _user("consejo", COUNCIL_EMAIL, roles.COUNCIL, first_name="Julia")
+    _user("consejo", COUNCIL_EMAIL, Role.COUNCIL, first_name="Julia")
     owner = _user("duena", OWNER_EMAIL, first_name="Rosa")
 
     # Last week (the digest's period): three hojas of one cause.

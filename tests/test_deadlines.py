@@ -25,13 +25,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from reclamaciones.deadlines import (
-    BusinessCalendar,
-    Regime,
-    business_days_left,
-    due_date,
-    regime_for,
-)
+from reclamaciones.deadlines.rules import BusinessCalendar, Regime, business_days_left, due_date, regime_for
 
 # ----------------------------------------------------------------------------------------------------
 # regime_for

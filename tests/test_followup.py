@@ -18,9 +18,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.clientip import wait_phrase
-from reclamaciones.forms import (
+from reclamaciones.access import Role
+from reclamaciones.book.forms import (
     MSG_LOOKUP_DOC_REQUIRED,
     MSG_LOOKUP_NUMBER,
     MSG_LOOKUP_NUMBER_REQUIRED,
@@ -28,16 +27,18 @@ from reclamaciones.forms import (
     MSG_SURVEY_NPS,
     MSG_SURVEY_SOLVED,
 )
-from reclamaciones.models import ResponseChannel, StaffProfile, SurveyAnswer
-from reclamaciones.services.settlement import settlement_offer_accept, settlement_offer_send
-from reclamaciones.services.workflow import (
+from reclamaciones.book.models import ResponseChannel
+from reclamaciones.book.views import MSG_LOOKUP_NOT_FOUND, MSG_LOOKUP_RATE_LIMITED
+from reclamaciones.clientip import wait_phrase
+from reclamaciones.handling.models import StaffProfile, SurveyAnswer
+from reclamaciones.handling.services import (
     MSG_SURVEY_DONE,
     MSG_SURVEY_NOT_YET,
     complaint_assign,
     complaint_note_add,
     response_send,
 )
-from reclamaciones.views.public import MSG_LOOKUP_NOT_FOUND, MSG_LOOKUP_RATE_LIMITED
+from reclamaciones.handling.settlement import settlement_offer_accept, settlement_offer_send
 
 from .factories import EstablishmentFactory
 
@@ -119,7 +120,7 @@ def agent(establishment):
     user = User.objects.create_user(
         username="ana.quispe", first_name="Ana", last_name="Quispe", email="ana.quispe@andina.example.pe"
     )
-    user.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
+    user.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
     StaffProfile.objects.create(user=user, all_establishments=True)
     return user
 

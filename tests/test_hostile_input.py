@@ -24,9 +24,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from reclamaciones import roles
-from reclamaciones.models import Complaint
-from reclamaciones.services.filing import complaint_verify_integrity
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint
+from reclamaciones.book.services import complaint_verify_integrity
 
 from .factories import VALID_FILING, filing_kwargs, staff_user
 
@@ -47,7 +47,7 @@ def _post(client, establishment, **overrides):
 
 @pytest.fixture
 def agent_client(client, establishment):
-    client.force_login(staff_user("ana", roles.AGENT, establishments=[establishment], password=PASSWORD))
+    client.force_login(staff_user("ana", Role.AGENT, establishments=[establishment], password=PASSWORD))
     return client
 
 
@@ -74,7 +74,7 @@ def test_plain_text_e_mail_bodies_are_plain_strings():
     """What renders a text template for a page must not hand it over marked safe (the root of item 1)."""
     from django.utils.safestring import SafeData
 
-    from reclamaciones.emails import text_render
+    from reclamaciones.outbox.render import text_render
 
     body = text_render("reclamaciones/emails/overdue_subject.txt", {"rows": [], "first": None})
 
@@ -229,7 +229,7 @@ def test_a_malformed_tracking_token_is_a_404(client, token, tail):
 
 @pytest.fixture
 def council_client(client, establishment):
-    client.force_login(staff_user("carla", roles.COUNCIL, establishments=[establishment]))
+    client.force_login(staff_user("carla", Role.COUNCIL, establishments=[establishment]))
     return client
 
 

@@ -10,8 +10,8 @@ from itertools import pairwise
 
 import pytest
 
-from reclamaciones import improvement
-from reclamaciones.improvement import (
+from reclamaciones.council import rules as improvement
+from reclamaciones.council.rules import (
     BASELINE_WEEKS,
     RECENT_WEEKS,
     Window,

@@ -17,11 +17,18 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.integrity import GENESIS, PROBLEM_LABELS, content_hash, seal_compute
-from reclamaciones.models import Complaint, OutboundMessage, SheetCounter, TrackerHeartbeat
-from reclamaciones.services.filing import complaint_content_hash, integrity_key
-from reclamaciones.services.integrity import book_verify, book_verify_daily, complaint_integrity_problems
+from reclamaciones.access import Role
+from reclamaciones.book.integrity import GENESIS, PROBLEM_LABELS, content_hash, seal_compute
+from reclamaciones.book.models import Complaint, SheetCounter
+from reclamaciones.book.services import (
+    book_verify,
+    book_verify_daily,
+    complaint_content_hash,
+    complaint_integrity_problems,
+    integrity_key,
+)
+from reclamaciones.deadlines.models import TrackerHeartbeat
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import EstablishmentFactory, staff_user
 
@@ -166,7 +173,7 @@ def test_the_fingerprint_treats_negative_zero_as_zero():
 
 
 def test_the_detail_page_says_when_a_hoja_fails(client, book):
-    client.force_login(staff_user("sofia", roles.SUPERVISOR, establishments=[book[0].establishment]))
+    client.force_login(staff_user("sofia", Role.SUPERVISOR, establishments=[book[0].establishment]))
     _tamper(book[1], detail="Alterado.")
 
     tampered = client.get(reverse("staff:detail", args=[book[1].pk])).content.decode()
@@ -193,8 +200,8 @@ def test_a_broken_book_alarms_the_supervisors_once_a_day(
     client, admin_client, book, mailoutbox, django_capture_on_commit_callbacks
 ):
     store = book[0].establishment
-    supervisor = staff_user("sofia", roles.SUPERVISOR, establishments=[store], email="sofia@andina.example.pe")
-    staff_user("otro", roles.SUPERVISOR, establishments=[EstablishmentFactory()])
+    supervisor = staff_user("sofia", Role.SUPERVISOR, establishments=[store], email="sofia@andina.example.pe")
+    staff_user("otro", Role.SUPERVISOR, establishments=[EstablishmentFactory()])
     _tamper(book[4], detail="Alterado.")
     now = timezone.now()
 
@@ -219,7 +226,7 @@ def test_a_broken_book_alarms_the_supervisors_once_a_day(
 
 
 def test_a_daily_check_that_stopped_running_is_degraded(client, book):
-    from reclamaciones.services.tracking import deadlines_sweep
+    from reclamaciones.deadlines.services import deadlines_sweep
 
     deadlines_sweep(now=timezone.now())
     book_verify_daily(now=timezone.now() - timedelta(days=3))

@@ -14,10 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from reclamaciones.models import Complaint, SheetCounter
-from reclamaciones.numbering import number_allocate
-from reclamaciones.services.filing import complaint_file
-from reclamaciones.services.integrity import book_verify
+from reclamaciones.book.models import Complaint, SheetCounter
+from reclamaciones.book.numbering import number_allocate
+from reclamaciones.book.services import book_verify, complaint_file
 
 from .factories import EstablishmentFactory, filing_kwargs
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reclamaciones.models import ComplaintEvent, OutboundMessage
-from reclamaciones.services.outbox import OutboxDeliveryError, outbox_relay, outbox_retry, outbox_send
+from reclamaciones.book.models import ComplaintEvent
+from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.outbox.services import OutboxDeliveryError, outbox_relay, outbox_retry, outbox_send
 
 from .celery_support import producer_broker
 from .mailsink import SmtpSink, pdf_attachments

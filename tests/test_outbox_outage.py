@@ -16,15 +16,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.models import ComplaintEvent, OutboundMessage
-from reclamaciones.services.outbox import (
-    OutboxDeliveryError,
-    outbox_relay,
-    outbox_send,
-    retry_delay,
-    retry_span,
-)
+from reclamaciones.access import Role
+from reclamaciones.book.models import ComplaintEvent
+from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.outbox.services import OutboxDeliveryError, outbox_relay, outbox_send, retry_delay, retry_span
 
 from .factories import EstablishmentFactory, staff_user
 from .mailsink import SmtpSink
@@ -91,7 +86,7 @@ def test_a_send_before_the_next_attempt_is_due_is_refused(file_complaint, smtp_s
 
 
 def test_a_failed_send_task_is_not_retried_by_celery(file_complaint, smtp_settings):
-    from reclamaciones import tasks
+    from reclamaciones.outbox import tasks
 
     message = _copy(file_complaint())
 
@@ -138,8 +133,8 @@ def test_thirty_minutes_of_smtp_outage_then_every_copy_once(
 @pytest.fixture
 def supervised(db):
     store = EstablishmentFactory(name="Tienda Miraflores")
-    supervisor = staff_user("sofia", roles.SUPERVISOR, establishments=[store], email="sofia@andina.example.pe")
-    staff_user("otro", roles.SUPERVISOR, establishments=[EstablishmentFactory()], email="otro@andina.example.pe")
+    supervisor = staff_user("sofia", Role.SUPERVISOR, establishments=[store], email="sofia@andina.example.pe")
+    staff_user("otro", Role.SUPERVISOR, establishments=[EstablishmentFactory()], email="otro@andina.example.pe")
     return store, supervisor
 
 
@@ -204,7 +199,7 @@ def test_an_undelivered_alarm_raises_no_alarm_about_itself(file_complaint, smtp_
 
 
 def test_a_council_e_mail_given_up_alarms_the_administrators(smtp_settings, supervised, django_user_model):
-    from reclamaciones.services.outbox import outbox_enqueue
+    from reclamaciones.outbox.services import outbox_enqueue
 
     admin = django_user_model.objects.create_superuser("admin", "admin@andina.example.pe", "x")
     message = outbox_enqueue(
@@ -221,7 +216,7 @@ def test_a_council_e_mail_given_up_alarms_the_administrators(smtp_settings, supe
 
 
 def test_healthz_is_degraded_but_up_while_a_message_is_given_up(client, file_complaint, smtp_settings):
-    from reclamaciones.services.tracking import deadlines_sweep
+    from reclamaciones.deadlines.services import deadlines_sweep
 
     deadlines_sweep(now=timezone.now())
     assert client.get("/healthz").json()["status"] == "ok"

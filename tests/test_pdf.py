@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from django.utils import timezone
 
-from reclamaciones import pdf
+from reclamaciones.book import pdf
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,7 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from reclamaciones.clientip import wait_phrase
-from reclamaciones.forms import (
-    MSG_ADDRESS_OR_EMAIL,
+from reclamaciones.book.forms import (
     MSG_AMOUNT,
     MSG_AMOUNT_DECIMALS,
     MSG_AMOUNT_NEGATIVE,
@@ -38,9 +36,11 @@ from reclamaciones.forms import (
     MSG_PHONE,
     MSG_RUC,
 )
-from reclamaciones.models import Complaint, OutboundMessage, SheetCounter
-from reclamaciones.services.filing import submission_key_derive
-from reclamaciones.views.public import MSG_RATE_LIMITED
+from reclamaciones.book.models import MSG_ADDRESS_OR_EMAIL, Complaint, SheetCounter
+from reclamaciones.book.services import submission_key_derive
+from reclamaciones.book.views import MSG_RATE_LIMITED
+from reclamaciones.clientip import wait_phrase
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import VALID_FILING, EstablishmentFactory
 

@@ -41,21 +41,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum.pe import ruc as stdnum_ruc
 
-from reclamaciones import roles
+from reclamaciones.access import Role
+from reclamaciones.book.forms import ComplaintForm, sheet_number_parse
+from reclamaciones.book.models import Complaint, ResponseChannel, SheetCounter, doc_number_normalize
+from reclamaciones.book.services import book_verify, complaint_file, complaint_verify_integrity
 from reclamaciones.formfields import newlines_normalize
-from reclamaciones.forms import ComplaintForm, sheet_number_parse
-from reclamaciones.models import (
-    Complaint,
-    ResponseChannel,
-    SettlementOffer,
-    SheetCounter,
-    SurveyAnswer,
-    doc_number_normalize,
-)
-from reclamaciones.services.filing import complaint_file, complaint_verify_integrity
-from reclamaciones.services.integrity import book_verify
-from reclamaciones.services.settlement import settlement_offer_accept, settlement_offer_reject, settlement_offer_send
-from reclamaciones.services.workflow import response_send, survey_answer
+from reclamaciones.handling.models import SettlementOffer, SurveyAnswer
+from reclamaciones.handling.services import response_send, survey_answer
+from reclamaciones.handling.settlement import settlement_offer_accept, settlement_offer_reject, settlement_offer_send
 
 from .factories import VALID_FILING, EstablishmentFactory, filing_kwargs, staff_user
 
@@ -549,7 +542,7 @@ HOSTILE_STAFF_TEXT = "<script>alert('r')</script>\r\n{{ 7|add:7 }} \x0b ' OR 1=1
 @pytest.fixture
 def hojas(establishment) -> dict[str, Complaint]:
     """One hoja in each state a public page treats differently, by label."""
-    agent = staff_user("agente.fuzz", roles.AGENT, all_establishments=True)
+    agent = staff_user("agente.fuzz", Role.AGENT, all_establishments=True)
 
     def file(doc_number: str, **overrides) -> Complaint:
         return complaint_file(**filing_kwargs(establishment=establishment, doc_number=doc_number, **overrides))

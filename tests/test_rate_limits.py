@@ -18,10 +18,10 @@ from django.core import mail
 from django.test import RequestFactory
 from django.urls import reverse
 
+from reclamaciones.book.models import Complaint, ComplaintEvent
+from reclamaciones.book.views import FILING_GROUP, MSG_LOOKUP_RATE_LIMITED, MSG_RATE_LIMITED
 from reclamaciones.clientip import client_ip, rate_limit_wait, wait_phrase
-from reclamaciones.models import Complaint, ComplaintEvent
-from reclamaciones.views.public import FILING_GROUP, MSG_LOOKUP_RATE_LIMITED, MSG_RATE_LIMITED
-from reclamaciones.views.staff import MSG_RESET_RATE_LIMITED
+from reclamaciones.handling.views import MSG_RESET_RATE_LIMITED
 
 from .factories import VALID_FILING, EstablishmentFactory
 

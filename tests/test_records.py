@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones.models import (
+from reclamaciones.book.models import (
     FILED_FIELDS,
     Channel,
     Complaint,
@@ -25,15 +25,15 @@ from reclamaciones.models import (
     DocType,
     Establishment,
     GoodType,
-    ImmutableRecordError,
     Kind,
-    OutboundMessage,
     Provider,
     ResponseChannel,
     Status,
     tracking_token_new,
 )
-from reclamaciones.services.filing import complaint_verify_integrity
+from reclamaciones.book.services import complaint_verify_integrity
+from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.records import ImmutableRecordError
 
 from .factories import VALID_FILING, EstablishmentFactory
 

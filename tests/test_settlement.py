@@ -37,17 +37,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.models import (
-    Complaint,
-    ComplaintEvent,
-    NonWorkingDay,
-    OutboundMessage,
-    SettlementOffer,
-    StaffProfile,
-    Status,
-)
-from reclamaciones.services.settlement import (
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint, ComplaintEvent, Status
+from reclamaciones.deadlines.models import NonWorkingDay
+from reclamaciones.deadlines.services import deadlines_sweep
+from reclamaciones.handling.models import SettlementOffer, StaffProfile
+from reclamaciones.handling.settlement import (
     ACCEPTANCE_PHRASE,
     MSG_ALREADY_EXTENDED,
     MSG_EXTENSION_DAYS,
@@ -65,7 +60,7 @@ from reclamaciones.services.settlement import (
     settlement_offer_reject,
     settlement_offer_send,
 )
-from reclamaciones.services.tracking import deadlines_sweep
+from reclamaciones.outbox.models import OutboundMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +232,7 @@ def test_respond_by_skips_a_recorded_non_working_day(reclamo):
 
 def test_staff_out_of_scope_cannot_send_an_offer(reclamo, django_user_model):
     outsider = django_user_model.objects.create_user("otro", "otro@nandu.example.pe")
-    outsider.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
+    outsider.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
     StaffProfile.objects.create(user=outsider)  # works for no establishment
     before = _state(reclamo)
 
@@ -251,7 +246,7 @@ def test_sent_offer_suspends_records_and_emails_the_consumer(
     reclamo, django_user_model, django_capture_on_commit_callbacks, mailoutbox
 ):
     agent = django_user_model.objects.create_user("agente", "agente@nandu.example.pe")
-    agent.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
+    agent.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
     StaffProfile.objects.create(user=agent).establishments.add(reclamo.establishment)
     offered_at = lima(2026, 10, 6, 16, 45)
 
@@ -545,7 +540,7 @@ def test_offer_on_the_due_date_itself_is_allowed(reclamo):
 @pytest.fixture
 def agent(establishment):
     user = get_user_model().objects.create_user("agente", "agente@nandu.example.pe")
-    user.groups.add(Group.objects.get_or_create(name=roles.AGENT)[0])
+    user.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
     StaffProfile.objects.create(user=user, all_establishments=True)
     return user
 

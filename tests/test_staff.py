@@ -18,23 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.deadlines import business_days_left
-from reclamaciones.models import (
-    Complaint,
-    ComplaintEvent,
-    OutboundMessage,
-    Response,
-    ResponseChannel,
-    ResponseTemplate,
-    SettlementOffer,
-    StaffProfile,
-    Status,
-)
-from reclamaciones.selectors import business_calendar_get
-from reclamaciones.services.settlement import MSG_ONLY_RECLAMOS
-from reclamaciones.services.tracking import deadlines_sweep
-from reclamaciones.services.workflow import (
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint, ComplaintEvent, ResponseChannel, Status
+from reclamaciones.deadlines.rules import business_days_left
+from reclamaciones.deadlines.selectors import business_calendar_get
+from reclamaciones.deadlines.services import deadlines_sweep
+from reclamaciones.handling.models import Response, ResponseTemplate, SettlementOffer, StaffProfile
+from reclamaciones.handling.services import (
     MSG_CAUSE_REQUIRED,
     MSG_LETTER_DATE,
     MSG_NOT_ASSIGNABLE,
@@ -43,6 +33,8 @@ from reclamaciones.services.workflow import (
     complaint_assign,
     response_send,
 )
+from reclamaciones.handling.settlement import MSG_ONLY_RECLAMOS
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import EstablishmentFactory, cause_get
 
@@ -77,12 +69,12 @@ def other_establishment():
 
 @pytest.fixture
 def agent(establishment):
-    return _staff("ana", roles.AGENT, establishment)
+    return _staff("ana", Role.AGENT, establishment)
 
 
 @pytest.fixture
 def agent_b(other_establishment):
-    return _staff("berta", roles.AGENT, other_establishment)
+    return _staff("berta", Role.AGENT, other_establishment)
 
 
 @pytest.fixture
@@ -92,9 +84,9 @@ def users(establishment, agent):
         "anonymous": None,
         "no-role": _staff("nadie", None),
         "agent": agent,
-        "supervisor": _staff("sofia", roles.SUPERVISOR, establishment),
-        "council": _staff("carlos", roles.COUNCIL, establishment),
-        "auditor": _staff("aurora", roles.AUDITOR, establishment),
+        "supervisor": _staff("sofia", Role.SUPERVISOR, establishment),
+        "council": _staff("carlos", Role.COUNCIL, establishment),
+        "auditor": _staff("aurora", Role.AUDITOR, establishment),
         "superuser": _staff("root", None, is_superuser=True),
     }
 
@@ -176,7 +168,7 @@ def test_lockout_after_repeated_failures(client, agent):
     # Even the right password is refused while locked...
     assert client.post(reverse("staff:login"), {"username": "ana", "password": PASSWORD}).status_code == 429
     # ...and only that username from that address is locked.
-    _staff("otra", roles.AGENT)
+    _staff("otra", Role.AGENT)
     assert client.post(reverse("staff:login"), {"username": "otra", "password": PASSWORD}).status_code == 302
 
     axes_reset(username="ana")
@@ -407,7 +399,7 @@ def test_queue_is_sorted_by_urgency_open_first(client, agent, file_complaint):
 @pytest.fixture
 def mixed(file_complaint, establishment, other_establishment):
     """A small book: name -> hoja, with varied kind, assignee, status and deadline."""
-    supervisor = _staff("sofia", roles.SUPERVISOR, establishment, other_establishment)
+    supervisor = _staff("sofia", Role.SUPERVISOR, establishment, other_establishment)
     hojas = {
         "mine": _filed_with_days_left(file_complaint, 8, consumer_name="Lucía Ramos", doc_number="41111111"),
         "late": _filed_with_days_left(file_complaint, -2, consumer_name="Jorge Salas", doc_number="42222222"),
@@ -637,7 +629,7 @@ def test_assign_to_me_moves_to_en_atencion(client, agent, hoja):
 
 
 def test_assign_to_a_colleague_and_back_to_the_queue(client, agent, hoja, establishment):
-    colleague = _staff("beto", roles.SUPERVISOR, establishment)
+    colleague = _staff("beto", Role.SUPERVISOR, establishment)
     client.force_login(agent)
 
     client.post(reverse("staff:assign", args=[hoja.pk]), {"assign-assignee": colleague.pk})
@@ -926,8 +918,8 @@ def test_every_input_has_a_label(client, agent, hoja, establishment, page):
 def test_classify_is_scoped_and_read_only_roles_cannot(client, agent, hoja, django_user_model):
     cause = cause_get()
     url = reverse("staff:classify", args=[hoja.pk])
-    outsider = _staff("lejos", roles.AGENT, EstablishmentFactory())
-    council = _staff("consejo", roles.COUNCIL, hoja.establishment)
+    outsider = _staff("lejos", Role.AGENT, EstablishmentFactory())
+    council = _staff("consejo", Role.COUNCIL, hoja.establishment)
 
     client.force_login(outsider)
     assert client.post(url, {"classify-cause": cause.pk}).status_code == 404

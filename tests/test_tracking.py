@@ -21,24 +21,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reclamaciones import roles
-from reclamaciones.deadlines import NATIONAL_CALENDAR, BusinessCalendar, business_days_left, effective_due_date
-from reclamaciones.models import (
-    Complaint,
-    ComplaintEvent,
-    NonWorkingDay,
-    OutboundMessage,
-    Status,
-    TrackerHeartbeat,
-)
-from reclamaciones.services.tracking import (
-    SWEEP,
-    deadlines_recompute,
-    deadlines_sweep,
-    digest_queue,
-    tracker_status,
-)
-from reclamaciones.tracking import OVERDUE, REMINDER, Notice, notice_for, overdue_key
+from reclamaciones.access import Role
+from reclamaciones.book.models import Complaint, ComplaintEvent, Status
+from reclamaciones.deadlines.models import NonWorkingDay, TrackerHeartbeat
+from reclamaciones.deadlines.notices import OVERDUE, REMINDER, Notice, notice_for, overdue_key
+from reclamaciones.deadlines.rules import NATIONAL_CALENDAR, BusinessCalendar, business_days_left, effective_due_date
+from reclamaciones.deadlines.services import SWEEP, deadlines_recompute, deadlines_sweep, digest_queue, tracker_status
+from reclamaciones.outbox.models import OutboundMessage
 
 from .factories import EstablishmentFactory, staff_user
 
@@ -213,7 +202,7 @@ def test_overdue_key_names_the_day_the_recipient_and_the_hojas() -> None:
     ],
 )
 def test_effective_due_date_without_events_is_the_due_date(filed_on: date, expected: date) -> None:
-    from reclamaciones.deadlines import due_date
+    from reclamaciones.deadlines.rules import due_date
 
     assert effective_due_date(filed_on) == due_date(filed_on) == expected
 
@@ -299,9 +288,9 @@ def test_timeline_days_are_the_business_days_and_days_left_are_computed() -> Non
 
 @pytest.mark.parametrize("assigned", [pytest.param(False, id="unassigned"), pytest.param(True, id="assigned")])
 def test_sweep_every_business_day_sends_each_notice_once(hoja, establishment, sweep, mailoutbox, assigned) -> None:
-    ana = staff("ana", roles.AGENT, establishments=[establishment])
-    sara = staff("sara", roles.SUPERVISOR, establishments=[establishment])
-    carla = staff("carla", roles.AGENT, establishments=[establishment])
+    ana = staff("ana", Role.AGENT, establishments=[establishment])
+    sara = staff("sara", Role.SUPERVISOR, establishments=[establishment])
+    carla = staff("carla", Role.AGENT, establishments=[establishment])
     if assigned:
         assign(hoja, carla)
         reminder_to, escalation_to = [carla.email], [sara.email, carla.email]
@@ -372,15 +361,15 @@ def test_sweep_every_business_day_sends_each_notice_once(hoja, establishment, sw
 def test_unassigned_reminder_goes_to_every_agent_in_scope_only(hoja, establishment, sweep, mailoutbox) -> None:
     other = EstablishmentFactory()
     in_scope = [
-        staff("ana", roles.AGENT, establishments=[establishment]),
-        staff("bea", roles.AGENT, establishments=[establishment, other]),
-        staff("gloria", roles.AGENT, all_establishments=True),
+        staff("ana", Role.AGENT, establishments=[establishment]),
+        staff("bea", Role.AGENT, establishments=[establishment, other]),
+        staff("gloria", Role.AGENT, all_establishments=True),
     ]
-    staff("otto", roles.AGENT, establishments=[other])  # another establishment
-    staff("nina", roles.AGENT, profile=False)  # no StaffProfile
-    staff("ines", roles.AGENT, establishments=[establishment], is_active=False)
-    staff("sinmail", roles.AGENT, establishments=[establishment], email="")
-    staff("sara", roles.SUPERVISOR, establishments=[establishment])  # reminders are for agents
+    staff("otto", Role.AGENT, establishments=[other])  # another establishment
+    staff("nina", Role.AGENT, profile=False)  # no StaffProfile
+    staff("ines", Role.AGENT, establishments=[establishment], is_active=False)
+    staff("sinmail", Role.AGENT, establishments=[establishment], email="")
+    staff("sara", Role.SUPERVISOR, establishments=[establishment])  # reminders are for agents
     staff("pepe", None, establishments=[establishment])  # no role
 
     result = sweep(at(date(2026, 10, 20)))
@@ -394,12 +383,12 @@ def test_unassigned_reminder_goes_to_every_agent_in_scope_only(hoja, establishme
 def test_escalation_goes_to_the_supervisors_in_scope_only(hoja, establishment, sweep, mailoutbox) -> None:
     other = EstablishmentFactory()
     in_scope = [
-        staff("sara", roles.SUPERVISOR, establishments=[establishment]),
-        staff("sonia", roles.SUPERVISOR, all_establishments=True),
+        staff("sara", Role.SUPERVISOR, establishments=[establishment]),
+        staff("sonia", Role.SUPERVISOR, all_establishments=True),
     ]
-    staff("saul", roles.SUPERVISOR, establishments=[other])
-    staff("silvia", roles.SUPERVISOR, establishments=[establishment], is_active=False)
-    staff("ana", roles.AGENT, establishments=[establishment])  # agents are reminded, not escalated to
+    staff("saul", Role.SUPERVISOR, establishments=[other])
+    staff("silvia", Role.SUPERVISOR, establishments=[establishment], is_active=False)
+    staff("ana", Role.AGENT, establishments=[establishment])  # agents are reminded, not escalated to
 
     result = sweep(at(date(2026, 10, 28)))
 
@@ -412,7 +401,7 @@ def test_escalation_goes_to_the_supervisors_in_scope_only(hoja, establishment, s
 
 
 def test_escalation_without_a_supervisor_in_scope_goes_to_the_agents(hoja, establishment, sweep, mailoutbox) -> None:
-    agent = staff("ana", roles.AGENT, establishments=[establishment])
+    agent = staff("ana", Role.AGENT, establishments=[establishment])
 
     result = sweep(at(date(2026, 10, 28)))
 
@@ -432,8 +421,8 @@ def test_reminder_for_an_unreachable_assignee_goes_to_the_agents(
     hoja, establishment, sweep, mailoutbox, assignee_kwargs
 ) -> None:
     """Nobody must miss a deadline because the hoja sits with someone who can no longer be told."""
-    ana = staff("ana", roles.AGENT, establishments=[establishment])
-    gone = staff("gone", roles.AGENT, establishments=[establishment], **assignee_kwargs)
+    ana = staff("ana", Role.AGENT, establishments=[establishment])
+    gone = staff("gone", Role.AGENT, establishments=[establishment], **assignee_kwargs)
     assign(hoja, gone)
 
     result = sweep(at(date(2026, 10, 20)))
@@ -460,8 +449,8 @@ def test_reminder_for_an_unreachable_assignee_goes_to_the_agents(
     ],
 )
 def test_finished_hojas_get_nothing(hoja, establishment, sweep, mailoutbox, status, day) -> None:
-    carla = staff("carla", roles.AGENT, establishments=[establishment])
-    staff("sara", roles.SUPERVISOR, all_establishments=True)
+    carla = staff("carla", Role.AGENT, establishments=[establishment])
+    staff("sara", Role.SUPERVISOR, all_establishments=True)
     assign(hoja, carla)
     set_status(hoja, status)
 
@@ -483,10 +472,10 @@ def test_finished_hojas_get_nothing(hoja, establishment, sweep, mailoutbox, stat
 )
 def test_hoja_with_nobody_in_scope_is_reported_unroutable(hoja, sweep, mailoutbox, day) -> None:
     other = EstablishmentFactory()
-    staff("otto", roles.AGENT, establishments=[other])
-    staff("saul", roles.SUPERVISOR, establishments=[other])
-    staff("nina", roles.AGENT, profile=False)
-    staff("ines", roles.SUPERVISOR, establishments=[hoja.establishment], is_active=False)
+    staff("otto", Role.AGENT, establishments=[other])
+    staff("saul", Role.SUPERVISOR, establishments=[other])
+    staff("nina", Role.AGENT, profile=False)
+    staff("ines", Role.SUPERVISOR, establishments=[hoja.establishment], is_active=False)
 
     result = sweep(at(day))
 
@@ -501,8 +490,8 @@ def test_hoja_with_nobody_in_scope_is_reported_unroutable(hoja, sweep, mailoutbo
 
 
 def test_double_sweep_creates_and_sends_nothing_more(hoja, establishment, sweep, mailoutbox) -> None:
-    staff("ana", roles.AGENT, establishments=[establishment])
-    staff("bea", roles.AGENT, establishments=[establishment])
+    staff("ana", Role.AGENT, establishments=[establishment])
+    staff("bea", Role.AGENT, establishments=[establishment])
     now = at(date(2026, 10, 23))
 
     first = sweep(now)
@@ -519,8 +508,8 @@ def test_double_sweep_creates_and_sends_nothing_more(hoja, establishment, sweep,
 
 
 def test_heartbeat_records_when_the_sweep_ran_and_what_it_did(hoja, file_complaint, establishment, sweep) -> None:
-    staff("ana", roles.AGENT, establishments=[establishment])
-    staff("sara", roles.SUPERVISOR, establishments=[establishment])
+    staff("ana", Role.AGENT, establishments=[establishment])
+    staff("sara", Role.SUPERVISOR, establishments=[establishment])
     later = file_complaint(filed_at=at(date(2026, 10, 13), 11))  # due 2026-11-03: 3 business days left on 10-29
     far = file_complaint(filed_at=at(date(2026, 10, 28), 11))  # due 2026-11-18: outside the horizon
     assert (later.due_date, far.due_date) == (date(2026, 11, 3), date(2026, 11, 18))
@@ -550,9 +539,9 @@ def test_heartbeat_records_when_the_sweep_ran_and_what_it_did(hoja, file_complai
 def test_an_agent_who_joins_later_gets_the_current_reminder_and_the_event_names_only_them(
     hoja, establishment, sweep, mailoutbox
 ) -> None:
-    ana = staff("ana", roles.AGENT, establishments=[establishment])
+    ana = staff("ana", Role.AGENT, establishments=[establishment])
     sweep(at(date(2026, 10, 20)))  # 5 left: ana reminded
-    bea = staff("bea", roles.AGENT, establishments=[establishment])
+    bea = staff("bea", Role.AGENT, establishments=[establishment])
 
     result = sweep(at(date(2026, 10, 21)))  # 4 left, still threshold 5: only bea is owed it
 
@@ -589,10 +578,10 @@ def _queries_of_sweep(now: datetime) -> tuple[int, object]:
 def test_sweep_queries_do_not_grow_with_the_number_of_hojas(establishment, file_complaint) -> None:
     second = EstablishmentFactory()
     both = [establishment, second]
-    staff("ana", roles.AGENT, establishments=[establishment])
-    staff("beto", roles.AGENT, establishments=[second])
-    staff("sara", roles.SUPERVISOR, all_establishments=True)
-    carla = staff("carla", roles.AGENT, establishments=both)
+    staff("ana", Role.AGENT, establishments=[establishment])
+    staff("beto", Role.AGENT, establishments=[second])
+    staff("sara", Role.SUPERVISOR, all_establishments=True)
+    carla = staff("carla", Role.AGENT, establishments=both)
     now = at(date(2026, 10, 27))
     deadlines_sweep(now=at(date(2026, 10, 1)))  # the heartbeat row exists for both measurements
 
@@ -625,7 +614,7 @@ def test_sweep_queries_do_not_grow_with_the_number_of_hojas(establishment, file_
     ],
 )
 def test_only_hojas_within_the_horizon_are_candidates(hoja, establishment, sweep, mailoutbox, day, candidates) -> None:
-    staff("ana", roles.AGENT, establishments=[establishment])
+    staff("ana", Role.AGENT, establishments=[establishment])
     if day == date(2026, 10, 13):
         assert business_days_left(day, hoja.due_date) == 10
 
@@ -648,10 +637,10 @@ def digest_setup(establishment, file_complaint):
     E2: one hoja assigned to beto."""
     second = EstablishmentFactory()
     people = {
-        "ana": staff("ana", roles.AGENT, establishments=[establishment]),
-        "sara": staff("sara", roles.SUPERVISOR, establishments=[establishment]),
-        "beto": staff("beto", roles.AGENT, establishments=[second]),
-        "ciro": staff("ciro", roles.AGENT, establishments=[second]),
+        "ana": staff("ana", Role.AGENT, establishments=[establishment]),
+        "sara": staff("sara", Role.SUPERVISOR, establishments=[establishment]),
+        "beto": staff("beto", Role.AGENT, establishments=[second]),
+        "ciro": staff("ciro", Role.AGENT, establishments=[second]),
     }
     # Filed out of due-date order, so ordering by pk would not pass for ordering by days left.
     later = file_complaint(filed_at=at(date(2026, 10, 19), 12))
@@ -721,7 +710,7 @@ def test_digest_is_sent_once_a_day(digest_setup, digest, mailoutbox) -> None:
 
 
 def test_digest_with_nothing_open_sends_nothing(establishment, digest, mailoutbox, hoja) -> None:
-    staff("ana", roles.AGENT, establishments=[establishment])
+    staff("ana", Role.AGENT, establishments=[establishment])
     set_status(hoja, Status.ANSWERED)
 
     digest(at(date(2026, 10, 28), 8, 0))
@@ -880,7 +869,7 @@ def test_recompute_never_moves_a_finished_hoja(hoja, status) -> None:
 
 def test_recompute_moves_the_sweep_too(hoja, establishment, sweep, mailoutbox) -> None:
     """After 10-14 becomes non-working the hoja is due 10-28: on 10-27 one business day is left."""
-    staff("ana", roles.AGENT, establishments=[establishment])
+    staff("ana", Role.AGENT, establishments=[establishment])
     _add_day(date(2026, 10, 14))
     deadlines_recompute(changed_on=date(2026, 10, 14), reason="x")
 
@@ -969,8 +958,8 @@ def test_new_filings_count_existing_non_working_days(file_complaint) -> None:
 
 
 def test_digest_of_a_deactivated_assignee_goes_to_the_team(hoja, establishment, digest, mailoutbox) -> None:
-    gone = staff("gone", roles.AGENT, establishments=[establishment], is_active=False)
-    agent = staff("ana", roles.AGENT, establishments=[establishment])
+    gone = staff("gone", Role.AGENT, establishments=[establishment], is_active=False)
+    agent = staff("ana", Role.AGENT, establishments=[establishment])
     assign(hoja, gone)
 
     digest(at(date(2026, 10, 20), 8, 0))
@@ -982,7 +971,7 @@ def test_digest_of_a_deactivated_assignee_goes_to_the_team(hoja, establishment, 
 def test_a_supervisor_gets_one_escalation_a_day_listing_every_overdue_hoja(
     establishment, file_complaint, sweep, mailoutbox
 ) -> None:
-    sara = staff("sara", roles.SUPERVISOR, establishments=[establishment])
+    sara = staff("sara", Role.SUPERVISOR, establishments=[establishment])
     first, second = (file_complaint(filed_at=at(FILED_ON, 10, minute)) for minute in (30, 45))
     day = at(date(2026, 10, 29))
 

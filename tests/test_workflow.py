@@ -8,17 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group, User
 
-from reclamaciones import roles
-from reclamaciones.models import (
-    ComplaintEvent,
-    ImmutableRecordError,
-    OutboundMessage,
-    Response,
-    ResponseChannel,
-    StaffProfile,
-    Status,
-)
-from reclamaciones.services.workflow import (
+from reclamaciones.access import Role
+from reclamaciones.book.models import ComplaintEvent, ResponseChannel, Status
+from reclamaciones.handling.models import Response, StaffProfile
+from reclamaciones.handling.services import (
     TRANSITIONS,
     WorkflowError,
     complaint_assign,
@@ -29,6 +22,8 @@ from reclamaciones.services.workflow import (
     response_send,
     survey_answer,
 )
+from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.records import ImmutableRecordError
 
 from .factories import EstablishmentFactory, cause_get
 from .mailsink import subject
@@ -52,7 +47,7 @@ def hoja(file_complaint):
 
 @pytest.fixture
 def agent(establishment):
-    return _staff("ana", roles.AGENT, establishment)
+    return _staff("ana", Role.AGENT, establishment)
 
 
 def _state(complaint) -> tuple:
@@ -68,7 +63,7 @@ def test_transitions_are_closed_over_the_statuses():
 
 
 def test_assign_moves_a_new_hoja_to_in_progress_and_records_it(hoja, agent, establishment):
-    colleague = _staff("beto", roles.SUPERVISOR, establishment)
+    colleague = _staff("beto", Role.SUPERVISOR, establishment)
 
     complaint_assign(complaint_id=hoja.pk, assignee=colleague, actor=agent)
 
@@ -84,29 +79,29 @@ def test_assign_moves_a_new_hoja_to_in_progress_and_records_it(hoja, agent, esta
     ("make_actor", "make_assignee", "message"),
     [
         pytest.param(
-            lambda e: _staff("otro", roles.AGENT, EstablishmentFactory()),
+            lambda e: _staff("otro", Role.AGENT, EstablishmentFactory()),
             lambda e, a: a,
             "No tienes permiso",
             id="actor-out-of-scope",
         ),
         pytest.param(
-            lambda e: _staff("cata", roles.COUNCIL, e), lambda e, a: None, "No tienes permiso", id="council-reads-only"
+            lambda e: _staff("cata", Role.COUNCIL, e), lambda e, a: None, "No tienes permiso", id="council-reads-only"
         ),
         pytest.param(
-            lambda e: _staff("audi", roles.AUDITOR, e, everywhere=True),
+            lambda e: _staff("audi", Role.AUDITOR, e, everywhere=True),
             lambda e, a: None,
             "No tienes permiso",
             id="auditor-reads-only",
         ),
         pytest.param(
-            lambda e: _staff("ana", roles.AGENT, e),
-            lambda e, a: _staff("lejos", roles.AGENT, EstablishmentFactory()),
+            lambda e: _staff("ana", Role.AGENT, e),
+            lambda e, a: _staff("lejos", Role.AGENT, EstablishmentFactory()),
             "no atiende este establecimiento",
             id="assignee-out-of-scope",
         ),
         pytest.param(
-            lambda e: _staff("ana", roles.AGENT, e),
-            lambda e, a: _staff("consejo", roles.COUNCIL, e),
+            lambda e: _staff("ana", Role.AGENT, e),
+            lambda e, a: _staff("consejo", Role.COUNCIL, e),
             "no atiende este establecimiento",
             id="assignee-not-an-agent",
         ),
@@ -241,7 +236,7 @@ def test_survey_only_after_the_answer_and_only_once(hoja, agent):
 
 
 def test_answered_hoja_is_out_of_the_tracker(hoja, agent, django_capture_on_commit_callbacks, mailoutbox):
-    from reclamaciones.services.tracking import deadlines_sweep
+    from reclamaciones.deadlines.services import deadlines_sweep
 
     response_send(complaint_id=hoja.pk, text="Listo.", channel=ResponseChannel.EMAIL, actor=agent)
     result = deadlines_sweep(now=datetime(2026, 10, 28, 9, 0, tzinfo=LIMA) + timedelta(days=1))
@@ -260,7 +255,7 @@ def test_classify_records_old_and_new_cause_and_refuses_categories(hoja, agent):
         complaint_classify(complaint_id=hoja.pk, cause=second.parent, actor=agent)
     with pytest.raises(WorkflowError, match="ya tiene esa causa"):
         complaint_classify(complaint_id=hoja.pk, cause=second, actor=agent)
-    outsider = _staff("otro", roles.AGENT, EstablishmentFactory())
+    outsider = _staff("otro", Role.AGENT, EstablishmentFactory())
     with pytest.raises(WorkflowError, match="No tienes permiso"):
         complaint_classify(complaint_id=hoja.pk, cause=first, actor=outsider)
 
@@ -270,7 +265,7 @@ def test_the_seeded_taxonomy_has_20_to_30_causes_under_categories():
 
     from django.apps import apps
 
-    from reclamaciones.models import Cause
+    from reclamaciones.handling.models import Cause
 
     # Run the data migration's function again (idempotent): transactional tests may have flushed its rows.
     import_module("reclamaciones.migrations.0005_seed_causes").seed(apps, None)

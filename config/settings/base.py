@@ -156,7 +156,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # monitors and load balancers probe ove
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
-CSRF_FAILURE_VIEW = "reclamaciones.views.public.csrf_failure"
+CSRF_FAILURE_VIEW = "reclamaciones.book.views.csrf_failure"
 # Content-Security-Policy (django-csp): scripts only from our own static files, never inline, so text a
 # consumer typed can never run even where a template forgot to escape it. Inline style attributes stay
 # allowed (templates and Chart.js use them; styles cannot run code).
@@ -263,7 +263,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # PORTAL
-# Key of the hojas' integrity seals (an HMAC chain per book, reclamaciones.integrity). It lives outside the
+# Key of the hojas' integrity seals (an HMAC chain per book, reclamaciones.book.integrity). It lives outside the
 # database so that whoever can edit a row cannot re-seal it. Set it in production and keep it as long as the
 # hojas (a new key makes every older hoja fail verification); unset, it is derived from SECRET_KEY.
 BOOK_INTEGRITY_KEY = env("DJANGO_BOOK_INTEGRITY_KEY", default="")

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def seal_existing(apps, schema_editor):
-    from reclamaciones.integrity import GENESIS, key_derive, seal_compute
+    from ..book.integrity import GENESIS, key_derive, seal_compute
 
     key = key_derive(configured=settings.BOOK_INTEGRITY_KEY, secret_key=settings.SECRET_KEY)
     Complaint = apps.get_model("reclamaciones", "Complaint")

@@ -1,6 +1,8 @@
+"""The official legal texts (book.legal) in templates, so the form, the sheet and the PDF print one copy."""
+
 from django import template
 
-from ..legal import TEXTS
+from ..book.legal import TEXTS
 
 register = template.Library()
 

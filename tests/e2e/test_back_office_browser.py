@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from reclamaciones.models import Complaint, ResponseTemplate, StaffProfile, Status, SurveyAnswer
+from reclamaciones.book.models import Complaint, Status
+from reclamaciones.handling.models import ResponseTemplate, StaffProfile, SurveyAnswer
 
 from ..factories import EstablishmentFactory
 

@@ -13,17 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reclamaciones.models import (
-    ActionItem,
-    ActionStatus,
-    Cause,
-    Complaint,
-    Response,
-    StaffProfile,
-    Status,
-    SurveyAnswer,
-)
-from reclamaciones.services.filing import complaint_file
+from reclamaciones.book.models import Complaint, Status
+from reclamaciones.book.services import complaint_file
+from reclamaciones.council.models import ActionItem, ActionStatus
+from reclamaciones.handling.models import Cause, Response, StaffProfile, SurveyAnswer
 
 from ..factories import EstablishmentFactory, filing_kwargs
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from reclamaciones.models import Complaint, OutboundMessage
+from reclamaciones.book.models import Complaint
+from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import EstablishmentFactory
 

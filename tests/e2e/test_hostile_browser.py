@@ -25,20 +25,13 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reclamaciones.models import (
-    Cause,
-    Complaint,
-    ComplaintEvent,
-    CouncilMeeting,
-    OutboundMessage,
-    Response,
-    ResponseTemplate,
-    SettlementOffer,
-    SurveyAnswer,
-)
-from reclamaciones.services.filing import complaint_file
-from reclamaciones.services.improvement import action_create, meeting_agenda_generate
-from reclamaciones.services.settlement import complaint_extend_deadline
+from reclamaciones.book.models import Complaint, ComplaintEvent
+from reclamaciones.book.services import complaint_file
+from reclamaciones.council.models import CouncilMeeting
+from reclamaciones.council.services import action_create, meeting_agenda_generate
+from reclamaciones.handling.models import Cause, Response, ResponseTemplate, SettlementOffer, SurveyAnswer
+from reclamaciones.handling.settlement import complaint_extend_deadline
+from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import EstablishmentFactory, filing_kwargs, staff_user
 

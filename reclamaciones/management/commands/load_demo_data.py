@@ -12,20 +12,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config import celery_app
-from reclamaciones.models import (
-    ActionItem,
-    Cause,
-    Complaint,
-    CouncilMeeting,
-    Establishment,
-    Provider,
-    ResponseChannel,
-    ResponseTemplate,
-    StaffProfile,
-)
-from reclamaciones.services.filing import complaint_file
-from reclamaciones.services.improvement import action_create, meeting_agenda_generate
-from reclamaciones.services.workflow import complaint_classify, response_send, survey_answer
+
+from ...book.models import Complaint, Establishment, Provider, ResponseChannel
+from ...book.services import complaint_file
+from ...council.models import ActionItem, CouncilMeeting
+from ...council.services import action_create, meeting_agenda_generate
+from ...handling.models import Cause, ResponseTemplate, StaffProfile
+from ...handling.services import complaint_classify, response_send, survey_answer
 
 DEMO_RUC = "20601457891"  # valid check digit (stdnum.pe.ruc)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...integrity import PROBLEM_LABELS
-from ...models import Establishment
-from ...services.integrity import BookReport, book_verify_iter
+from ...book.integrity import PROBLEM_LABELS
+from ...book.models import Establishment
+from ...book.services import BookReport, book_verify_iter
 
 
 class Command(BaseCommand):

@@ -1,0 +1,14 @@
+"""Celery tasks of this context: thin, they take ids and call one service. Names stay "reclamaciones.tasks.*"
+(the beat schedule and messages already queued by the previous release use them)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+# idempotent: verification reads; the alarm is keyed per day and recipient
+@shared_task(name="reclamaciones.tasks.book_verify_daily", acks_late=True)
+def book_verify_daily() -> dict:
+    from .services import book_verify_daily as book_verify_daily_service
+
+    return book_verify_daily_service()

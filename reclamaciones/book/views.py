@@ -1,0 +1,359 @@
+"""Public pages: no login, ever. The consumer files, gets the sheet at once and follows it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods
+
+from ..clientip import client_ip, rate_limit_wait, wait_phrase
+from ..deadlines.rules import Regime, business_days_left
+from ..deadlines.selectors import business_calendar_get
+from ..handling.models import SettlementOffer
+from ..handling.selectors import related_or_none, settlement_offer_latest
+from ..handling.services import MSG_SURVEY_DONE, MSG_SURVEY_NOT_YET, WorkflowError, survey_answer
+from ..handling.settlement import ACCEPTANCE_PHRASE, SettlementError, settlement_offer_accept, settlement_offer_reject
+from . import pdf
+from .forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
+from .models import TRACKED_STATUSES, Complaint, Establishment, Status
+from .selectors import (
+    complaint_find_by_number,
+    complaint_get_by_token,
+    establishment_get_public,
+    establishment_list_public,
+)
+from .services import FilingError, complaint_file
+
+MSG_RATE_LIMITED = (
+    "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás enviarla dentro de {wait}."
+)
+
+MSG_LOOKUP_NOT_FOUND = "No encontramos una hoja con esos datos. Revisa el número y tu documento."
+
+MSG_LOOKUP_RATE_LIMITED = (
+    "Hiciste muchas consultas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás consultar "
+    "de nuevo dentro de {wait}."
+)
+
+FILING_GROUP = "public-filing"
+
+LOOKUP_GROUP = "public-lookup"
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # Pages behind a tracking token carry personal data: never cached, never indexed.
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def home(request):
+    return render(request, "reclamaciones/public/home.html", {"establishments": establishment_list_public()})
+
+
+def book_index(request):
+    establishments = list(establishment_list_public())
+    if len(establishments) == 1:
+        return redirect("reclamaciones:file", slug=establishments[0].slug)
+    return render(request, "reclamaciones/public/book_index.html", {"establishments": establishments})
+
+
+def _form_page(
+    request,
+    establishment: Establishment,
+    form: ComplaintForm,
+    *,
+    status: int = 200,
+    alert: str = "",
+    other_ways: bool = False,
+):
+    context = {
+        "establishment": establishment,
+        "provider": establishment.provider,
+        "form": form,
+        "alert": alert,
+        "other_ways": other_ways,
+    }
+    return render(request, "reclamaciones/public/complaint_form.html", context, status=status)
+
+
+def _too_many(response: HttpResponse, wait_seconds: int) -> HttpResponse:
+    response["Retry-After"] = str(wait_seconds)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_create(request, slug: str):
+    try:
+        establishment = establishment_get_public(slug=slug)
+    except Establishment.DoesNotExist:
+        raise Http404("Libro de reclamaciones no encontrado") from None
+
+    if request.method == "GET":
+        return _form_page(request, establishment, ComplaintForm())
+
+    form = ComplaintForm(request.POST)
+    wait = rate_limit_wait(request, group=FILING_GROUP, rate=settings.RECLAMACIONES_FILING_RATE)
+    if wait is not None:
+        form.is_valid()
+        alert = MSG_RATE_LIMITED.format(wait=wait_phrase(wait))
+        page = _form_page(request, establishment, form, status=429, alert=alert, other_ways=True)
+        return _too_many(page, wait)
+    if form.honeypot_filled:
+        # Re-render with the hidden field emptied, so a person whose browser autofilled it can just resend.
+        data = request.POST.copy()
+        data["referencia_interna"] = ""
+        form = ComplaintForm(data)
+        form.is_valid()
+        return _form_page(request, establishment, form, status=400, alert=MSG_HONEYPOT)
+    if not form.is_valid():
+        return _form_page(request, establishment, form)
+    try:
+        complaint = complaint_file(
+            establishment=establishment,
+            client_ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **form.service_kwargs(),
+        )
+    except FilingError as exc:
+        return _form_page(request, establishment, form, status=409, alert=str(exc))
+    return redirect("reclamaciones:filed", token=complaint.tracking_token)
+
+
+def _complaint_or_404(token: str) -> Complaint:
+    try:
+        return complaint_get_by_token(token=token)
+    except Complaint.DoesNotExist:
+        raise Http404("Hoja no encontrada") from None
+
+
+def complaint_filed(request, token: str):
+    """The confirmation page right after filing: the whole sheet, PDF, tracking link (art. 4-B)."""
+    complaint = _complaint_or_404(token)
+    context = {"complaint": complaint, "tracking_url": pdf.tracking_url(complaint), "just_filed": True}
+    return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
+
+
+def _deadline_note(complaint: Complaint) -> str:
+    """How long the provider still has to answer, in plain words (only while the legal clock runs)."""
+    if complaint.status not in TRACKED_STATUSES:
+        return ""
+    today = timezone.localdate()
+    if complaint.regime == Regime.LEY_31435:
+        left = business_days_left(today, complaint.due_date, business_calendar_get())
+        one, many = "día hábil", "días hábiles"
+    else:  # hojas filed before Ley 31435 count calendar days
+        left = (complaint.due_date - today).days
+        one, many = "día", "días"
+    if left < 0:
+        return (
+            f"El plazo para responderte venció el {complaint.due_date:%d/%m/%Y}. Lamentamos la demora: "
+            "tu hoja sigue en atención."
+        )
+    if left == 0:
+        return "Hoy es el último día del plazo para responderte."
+    return f"Te responderemos como máximo en {left} {one if left == 1 else many}."
+
+
+def _timeline(complaint: Complaint, answer, offer: SettlementOffer | None) -> list[dict]:
+    """The consumer's view of the hoja's progress, from its status, the answer and the settlement offer only
+    (never from the internal event trail: notes, assignments and staff names stay in the back office)."""
+    status = complaint.status
+    settled = status == Status.SETTLED or (
+        status == Status.CLOSED
+        and answer is None
+        and offer is not None
+        and offer.status == SettlementOffer.Status.ACCEPTED
+    )
+    finished = status in {Status.ANSWERED, Status.SETTLED, Status.CLOSED}
+    in_progress_note = "Estamos revisando tu caso."
+    if status == Status.SETTLEMENT_OFFERED:
+        in_progress_note = "Te enviamos una propuesta de solución."
+    steps = [
+        {
+            "label": Status.RECEIVED.label,
+            "state": "current" if status == Status.RECEIVED else "done",
+            "when": complaint.filed_at,
+            "note": "Recibimos tu hoja.",
+        },
+        {
+            "label": Status.IN_PROGRESS.label,
+            "state": "todo" if status == Status.RECEIVED else ("done" if finished else "current"),
+            "when": None,
+            "note": in_progress_note if not finished and status != Status.RECEIVED else "",
+        },
+    ]
+    if settled:
+        steps.append(
+            {
+                "label": Status.SETTLED.label,
+                "state": "done",
+                "when": offer.resolved_at if offer is not None else None,
+                "note": "Aceptaste nuestra propuesta de solución.",
+            }
+        )
+    elif answer is not None:
+        steps.append(
+            {
+                "label": Status.ANSWERED.label,
+                "state": "done",
+                "when": answer.communicated_at,
+                "note": f"Por {answer.get_channel_display().lower()}.",
+            }
+        )
+    else:
+        steps.append(
+            {
+                "label": Status.ANSWERED.label,
+                "state": "done" if finished else "todo",
+                "when": None,
+                "note": "" if finished else f"A más tardar el {complaint.due_date:%d/%m/%Y}.",
+            }
+        )
+    return steps
+
+
+def _tracking_page(
+    request, complaint: Complaint, *, survey_form: SurveyForm | None = None, alert: str = "", status: int = 200
+) -> HttpResponse:
+    answer = related_or_none(complaint, "response")
+    survey = related_or_none(complaint, "survey")
+    offer = settlement_offer_latest(complaint=complaint)
+    context = {
+        "complaint": complaint,
+        "tracking_url": pdf.tracking_url(complaint),
+        "just_filed": False,
+        "offer": offer,
+        "answer": answer,
+        "survey": survey,
+        "survey_open": answer is not None and survey is None,
+        "survey_form": survey_form or SurveyForm(),
+        "alert": alert,
+        "timeline": _timeline(complaint, answer, offer),
+        "deadline_note": _deadline_note(complaint),
+    }
+    return _private(render(request, "reclamaciones/public/complaint_sheet.html", context, status=status))
+
+
+def complaint_track(request, token: str):
+    """The consumer's follow-up page: status, deadline, the answer, the PDF and, after the answer, the survey."""
+    return _tracking_page(request, _complaint_or_404(token))
+
+
+@require_http_methods(["GET", "POST"])
+def survey_respond(request, token: str):
+    """The one-time satisfaction survey. The form lives on the tracking page; this URL receives it."""
+    complaint = _complaint_or_404(token)
+    survey_url = reverse("reclamaciones:track", args=[token]) + "#encuesta"
+    if request.method == "GET":
+        return _private(redirect(survey_url))
+    # A survey that is not open answers 409 whatever was sent: there is no form to correct.
+    if related_or_none(complaint, "response") is None:
+        return _tracking_page(request, complaint, alert=MSG_SURVEY_NOT_YET, status=409)
+    if related_or_none(complaint, "survey") is not None:
+        return _tracking_page(request, complaint, alert=MSG_SURVEY_DONE, status=409)
+    form = SurveyForm(request.POST)
+    if not form.is_valid():
+        return _tracking_page(request, complaint, survey_form=form, status=400)
+    try:
+        survey_answer(complaint=complaint, **form.service_kwargs())
+    except WorkflowError as exc:  # answered meanwhile, from another tab
+        complaint = _complaint_or_404(token)
+        return _tracking_page(request, complaint, alert=str(exc), status=409)
+    return _private(redirect(survey_url))
+
+
+def _lookup_page(request, form: ComplaintLookupForm, *, status: int = 200, alert: str = "") -> HttpResponse:
+    context = {"form": form, "alert": alert}
+    return _private(render(request, "reclamaciones/public/complaint_lookup.html", context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_lookup(request):
+    """Find a hoja by number + document number. Whether the number exists or the document does not match,
+    the answer is the same page, status and message, so the form cannot be used to probe for hojas."""
+    if request.method == "GET":
+        return _lookup_page(request, ComplaintLookupForm())
+    form = ComplaintLookupForm(request.POST)
+    wait = rate_limit_wait(request, group=LOOKUP_GROUP, rate=settings.RECLAMACIONES_LOOKUP_RATE)
+    if wait is not None:
+        alert = MSG_LOOKUP_RATE_LIMITED.format(wait=wait_phrase(wait))
+        return _too_many(_lookup_page(request, form, status=429, alert=alert), wait)
+    if not form.is_valid():
+        return _lookup_page(request, form)
+    number, year = form.cleaned_data["sheet_number"]
+    token = complaint_find_by_number(number=number, year=year, doc_number=form.cleaned_data["doc_number"])
+    if token is None:
+        return _lookup_page(request, form, alert=MSG_LOOKUP_NOT_FOUND)
+    return _private(redirect("reclamaciones:track", token=token))
+
+
+@require_http_methods(["GET", "POST"])
+def settlement_respond(request, token: str):
+    """The consumer reads the provider's offer and accepts it expressly, or rejects it (art. 6-A)."""
+    complaint = _complaint_or_404(token)
+    offer = settlement_offer_latest(complaint=complaint)
+    if offer is None:
+        raise Http404("No hay propuesta de solución")
+    error, status = "", 200
+    if request.method == "POST":
+        answer = request.POST.get("respuesta")
+        try:
+            if answer == "aceptar":
+                settlement_offer_accept(offer_id=offer.pk)
+            elif answer == "rechazar":
+                settlement_offer_reject(offer_id=offer.pk)
+            else:
+                raise SettlementError("Elige si aceptas o rechazas la propuesta.")
+        except SettlementError as exc:
+            error, status = str(exc), 409 if answer in {"aceptar", "rechazar"} else 400
+        else:
+            return redirect("reclamaciones:settlement", token=token)
+        offer.refresh_from_db()
+    context = {
+        "complaint": complaint,
+        "offer": offer,
+        "error": error,
+        "acceptance_phrase": ACCEPTANCE_PHRASE,
+        "can_answer": offer.status == SettlementOffer.Status.PENDING and timezone.localdate() <= offer.respond_by,
+    }
+    return _private(render(request, "reclamaciones/public/settlement.html", context, status=status))
+
+
+def complaint_pdf(request, token: str):
+    complaint = _complaint_or_404(token)
+    response = HttpResponse(pdf.complaint_sheet_pdf(complaint), content_type="application/pdf")
+    disposition = "inline" if request.GET.get("ver") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{pdf.complaint_sheet_filename(complaint)}"'
+    return _private(response)
+
+
+def privacy(request):
+    establishments = establishment_list_public()
+    providers = {e.provider_id: e.provider for e in establishments}.values()
+    return render(request, "reclamaciones/public/privacy.html", {"providers": providers})
+
+
+def bad_request(request, exception):
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    # Django's own CSRF page is English and technical; a consumer only needs to know nothing was filed.
+    return render(request, "403_csrf.html", status=403)

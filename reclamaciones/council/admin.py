@@ -1,0 +1,365 @@
+"""Admin: providers and establishments are editable; hojas and their trail are read-only legal records.
+The improvement council works here too: action items (status moves checked by the service's rule, baseline
+stored once, every change an event), meetings (agenda generated from the data, decisions inline) and the
+hojas' bulk action that turns selected hojas into an action item."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from ..access import ScopedAdminMixin
+from ..handling.selectors import staff_user_choices
+from ..records import ReadOnlyAdminMixin
+from .forms import ActionItemAdminForm, DecisionForm, StaffUserMultipleChoiceField
+from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from .rules import snapshot_display
+from .services import (
+    action_baseline_set,
+    action_status_recorded,
+    meeting_agenda_generate,
+)
+
+MSG_AGENDA_GENERATED = "Agenda generada con los datos de hoy."
+
+MSG_AGENDAS_REGENERATED = "Agenda regenerada con los datos de hoy en {count} reunión(es)."
+
+
+class LinkedComplaintInline(ScopedAdminMixin, admin.TabularInline):
+    """The hojas an action item was made from (ActionItem.complaints): added or removed here; the hojas
+    themselves stay read-only. Rights follow the action item's, not the hoja's (nobody may change a hoja)."""
+
+    model = ActionItem.complaints.through
+    scope_path = "complaint__establishment"  # another establishment's linked hojas stay linked, unseen
+    verbose_name = "hoja vinculada"
+    verbose_name_plural = "hojas vinculadas"
+    autocomplete_fields = ["complaint"]
+    fields = ["complaint", "complaint_establishment", "complaint_cause", "complaint_filed_at"]
+    readonly_fields = ["complaint_establishment", "complaint_cause", "complaint_filed_at"]
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("complaint__establishment", "complaint__cause")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "complaint":
+            kwargs["label"] = "Hoja"
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="establecimiento")
+    def complaint_establishment(self, obj):
+        return obj.complaint.establishment if obj.complaint_id else "—"
+
+    @admin.display(description="causa")
+    def complaint_cause(self, obj):
+        return (obj.complaint.cause or "Sin causa") if obj.complaint_id else "—"
+
+    @admin.display(description="presentada")
+    def complaint_filed_at(self, obj):
+        return timezone.localtime(obj.complaint.filed_at).strftime("%d/%m/%Y %H:%M") if obj.complaint_id else "—"
+
+    def _may_change_action(self, request):
+        return request.user.has_perm("reclamaciones.change_actionitem") or request.user.has_perm(
+            "reclamaciones.add_actionitem"
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("reclamaciones.view_actionitem") or self._may_change_action(request)
+
+    def has_add_permission(self, request, obj):
+        return self._may_change_action(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_change_action(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_change_action(request)
+
+
+def _iso(value) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return "—"
+
+
+def _action_event_summary(event: ActionItemEvent) -> str:
+    """An action item's event in words (its data as recorded by services.improvement)."""
+    data, label = event.data or {}, dict(ActionStatus.choices)
+    move = f"{label.get(data.get('old'), '—')} → {label.get(data.get('new'), '—')}"
+    if event.type == ActionItemEvent.Type.CREATED:
+        start, end = (data.get("window") or [None, None])[:2]
+        return (
+            f"Línea base: {data.get('baseline_rate')} hojas por semana "
+            f"({data.get('baseline_count')} hojas del {_iso(start)} al {_iso(end)})."
+        )
+    if event.type == ActionItemEvent.Type.STATUS_CHANGED:
+        implemented = data.get("implemented_on")
+        return move + (f" (implementada el {_iso(implemented)})" if implemented else "")
+    if event.type == ActionItemEvent.Type.VERIFIED:
+        return (
+            f"{move}: {data.get('measured_rate')} hojas por semana medidas; meta {data.get('target_rate')}, "
+            f"línea base {data.get('baseline_rate')}."
+        )
+    if event.type == ActionItemEvent.Type.REMINDER_QUEUED:
+        days = data.get("days_left")
+        if days is not None and days < 0:
+            return "Recordatorio: fecha límite vencida."
+        return f"Recordatorio: faltan {days} día(s)."
+    return ""
+
+
+class ActionItemEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ActionItemEvent
+    verbose_name = "evento"
+    verbose_name_plural = "historial"
+    fields = ["occurred_at", "type", "actor", "summary"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="detalle")
+    def summary(self, obj):
+        return _action_event_summary(obj)
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Improvement actions. The baseline (hojas per week of its causes in the 12 weeks before) is stored once,
+    after the causes are saved; people move the status along the service's rule, the measurement gives the
+    verdict («Efectiva» / «No efectiva»). Every creation and status change leaves an event."""
+
+    form = ActionItemAdminForm
+    scope_unbound = True  # an action for every establishment concerns everyone, as on /consejo/acciones/
+    list_display = [
+        "title",
+        "status",
+        "owner",
+        "due_date",
+        "baseline_rate",
+        "target_display",
+        "measured_rate",
+        "verification_due_display",
+    ]
+    list_filter = ["status", "causes", "owner"]
+    search_fields = ["title", "description", "causes__code", "causes__name"]
+    list_select_related = ["owner"]
+    date_hierarchy = "due_date"
+    filter_horizontal = ["causes"]
+    inlines = [LinkedComplaintInline, ActionItemEventInline]
+    fieldsets = [
+        (
+            "Acción",
+            {"fields": ["title", "description", "causes", "establishment", "owner", "due_date", "meeting"]},
+        ),
+        ("Estado", {"fields": ["status", "implemented_on"]}),
+        (
+            "Meta y verificación",
+            {
+                "fields": [
+                    "target_reduction_pct",
+                    "verification_weeks",
+                    "baseline_display",
+                    "target_display",
+                    "verification_due_display",
+                    "measured_rate",
+                    "verified_at",
+                ]
+            },
+        ),
+        ("Registro", {"fields": ["created_by", "created_at"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = [
+            "baseline_display",
+            "target_display",
+            "verification_due_display",
+            "measured_rate",
+            "verified_at",
+            "created_by",
+            "created_at",
+        ]
+        if obj is not None and obj.status in ACTION_VERDICT_STATUSES:
+            fixed += ["status", "implemented_on"]  # the verdict is the measurement's
+        return fixed
+
+    @admin.display(description="línea base")
+    def baseline_display(self, obj):
+        if obj is None or obj.baseline_rate is None:
+            return "Se mide al guardar (hojas por semana de sus causas en las 12 semanas anteriores)."
+        return format_html(
+            "{} hojas por semana ({} semanas hasta el {})",
+            obj.baseline_rate,
+            obj.baseline_weeks,
+            obj.baseline_measured_on.strftime("%d/%m/%Y") if obj.baseline_measured_on else "—",
+        )
+
+    @admin.display(description="meta (hojas por semana)")
+    def target_display(self, obj):
+        if obj is None or obj.target_rate is None:
+            return "—"
+        return f"≤ {obj.target_rate:.2f} (-{obj.target_reduction_pct} %)"
+
+    @admin.display(description="se verifica el", ordering="implemented_on")
+    def verification_due_display(self, obj):
+        due = obj.verification_due_on if obj is not None else None
+        return due.strftime("%d/%m/%Y") if due else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an action is part of the council's record (its history is append-only)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        action = form.instance
+        action_baseline_set(action=action)  # once, with the causes saved; records the creation
+        action_status_recorded(action=action, old=form.old_status, actor=request.user)
+
+
+class DecisionInline(ScopedAdminMixin, admin.StackedInline):
+    """Action items agreed in the meeting: created here with their baseline (see CouncilMeetingAdmin)."""
+
+    model = ActionItem
+    form = DecisionForm
+    fk_name = "meeting"
+    scope_unbound = True
+    verbose_name = "acuerdo (acción de mejora)"
+    verbose_name_plural = "acuerdos: acciones de mejora"
+    fields = [
+        "title",
+        "causes",
+        "owner",
+        "due_date",
+        "target_reduction_pct",
+        "verification_weeks",
+        "status",
+        "baseline_rate",
+    ]
+    readonly_fields = ["status", "baseline_rate"]
+    filter_horizontal = ["causes"]
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+
+@admin.register(CouncilMeeting)
+class CouncilMeetingAdmin(admin.ModelAdmin):
+    """Council meetings: the agenda is generated from the data when the meeting is created (and regenerated on
+    demand); decisions are action items created inline, each with its baseline."""
+
+    list_display = ["held_on", "attendee_count", "decision_count", "agenda_generated_at", "documents"]
+    date_hierarchy = "held_on"
+    search_fields = ["minutes", "guests"]
+    filter_horizontal = ["attendees"]
+    inlines = [DecisionInline]
+    actions = ["regenerate_agenda"]
+    fieldsets = [
+        ("Reunión", {"fields": ["held_on", "attendees", "guests", "documents"]}),
+        ("Agenda generada con los datos", {"fields": ["agenda_generated_at", "agenda_view"]}),
+        ("Acta", {"fields": ["minutes"]}),
+    ]
+    readonly_fields = ["agenda_generated_at", "agenda_view", "documents"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                attendees_n=models.Count("attendees", distinct=True),
+                decisions_n=models.Count("decisions", distinct=True),
+            )
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "attendees":
+            kwargs["queryset"] = staff_user_choices()
+            kwargs["form_class"] = StaffUserMultipleChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="asistentes", ordering="attendees_n")
+    def attendee_count(self, obj):
+        return obj.attendees_n
+
+    @admin.display(description="acuerdos", ordering="decisions_n")
+    def decision_count(self, obj):
+        return obj.decisions_n
+
+    @admin.display(description="documentos")
+    def documents(self, obj):
+        if obj is None or obj.pk is None:
+            return "Disponibles al guardar la reunión."
+        links = [
+            (reverse("council:meeting", args=[obj.pk]), "Ver en el consejo"),
+            (reverse("council:meeting_agenda_pdf", args=[obj.pk]), "Agenda (PDF)"),
+            (reverse("council:meeting_minutes_pdf", args=[obj.pk]), "Acta (PDF)"),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    @admin.display(description="agenda")
+    def agenda_view(self, obj):
+        if obj is None or obj.pk is None:
+            return "Se genera con los datos del día al guardar la reunión."
+        return render_to_string(
+            "reclamaciones/council/_agenda.html", {"agenda": snapshot_display(obj.agenda), "in_admin": True}
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            meeting_agenda_generate(meeting=form.instance)
+            self.message_user(request, MSG_AGENDA_GENERATED, messages.INFO)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ActionItem:
+            return super().save_formset(request, form, formset, change)
+        decisions = formset.save(commit=False)
+        for action in decisions:
+            if action.pk is None:
+                action.created_by = request.user
+            action.save()
+        formset.save_m2m()
+        for action in decisions:
+            action_baseline_set(action=action)  # no-op for an action that already has one
+
+    @admin.action(description="Regenerar agenda con los datos de hoy", permissions=["change"])
+    def regenerate_agenda(self, request, queryset):
+        count = 0
+        for meeting in queryset:
+            meeting_agenda_generate(meeting=meeting)
+            count += 1
+        self.message_user(request, MSG_AGENDAS_REGENERATED.format(count=count), messages.SUCCESS)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/regenerar-agenda/",
+                self.admin_site.admin_view(self.regenerate_agenda_view),
+                name="reclamaciones_councilmeeting_regenerate_agenda",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def regenerate_agenda_view(self, request, pk: int):
+        """The change page's button (POST): the agenda again, with today's data."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        meeting = get_object_or_404(CouncilMeeting, pk=pk)
+        if not self.has_change_permission(request, meeting):
+            raise PermissionDenied
+        meeting_agenda_generate(meeting=meeting)
+        self.message_user(request, MSG_AGENDA_GENERATED, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:reclamaciones_councilmeeting_change", args=[meeting.pk]))

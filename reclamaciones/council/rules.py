@@ -1,0 +1,188 @@
+"""The improvement council's arithmetic. PURE: no ORM, no clock; counts and dates are passed in.
+
+- Recurring cause (issue 5 §3): flagged when its weekly rate over the last RECENT_WEEKS exceeds `factor` times
+  its weekly rate over the BASELINE_WEEKS before, and the recent window holds at least `min_count` hojas.
+- Effectiveness of an action item: the weekly rate of its causes over the verification window (the weeks
+  after implementation) must be at or below the baseline rate (the weeks before the action was created)
+  reduced by the target. A baseline of zero can only be kept, never reduced: effective when it stays at zero.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+RECENT_WEEKS = 4
+
+BASELINE_WEEKS = 12
+
+TREND_WEEKS = 12
+
+REPEAT_WINDOW_DAYS = 90
+
+# Hojas are classified while staff handle them (15 business days, about three weeks): a verification waits up to
+# this long after its window for the window's unclassified hojas, so a cause is not measured before it is known.
+VERIFICATION_GRACE_DAYS = 21
+
+
+@dataclass(frozen=True)
+class Window:
+    """Lima dates, both inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def flag_windows(today: date) -> tuple[Window, Window]:
+    """(recent, baseline): the RECENT_WEEKS ending on `today`, and the BASELINE_WEEKS right before them."""
+    recent = Window(today - timedelta(weeks=RECENT_WEEKS) + timedelta(days=1), today)
+    baseline = Window(recent.start - timedelta(weeks=BASELINE_WEEKS), recent.start - timedelta(days=1))
+    return recent, baseline
+
+
+def weekly_rate(count: int, weeks: int) -> Decimal:
+    """Hojas per week, to two decimals."""
+    return (Decimal(count) / Decimal(weeks)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def is_recurring(*, recent: int, baseline: int, factor: float, min_count: int) -> bool:
+    """The recent weekly rate exceeds `factor` times the baseline weekly rate, with at least `min_count` hojas.
+    Compared in integers (recent / 4 > factor * baseline / 12  <=>  recent * 12 > factor * baseline * 4)."""
+    if recent < min_count:
+        return False
+    return recent * BASELINE_WEEKS > Decimal(str(factor)) * baseline * RECENT_WEEKS
+
+
+def rate_ratio(*, recent: int, baseline: int) -> Decimal | None:
+    """How many times the baseline weekly rate the recent one is (None when there is no baseline)."""
+    if baseline == 0:
+        return None
+    return (Decimal(recent * BASELINE_WEEKS) / Decimal(baseline * RECENT_WEEKS)).quantize(Decimal("0.01"))
+
+
+def baseline_window(created_on: date, weeks: int = BASELINE_WEEKS) -> Window:
+    """The `weeks` full weeks before the day an action item is created (that day excluded)."""
+    return Window(created_on - timedelta(weeks=weeks), created_on - timedelta(days=1))
+
+
+def verification_window(implemented_on: date, weeks: int) -> Window:
+    """The `weeks` weeks starting on the day an action item was implemented."""
+    return Window(implemented_on, implemented_on + timedelta(weeks=weeks) - timedelta(days=1))
+
+
+def verification_ready(*, window: Window, today: date, unclassified: int) -> bool:
+    """Measure once the window is over and every hoja filed in it has a cause, or the grace period has run out
+    (then the unclassified ones are recorded beside the result)."""
+    if window.end >= today:
+        return False
+    return unclassified == 0 or today > window.end + timedelta(days=VERIFICATION_GRACE_DAYS)
+
+
+def target_rate(baseline_rate: Decimal, reduction_pct: int) -> Decimal:
+    return (baseline_rate * (100 - reduction_pct) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def action_verdict(*, baseline_rate: Decimal, measured_rate: Decimal, reduction_pct: int) -> bool:
+    """True (effective) when the measured weekly rate reached the target: baseline reduced by `reduction_pct`."""
+    if baseline_rate == 0:
+        return measured_rate == 0
+    return measured_rate <= target_rate(baseline_rate, reduction_pct)
+
+
+def change_pct(before: int | Decimal, after: int | Decimal) -> Decimal | None:
+    """Relative change in percent (None when there is nothing to compare with)."""
+    if not before:
+        return None
+    return (Decimal(after - before) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def nps(*, promoters: int, detractors: int, answers: int) -> int | None:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), rounded; None without answers."""
+    if not answers:
+        return None
+    score = Decimal(100 * (promoters - detractors)) / Decimal(answers)
+    return int(score.quantize(Decimal("1"), rounding=ROUND_HALF_UP))  # half away from zero, not to even
+
+
+def weighted_median(pairs: Iterable[tuple[int, int]]) -> float | None:
+    """Median of values given as (value, how many times), as from a GROUP BY: nothing is expanded."""
+    ordered = sorted(pairs)
+    total = sum(count for _, count in ordered)
+    if not total:
+        return None
+    middle = [(total - 1) // 2, total // 2]  # 0-based ranks of the middle element(s)
+    found: list[int] = []
+    seen = 0
+    for value, count in ordered:
+        while len(found) < 2 and middle[len(found)] < seen + count:
+            found.append(value)
+        seen += count
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def trend_weeks(end: date, weeks: int = TREND_WEEKS) -> list[date]:
+    """The Mondays of the `weeks` weeks ending with `end`'s week, oldest first."""
+    last = week_start(end)
+    return [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+_SNAPSHOT_DATES = ("today", "since", "as_of", "previous_meeting", "recent_window_start")
+
+_ACTION_DATES = ("due_date", "verification_due_on")
+
+_ACTION_RATES = ("baseline_rate", "target_rate", "measured_rate")
+
+ACTION_ROWS = ("overdue_actions", "verification_due", "in_verification", "verified")
+
+
+def _iso_date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def decimal_or_none(value) -> Decimal | None:
+    """Figures travel as strings in JSON (exact decimals): back to Decimal, None for no figure."""
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def snapshot_display(snapshot: dict) -> dict | None:
+    """A council snapshot as stored (JSON: ISO dates, decimals as strings) with real dates and numbers for the
+    templates: a meeting's agenda (page, admin, PDFs) and the weekly digest. None when there is none."""
+    if not snapshot:
+        return None
+    shown = copy.deepcopy(snapshot)
+    for key in _SNAPSHOT_DATES:
+        shown[key] = _iso_date(shown.get(key))
+    shown["compared_with"] = [_iso_date(d) for d in shown.get("compared_with") or []]
+    for flag in shown.setdefault("flags", []):
+        for key in ("recent_rate", "baseline_rate", "ratio"):
+            flag[key] = decimal_or_none(flag.get(key))
+    shown["new_flags"] = [f for f in shown["flags"] if f.get("new")]
+    shown["ongoing_flags"] = [f for f in shown["flags"] if not f.get("new")]
+    for row in shown.setdefault("top_causes", []):
+        row["change_pct"] = decimal_or_none(row.get("change_pct"))
+    for key in ACTION_ROWS:
+        for row in shown.setdefault(key, []):
+            for name in _ACTION_DATES:
+                row[name] = _iso_date(row.get(name))
+            for name in _ACTION_RATES:
+                row[name] = decimal_or_none(row.get(name))
+            row["effective"] = row.get("status_code") == "effective"
+            measured = row["measured_rate"]
+            row["change_pct"] = None if measured is None else change_pct(row["baseline_rate"] or 0, measured)
+    shown.setdefault("survey", {})
+    shown.setdefault("performance", {})
+    return shown

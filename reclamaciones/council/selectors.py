@@ -1,0 +1,520 @@
+"""Reads. Views and services ask here, with the joins already chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
+
+from ..access import Role, staff_establishment_ids
+from ..book.models import OPEN_STATUSES, Complaint, Establishment, Kind
+from ..deadlines.selectors import business_calendar_get
+from ..handling.models import Cause, SurveyAnswer
+from .models import ACTION_PENDING_STATUSES, ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .rules import (
+    BASELINE_WEEKS,
+    RECENT_WEEKS,
+    REPEAT_WINDOW_DAYS,
+    TREND_WEEKS,
+    flag_windows,
+    is_recurring,
+    nps,
+    rate_ratio,
+    trend_weeks,
+    weekly_rate,
+    weighted_median,
+)
+
+
+def lima_midnight(day: date) -> datetime:
+    """The aware instant a Lima date starts: periods filter `filed_at` by range so its index is used."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def _council_complaints(user, establishment_id: int | None) -> QuerySet[Complaint]:
+    """Hojas the council figures count: `user`'s scope (None: every establishment), optionally one establishment.
+    No select_related: these querysets only feed aggregates."""
+    complaints = Complaint.objects.order_by()
+    if user is not None:
+        scope = staff_establishment_ids(user)
+        if scope is not None:
+            complaints = complaints.filter(establishment_id__in=scope)
+    if establishment_id:
+        complaints = complaints.filter(establishment_id=establishment_id)
+    return complaints
+
+
+def _filed_between(complaints: QuerySet[Complaint], start: date, end: date, prefix: str = "") -> QuerySet:
+    return complaints.filter(
+        **{f"{prefix}filed_at__gte": lima_midnight(start), f"{prefix}filed_at__lt": lima_midnight(end + timedelta(1))}
+    )
+
+
+def _causes_by_id(ids: Iterable[int | None]) -> dict[int, Cause]:
+    """The causes behind grouped counts, with category and owner: the big GROUP BYs group by the narrow
+    cause_id alone (an index-only scan) and the labels of a few dozen causes come from here."""
+    return {
+        c.pk: c
+        for c in Cause.objects.filter(pk__in=[i for i in ids if i is not None]).select_related("parent", "owner")
+    }
+
+
+def cause_pareto(*, user, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
+    """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `user`'s scope, most frequent
+    first, with each cause's share and the cumulative share (one GROUP BY; nothing loops over hojas).
+    Unclassified hojas are counted apart, so the council sees how much is still unexplained."""
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    counts = dict(complaints.values_list("cause_id").annotate(count=Count("pk")))
+    total = sum(counts.values())
+    unclassified = counts.pop(None, 0)
+    causes = _causes_by_id(counts)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], causes[item[0]].code))[:limit]
+    rows, cumulative = [], 0
+    for cause_id, count in ranked:
+        cumulative += count
+        cause = causes[cause_id]
+        rows.append(
+            {
+                "cause_id": cause_id,
+                "code": cause.code,
+                "name": cause.name,
+                "category": cause.parent.name if cause.parent else "",
+                "count": count,
+                "share": 100 * count / total,
+                "cumulative": 100 * cumulative / total,
+            }
+        )
+    return {"rows": rows, "total": total, "unclassified": unclassified}
+
+
+def cause_weekly_trend(
+    *, user, end: date, cause_ids: list[int], establishment_id: int | None = None, weeks: int = TREND_WEEKS
+) -> dict:
+    """Hojas per week (Monday-Sunday, Lima) for each of `cause_ids` over the `weeks` weeks ending with `end`'s
+    week: one GROUP BY cause, week. Weeks without hojas read 0."""
+    mondays = trend_weeks(end, weeks)
+    causes = {c.pk: c for c in Cause.objects.filter(pk__in=cause_ids)}
+    counts: dict[tuple[int, date], int] = {}
+    if causes:
+        complaints = _filed_between(
+            _council_complaints(user, establishment_id).filter(cause_id__in=causes),
+            mondays[0],
+            mondays[-1] + timedelta(6),
+        )
+        for row in complaints.annotate(week=TruncWeek("filed_at")).values("cause_id", "week").annotate(n=Count("pk")):
+            week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
+            counts[(row["cause_id"], week)] = row["n"]
+    series = [
+        {
+            "code": causes[pk].code,
+            "name": causes[pk].name,
+            "counts": [counts.get((pk, monday), 0) for monday in mondays],
+        }
+        for pk in cause_ids
+        if pk in causes
+    ]
+    return {"weeks": mondays, "series": series}
+
+
+def establishment_counts(*, user, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
+    """Hojas per establishment filed in the period (reclamos, quejas, still open), most first."""
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    grouped = list(
+        complaints.values("establishment_id").annotate(
+            count=Count("pk"),
+            reclamos=Count("pk", filter=Q(kind=Kind.RECLAMO)),
+            quejas=Count("pk", filter=Q(kind=Kind.QUEJA)),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        )
+    )
+    names = dict(
+        Establishment.objects.filter(pk__in=[r["establishment_id"] for r in grouped]).values_list("pk", "name")
+    )
+    rows = [{**row, "establishment__name": names[row["establishment_id"]]} for row in grouped]
+    return sorted(rows, key=lambda row: (-row["count"], row["establishment__name"]))
+
+
+def _as_aware(value) -> datetime:
+    """A datetime read with a raw cursor, as the ORM would give it (SQLite returns text; PostgreSQL aware)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def repeat_complainants(
+    *,
+    user,
+    end: date,
+    establishment_id: int | None = None,
+    days: int = REPEAT_WINDOW_DAYS,
+    min_count: int = 2,
+    limit: int = 20,
+) -> dict:
+    """Consumers (same document type and number) with `min_count`+ hojas filed in the `days` days ending on `end`:
+    who keeps coming back, with how many hojas, where and when last. One GROUP BY ... HAVING over the covering
+    index gives the ranking and, through window functions over its groups, the totals; the names and the
+    distinct establishments and causes are then read for the `limit` consumers shown only."""
+    start = end - timedelta(days=days - 1)
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    grouped = (
+        complaints.values("doc_type", "doc_number")
+        .annotate(count=Count("pk"), last_filed=Max("filed_at"))
+        .filter(count__gte=min_count)
+        .order_by()
+    )
+    # The totals ride on the ranking as window functions over the groups (Django's ORM cannot put a window
+    # over an aggregate), so the period's hojas are grouped once.
+    sql, params = grouped.query.sql_with_params()  # the ORM's SQL, its values passed apart
+    ranking = (
+        "SELECT doc_type, doc_number, count, last_filed, COUNT(*) OVER () AS consumers, SUM(count) OVER () AS hojas "  # noqa: S608
+        f"FROM ({sql}) grouped ORDER BY count DESC, last_filed DESC, doc_number LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(ranking, [*params, limit])
+        fields = ("doc_type", "doc_number", "count", "last_filed", "consumers", "hojas")
+        ranked = [dict(zip(fields, values, strict=True)) for values in cursor.fetchall()]
+    for row in ranked:
+        row["last_filed"] = _as_aware(row["last_filed"])
+    details = {}
+    if ranked:
+        shown = Q()
+        for row in ranked:
+            shown |= Q(doc_type=row["doc_type"], doc_number=row["doc_number"])
+        details = {
+            (d["doc_type"], d["doc_number"]): d
+            for d in complaints.filter(shown)
+            .values("doc_type", "doc_number")
+            .annotate(
+                name=Max("consumer_name"),
+                establishments=Count("establishment_id", distinct=True),
+                causes=Count("cause_id", distinct=True),
+            )
+        }
+    rows = [
+        {
+            "doc_type": row["doc_type"],
+            "doc_number": row["doc_number"],
+            "count": row["count"],
+            "last_filed": row["last_filed"],
+            **{k: details[(row["doc_type"], row["doc_number"])][k] for k in ("name", "establishments", "causes")},
+        }
+        for row in ranked
+    ]
+    # SUM() is a numeric on PostgreSQL
+    totals = (
+        {"consumers": ranked[0]["consumers"], "hojas": int(ranked[0]["hojas"])}
+        if ranked
+        else {"consumers": 0, "hojas": 0}
+    )
+    total = complaints.count()
+    return {
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "consumers": totals["consumers"],
+        "hojas": totals["hojas"],
+        "total": total,
+        "share": 100 * totals["hojas"] / total if total else None,
+    }
+
+
+def _answer_days_median(answered: QuerySet[Complaint]) -> float | None:
+    """Median business days from filing to the communicated answer of `answered` (Código Civil art. 183: the
+    filing day is not counted), from (filed day, answered day) groups: at most a few thousand pairs for any
+    period, turned into business days with the calendar the deadlines use."""
+    pairs = (
+        answered.annotate(filed_day=TruncDate("filed_at"), answered_day=TruncDate("response__communicated_at"))
+        .values("filed_day", "answered_day")
+        .annotate(n=Count("pk"))
+    )
+    calendar = business_calendar_get()
+    pairs = list(pairs)
+    days = calendar.business_days_between_many((row["filed_day"], row["answered_day"]) for row in pairs)
+    return weighted_median(zip(days, (row["n"] for row in pairs), strict=True))
+
+
+ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
+
+
+def answer_performance(*, user, start: date, end: date, today: date, establishment_id: int | None = None) -> dict:
+    """How fast staff answer the hojas filed in the period:
+    - answered: hojas with their answer communicated; on time when communicated by the due date;
+    - late: answered after the due date, plus unanswered hojas still open past it (they can no longer be on time);
+    - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
+    - median business days from filing to the answer;
+    - overdue now: open hojas of the scope past their due date today, whatever the period.
+    One pass over the period's hojas: GROUP BY (filed day, answered day, on time, open past due), at most a
+    few thousand groups for any period; the counts and the median are summed from those groups."""
+    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    # An answer never precedes its hoja: joining only the answers given since the period began is the same
+    # join, and lets PostgreSQL read just those from response_communicated_idx instead of every answer.
+    answer = FilteredRelation("response", condition=Q(response__communicated_at__gte=lima_midnight(start)))
+    groups = (
+        complaints.annotate(answer=answer)
+        .annotate(
+            filed_day=TruncDate("filed_at"),
+            answered_day=TruncDate("answer__communicated_at"),
+            on_time=ExpressionWrapper(Q(answer__communicated_at__date__lte=F("due_date")), output_field=BooleanField()),
+            past_due=ExpressionWrapper(
+                Q(status__in=OPEN_STATUSES, due_date__lt=today, answer__complaint__isnull=True),
+                output_field=BooleanField(),
+            ),
+        )
+        .values("filed_day", "answered_day", "on_time", "past_due")
+        .annotate(n=Count("pk"))
+    )
+    figures = {"total": 0, "answered": 0, "on_time": 0, "open_past_due": 0}
+    days_to_answer: dict[tuple[date, date], int] = {}
+    for group in groups:
+        figures["total"] += group["n"]
+        if group["answered_day"] is not None:
+            figures["answered"] += group["n"]
+            pair = (group["filed_day"], group["answered_day"])
+            days_to_answer[pair] = days_to_answer.get(pair, 0) + group["n"]
+        figures["on_time"] += group["n"] if group["on_time"] else 0
+        figures["open_past_due"] += group["n"] if group["past_due"] else 0
+    calendar = business_calendar_get()
+    measured = figures["answered"] + figures["open_past_due"]
+    return {
+        **figures,
+        "late": measured - figures["on_time"],
+        "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
+        "median_business_days": weighted_median(
+            zip(calendar.business_days_between_many(days_to_answer), days_to_answer.values(), strict=True)
+        ),
+        "overdue_now": complaints_overdue_count(today=today, user=user, establishment_id=establishment_id),
+    }
+
+
+def answers_communicated(*, start: date, end: date, user=None, establishment_id: int | None = None) -> dict:
+    """The answers communicated between two Lima dates (whenever their hoja was filed): how many, how many by
+    the due date, and the median business days they took. What a weekly digest or a meeting reports: hojas
+    filed in a short period are rarely due yet, so their on-time rate says little."""
+    complaints = _council_complaints(user, establishment_id).filter(
+        response__communicated_at__gte=lima_midnight(start),
+        response__communicated_at__lt=lima_midnight(end + timedelta(1)),
+    )
+    figures = complaints.aggregate(answered=Count("pk"), on_time=Count("pk", filter=ANSWERED_ON_TIME))
+    return {
+        **figures,
+        "late": figures["answered"] - figures["on_time"],
+        "on_time_rate": 100 * figures["on_time"] / figures["answered"] if figures["answered"] else None,
+        "median_business_days": _answer_days_median(complaints),
+    }
+
+
+def complaints_overdue_count(*, today: date, user=None, establishment_id: int | None = None) -> int:
+    """Open hojas past their due date on `today` (whenever filed)."""
+    return _council_complaints(user, establishment_id).filter(status__in=OPEN_STATUSES, due_date__lt=today).count()
+
+
+def survey_by_cause(*, user, start: date, end: date, establishment_id: int | None = None) -> dict:
+    """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja (one GROUP
+    BY) and overall. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) - % detractors (0-6)."""
+    surveys = SurveyAnswer.objects.filter(
+        answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1))
+    ).order_by()
+    scope = staff_establishment_ids(user) if user is not None else None
+    if scope is not None:
+        surveys = surveys.filter(complaint__establishment_id__in=scope)
+    if establishment_id:
+        surveys = surveys.filter(complaint__establishment_id=establishment_id)
+    measures = {
+        "answers": Count("pk"),
+        "csat_avg": Avg("csat"),
+        "satisfied": Count("pk", filter=Q(csat__gte=4)),
+        "solved": Count("pk", filter=Q(solved=True)),
+        "promoters": Count("pk", filter=Q(nps__gte=9)),
+        "detractors": Count("pk", filter=Q(nps__lte=6)),
+    }
+
+    def finish(row: dict) -> dict:
+        n = row["answers"]
+        return {
+            **row,
+            "satisfied_pct": 100 * row["satisfied"] / n if n else None,
+            "solved_pct": 100 * row["solved"] / n if n else None,
+            "nps": nps(promoters=row["promoters"], detractors=row["detractors"], answers=n),
+        }
+
+    # A correlated lookup of each survey's cause: PostgreSQL otherwise joins by scanning every hoja's index
+    # entry to meet a few thousand surveys.
+    cause_of = Subquery(Complaint.objects.filter(pk=OuterRef("complaint_id")).values("cause_id")[:1])
+    grouped = list(surveys.annotate(survey_cause=cause_of).values("survey_cause").annotate(**measures))
+    causes = _causes_by_id(row["survey_cause"] for row in grouped)
+    rows = []
+    for row in grouped:
+        cause = causes.get(row.pop("survey_cause"))
+        rows.append(
+            finish(
+                {
+                    "complaint__cause__code": cause.code if cause else None,
+                    "complaint__cause__name": cause.name if cause else None,
+                    **row,
+                }
+            )
+        )
+    rows.sort(key=lambda row: (-row["answers"], row["complaint__cause__code"] or "~"))
+    overall = {
+        "answers": sum(row["answers"] for row in rows),
+        **{key: sum(row[key] for row in rows) for key in ("satisfied", "solved", "promoters", "detractors")},
+    }
+    overall["csat_avg"] = (
+        sum(row["csat_avg"] * row["answers"] for row in rows) / overall["answers"] if overall["answers"] else None
+    )
+    return {"rows": rows, "overall": finish(overall)}
+
+
+def survey_low_scores(*, start: date, end: date, limit: int = 5) -> list[SurveyAnswer]:
+    """The latest unhappy answers with a comment (CSAT 1-2), for the council to read in the consumer's words."""
+    return list(
+        SurveyAnswer.objects.filter(
+            answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1)), csat__lte=2
+        )
+        .exclude(comment="")
+        .select_related("complaint__cause", "complaint__establishment")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def cause_flags(
+    *,
+    today: date,
+    user=None,
+    establishment_id: int | None = None,
+    factor: float | None = None,
+    min_count: int | None = None,
+) -> list[dict]:
+    """Recurring causes as of `today` (improvement.is_recurring): per cause, hojas in the last 4 weeks and in the
+    12 weeks before, from one GROUP BY with two filtered counts; flagged ones only, steepest rise first."""
+    factor = settings.COUNCIL_FLAG_FACTOR if factor is None else factor
+    min_count = settings.COUNCIL_FLAG_MIN_COUNT if min_count is None else min_count
+    recent, baseline = flag_windows(today)
+    complaints = _filed_between(_council_complaints(user, establishment_id), baseline.start, recent.end).filter(
+        cause__isnull=False
+    )
+    recent_q = Q(filed_at__gte=lima_midnight(recent.start))
+    grouped = [
+        row
+        for row in complaints.values("cause_id")
+        .annotate(recent=Count("pk", filter=recent_q), baseline=Count("pk", filter=~recent_q))
+        .filter(recent__gte=min_count)
+        if is_recurring(recent=row["recent"], baseline=row["baseline"], factor=factor, min_count=min_count)
+    ]
+    causes = _causes_by_id(row["cause_id"] for row in grouped)
+    flags = [
+        {
+            "cause_id": row["cause_id"],
+            "code": causes[row["cause_id"]].code,
+            "name": causes[row["cause_id"]].name,
+            "owner": causes[row["cause_id"]].owner.get_full_name() if causes[row["cause_id"]].owner else "",
+            "recent": row["recent"],
+            "baseline": row["baseline"],
+            "recent_rate": weekly_rate(row["recent"], RECENT_WEEKS),
+            "baseline_rate": weekly_rate(row["baseline"], BASELINE_WEEKS),
+            "ratio": rate_ratio(recent=row["recent"], baseline=row["baseline"]),
+        }
+        for row in grouped
+    ]
+    return sorted(flags, key=lambda f: (f["ratio"] is not None, -(f["ratio"] or 0), -f["recent"], f["code"]))
+
+
+def cause_count(*, cause_ids: Iterable[int], start: date, end: date, establishment_id: int | None = None) -> int:
+    """Hojas of these causes filed between two Lima dates (inclusive), every establishment or one: the figure
+    an action item's baseline and verification are computed from."""
+    complaints = _council_complaints(None, establishment_id).filter(cause_id__in=list(cause_ids))
+    return _filed_between(complaints, start, end).count()
+
+
+def unclassified_count(*, start: date, end: date, establishment_id: int | None = None) -> int:
+    """Hojas filed between two Lima dates (inclusive) still without a cause."""
+    complaints = _council_complaints(None, establishment_id).filter(cause__isnull=True)
+    return _filed_between(complaints, start, end).count()
+
+
+def action_item_list(
+    *, statuses: Iterable[str] | None = None, user=None, establishment_id: int | None = None
+) -> QuerySet[ActionItem]:
+    """Action items, optionally limited to what `user` works on and to one establishment: an action for every
+    establishment (no establishment set) concerns all of them, so it is always included."""
+    actions = ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes")
+    scope = staff_establishment_ids(user) if user is not None else None
+    if scope is not None:
+        actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id__in=scope))
+    if establishment_id:
+        actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id=establishment_id))
+    if statuses is not None:
+        actions = actions.filter(status__in=list(statuses))
+    return actions.order_by("due_date", "pk")
+
+
+def action_items_overdue(*, today: date, **scope) -> QuerySet[ActionItem]:
+    """Not yet implemented and past their due date (`scope`: user / establishment_id of action_item_list)."""
+    return action_item_list(statuses=ACTION_PENDING_STATUSES, **scope).filter(due_date__lt=today)
+
+
+def action_items_due_for_verification(*, today: date, **scope) -> list[ActionItem]:
+    """Implemented actions whose verification window has ended by `today` (the beat task measures these).
+    Action items are counted in tens, not millions: the window end is compared in Python."""
+    return [
+        action
+        for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope)
+        if action.verification_due_on <= today
+    ]
+
+
+def action_items_in_verification(*, today: date, **scope) -> list[ActionItem]:
+    """Implemented actions still inside their verification window on `today` (measured when it ends)."""
+    return sorted(
+        (a for a in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope) if a.verification_due_on > today),
+        key=lambda a: (a.verification_due_on, a.pk),
+    )
+
+
+def action_items_verified_between(*, start: date, end: date, **scope) -> QuerySet[ActionItem]:
+    return action_item_list(statuses=ACTION_VERDICT_STATUSES, **scope).filter(
+        verified_at__gte=lima_midnight(start), verified_at__lt=lima_midnight(end + timedelta(1))
+    )
+
+
+def council_recipients() -> list[str]:
+    """E-mails of the active council members."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.COUNCIL)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def council_meeting_list() -> QuerySet[CouncilMeeting]:
+    """Meetings, latest first, with their attendee and decision counts."""
+    return CouncilMeeting.objects.annotate(
+        attendees_n=Count("attendees", distinct=True), decisions_n=Count("decisions", distinct=True)
+    ).order_by("-held_on", "-pk")
+
+
+def council_meeting_previous(meeting: CouncilMeeting) -> CouncilMeeting | None:
+    return (
+        CouncilMeeting.objects.filter(held_on__lt=meeting.held_on).exclude(pk=meeting.pk).order_by("-held_on").first()
+    )

@@ -1,0 +1,483 @@
+"""The improvement council's writes: action items (creation with a baseline, status moves, owner reminders,
+effectiveness verification), meetings (agenda generated from the data) and the weekly digest.
+
+Every action-item change writes an ActionItemEvent; every e-mail goes through the outbox with an idempotency
+key, so a beat task that runs twice (or a worker that retries) never reminds or notifies twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..book.models import Complaint
+from ..handling.models import Cause
+from ..outbox.models import OutboundMessage
+from ..outbox.services import outbox_enqueue
+from .models import ACTION_PENDING_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from .rules import (
+    BASELINE_WEEKS,
+    action_verdict,
+    baseline_window,
+    change_pct,
+    flag_windows,
+    target_rate,
+    verification_ready,
+    verification_window,
+    week_start,
+    weekly_rate,
+)
+from .selectors import (
+    action_items_due_for_verification,
+    action_items_in_verification,
+    action_items_overdue,
+    action_items_verified_between,
+    answers_communicated,
+    cause_count,
+    cause_flags,
+    cause_pareto,
+    complaints_overdue_count,
+    council_meeting_previous,
+    council_recipients,
+    survey_by_cause,
+    survey_low_scores,
+    unclassified_count,
+)
+
+# Status moves people make; EFFECTIVE / NOT_EFFECTIVE are only ever set by the verification (the figures).
+ACTION_TRANSITIONS: dict[str, set[str]] = {
+    ActionStatus.PROPOSED: {ActionStatus.IN_PROGRESS, ActionStatus.IMPLEMENTED},
+    ActionStatus.IN_PROGRESS: {ActionStatus.PROPOSED, ActionStatus.IMPLEMENTED},
+    ActionStatus.IMPLEMENTED: {ActionStatus.IN_PROGRESS},
+    ActionStatus.EFFECTIVE: set(),
+    ActionStatus.NOT_EFFECTIVE: set(),
+}
+
+MSG_NO_CAUSE = "Elige al menos una causa: es lo que la acción debe reducir."
+
+MSG_STATUS_MOVE = "Una acción en estado «{old}» no puede pasar a «{new}»."
+
+MSG_VERDICT_BY_DATA = "«Efectiva» o «No efectiva» lo decide la medición al final de la verificación, no a mano."
+
+MSG_IMPLEMENTED_DATE = "Indica la fecha de implementación (no puede ser futura)."
+
+MSG_OWNER_EMAIL = "El responsable necesita un correo electrónico para recibir los recordatorios."
+
+
+class ImprovementError(Exception):
+    """A change the council's rules do not allow (Spanish message)."""
+
+
+def _event(action: ActionItem, type_: str, actor=None, **data) -> ActionItemEvent:
+    return ActionItemEvent.objects.create(action=action, type=type_, actor=actor, data=data)
+
+
+def causes_of_complaints(complaint_ids: Iterable[int]) -> list[Cause]:
+    """The distinct causes the given hojas were classified with (the default causes of an action made from them)."""
+    return list(Cause.objects.filter(complaints__pk__in=list(complaint_ids)).distinct().order_by("code"))
+
+
+def action_baseline_set(*, action: ActionItem, today: date | None = None) -> ActionItem:
+    """Store the action's baseline: hojas per week for its causes over the BASELINE_WEEKS before `today`
+    (its creation day). Done once; a later change of causes does not move the line the result is judged by."""
+    if action.baseline_rate is not None:
+        return action
+    today = today or timezone.localdate(action.created_at)
+    window = baseline_window(today, BASELINE_WEEKS)
+    count = cause_count(
+        cause_ids=action.causes.values_list("pk", flat=True),
+        start=window.start,
+        end=window.end,
+        establishment_id=action.establishment_id,
+    )
+    action.baseline_weeks = BASELINE_WEEKS
+    action.baseline_rate = weekly_rate(count, BASELINE_WEEKS)
+    action.baseline_measured_on = today
+    action.save(update_fields=["baseline_weeks", "baseline_rate", "baseline_measured_on", "updated_at"])
+    _event(
+        action,
+        ActionItemEvent.Type.CREATED,
+        action.created_by,
+        baseline_rate=str(action.baseline_rate),
+        baseline_count=count,
+        window=[window.start.isoformat(), window.end.isoformat()],
+    )
+    return action
+
+
+@transaction.atomic
+def action_create(
+    *,
+    title: str,
+    owner,
+    due_date: date,
+    causes: Iterable[Cause],
+    complaints: Iterable[Complaint] = (),
+    description: str = "",
+    establishment=None,
+    target_reduction_pct: int = 30,
+    verification_weeks: int = 8,
+    meeting: CouncilMeeting | None = None,
+    created_by=None,
+    today: date | None = None,
+) -> ActionItem:
+    causes = list(causes)
+    if not causes:
+        raise ImprovementError(MSG_NO_CAUSE)
+    action = ActionItem.objects.create(
+        title=title,
+        description=description,
+        owner=owner,
+        due_date=due_date,
+        establishment=establishment,
+        target_reduction_pct=target_reduction_pct,
+        verification_weeks=verification_weeks,
+        meeting=meeting,
+        created_by=created_by,
+    )
+    action.causes.set(causes)
+    action.complaints.set(list(complaints))
+    return action_baseline_set(action=action, today=today)
+
+
+def action_status_check(*, old: str, new: str, implemented_on: date | None, today: date) -> None:
+    """Raise ImprovementError unless people may move an action from `old` to `new` (shared by the service
+    and the admin form, so the rule lives once)."""
+    if old == new:
+        return
+    if new in (ActionStatus.EFFECTIVE, ActionStatus.NOT_EFFECTIVE):
+        raise ImprovementError(MSG_VERDICT_BY_DATA)
+    if new not in ACTION_TRANSITIONS[old]:
+        raise ImprovementError(MSG_STATUS_MOVE.format(old=ActionStatus(old).label, new=ActionStatus(new).label))
+    if new == ActionStatus.IMPLEMENTED and (implemented_on is None or implemented_on > today):
+        raise ImprovementError(MSG_IMPLEMENTED_DATE)
+
+
+@transaction.atomic
+def action_status_set(
+    *, action: ActionItem, status: str, actor=None, implemented_on: date | None = None, today: date | None = None
+) -> ActionItem:
+    today = today or timezone.localdate()
+    action = ActionItem.objects.select_for_update().get(pk=action.pk)
+    if status == ActionStatus.IMPLEMENTED and implemented_on is None:
+        implemented_on = today
+    action_status_check(old=action.status, new=status, implemented_on=implemented_on, today=today)
+    if action.status == status:
+        return action
+    old = action.status
+    action.status = status
+    action.implemented_on = implemented_on if status == ActionStatus.IMPLEMENTED else None
+    action.save(update_fields=["status", "implemented_on", "updated_at"])
+    _event(
+        action,
+        ActionItemEvent.Type.STATUS_CHANGED,
+        actor,
+        old=old,
+        new=status,
+        implemented_on=action.implemented_on.isoformat() if action.implemented_on else None,
+    )
+    return action
+
+
+def action_status_recorded(*, action: ActionItem, old: str, actor) -> None:
+    """The admin saved a status already validated by action_status_check: record the move."""
+    if old != action.status:
+        _event(
+            action,
+            ActionItemEvent.Type.STATUS_CHANGED,
+            actor,
+            old=old,
+            new=action.status,
+            implemented_on=action.implemented_on.isoformat() if action.implemented_on else None,
+        )
+
+
+def _reminder_step(days_left: int, steps: list[int]) -> str | None:
+    """The reminder an action `days_left` days from its due date is owed: "overdue" once the date has passed,
+    else the tightest step already reached (a task that missed a day still sends the latest one), else None."""
+    if days_left < 0:
+        return "overdue"
+    reached = [s for s in steps if days_left <= s]
+    return f"d{min(reached)}" if reached else None
+
+
+def action_reminders_queue(*, today: date | None = None) -> int:
+    """Remind owners of pending (propuesta, en curso) actions COUNCIL_ACTION_REMINDER_DAYS calendar days before
+    the due date, and once when it has passed. Keyed by action, due date and step: rerunning sends nothing new;
+    moving the due date re-arms them. Each action is re-read under a row lock (pretix), so two overlapping runs,
+    or an owner implementing it meanwhile, never produce a stray reminder. Returns the messages queued."""
+    today = today or timezone.localdate()
+    queued = 0
+    steps = sorted(set(settings.COUNCIL_ACTION_REMINDER_DAYS), reverse=True)
+    horizon = today + timedelta(days=max(steps, default=0))
+    candidates = ActionItem.objects.filter(status__in=ACTION_PENDING_STATUSES, due_date__lte=horizon).order_by()
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            action = ActionItem.objects.select_for_update().select_related("owner").get(pk=pk)
+            if action.status not in ACTION_PENDING_STATUSES or not action.owner.email:
+                continue  # Race condition: implemented since the candidates were read
+            days_left = (action.due_date - today).days
+            step = _reminder_step(days_left, steps)
+            if step is None:
+                continue
+            key = f"action:{action.pk}:due:{action.due_date.isoformat()}:{step}"
+            if OutboundMessage.objects.filter(idempotency_key=key).exists():
+                continue
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.ACTION_REMINDER,
+                recipient=action.owner.email,
+                idempotency_key=key,
+                context={
+                    "action": action.pk,
+                    "date": today.isoformat(),
+                    "due_date": action.due_date.isoformat(),
+                    "days_left": days_left,
+                    "step": step,
+                },
+            )
+            _event(action, ActionItemEvent.Type.REMINDER_QUEUED, None, key=key, days_left=days_left)
+            queued += 1
+    return queued
+
+
+def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionItem:
+    """Measure an implemented action whose verification window has ended: hojas per week of its causes (in its
+    establishment, or all) over the window, compared with the stored baseline reduced by the target. Marks it
+    effective or not effective, records the figures as an event and notifies the owner and the council.
+    Idempotent: only an IMPLEMENTED action whose window ended before today (Lima) is measured."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        action = ActionItem.objects.select_for_update().select_related("owner").get(pk=action.pk)
+        if action.status != ActionStatus.IMPLEMENTED or action.implemented_on is None:
+            return action
+        window = verification_window(action.implemented_on, action.verification_weeks)
+        unclassified = (
+            unclassified_count(start=window.start, end=window.end, establishment_id=action.establishment_id)
+            if window.end < today
+            else 0
+        )
+        if not verification_ready(window=window, today=today, unclassified=unclassified):
+            return action  # the window is still being filed, or its hojas are still being classified
+        if action.baseline_rate is None:
+            # Made without the service (a bulk load): the baseline as of its creation day, which only counts
+            # hojas filed before it, so measuring it now is the same as measuring it then.
+            action_baseline_set(action=action)
+        cause_ids = list(action.causes.values_list("pk", flat=True))
+        count = cause_count(
+            cause_ids=cause_ids, start=window.start, end=window.end, establishment_id=action.establishment_id
+        )
+        measured = weekly_rate(count, action.verification_weeks)
+        effective = action_verdict(
+            baseline_rate=action.baseline_rate, measured_rate=measured, reduction_pct=action.target_reduction_pct
+        )
+        old = action.status
+        action.status = ActionStatus.EFFECTIVE if effective else ActionStatus.NOT_EFFECTIVE
+        action.measured_rate = measured
+        action.verified_at = now
+        action.save(update_fields=["status", "measured_rate", "verified_at", "updated_at"])
+        figures = {
+            "baseline_rate": str(action.baseline_rate),
+            "target_rate": str(target_rate(action.baseline_rate, action.target_reduction_pct)),
+            "measured_rate": str(measured),
+            "measured_count": count,
+            "unclassified": unclassified,
+            "window": [window.start.isoformat(), window.end.isoformat()],
+            "change_pct": _str_or_none(change_pct(action.baseline_rate, measured)),
+        }
+        _event(action, ActionItemEvent.Type.VERIFIED, None, old=old, new=action.status, **figures)
+        recipients = dict.fromkeys(e.lower() for e in [action.owner.email, *council_recipients()] if e)
+        for email in recipients:
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.ACTION_VERDICT,
+                recipient=email,
+                idempotency_key=f"action:{action.pk}:verdict:{email}",
+                context={"action": action.pk, "is_owner": email == action.owner.email.lower(), **figures},
+            )
+    return action
+
+
+def actions_daily(*, now: datetime | None = None) -> dict:
+    """The beat task's work: verify what is due, then remind owners."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    verified = [action_verify(action=a, now=now) for a in action_items_due_for_verification(today=today)]
+    return {
+        "verified": sum(a.status != ActionStatus.IMPLEMENTED for a in verified),
+        "reminders": action_reminders_queue(today=today),
+    }
+
+
+def council_snapshot(*, today: date, since: date, as_of: date | None = None) -> dict:
+    """What the council should look at, as plain JSON (stored as a meeting's agenda, rendered in the digest) for
+    the period `since` .. `today` (Lima dates, inclusive): recurring-cause flags as of `today` (marked new when
+    not flagged the day before `since`), top-10 causes with the change against the same number of days before,
+    actions verified in the period, survey highlights and the answers communicated in it; plus what stands on
+    `as_of` (default `today`): overdue actions, actions due for verification, hojas overdue now.
+    Every figure comes from the selectors' SQL aggregates: the query count does not grow with the data."""
+    as_of = as_of or today
+    days = (today - since).days + 1
+    before_end = since - timedelta(days=1)
+    before_start = before_end - timedelta(days=days - 1)
+    flags_now = cause_flags(today=today)
+    flagged_before = {f["cause_id"] for f in cause_flags(today=before_end)}
+    pareto = cause_pareto(user=None, start=since, end=today)
+    previous = {
+        row["code"]: row["count"]
+        for row in cause_pareto(user=None, start=before_start, end=before_end, limit=1000)["rows"]
+    }
+    surveys = survey_by_cause(user=None, start=since, end=today)
+    performance = answers_communicated(start=since, end=today)
+
+    def action_row(action: ActionItem) -> dict:
+        return {
+            "id": action.pk,
+            "title": action.title,
+            "owner": action.owner.get_full_name() or action.owner.get_username(),
+            "status": action.get_status_display(),
+            "status_code": action.status,
+            "due_date": action.due_date.isoformat(),
+            "days_overdue": max((as_of - action.due_date).days, 0),
+            "causes": [c.code for c in action.causes.all()],
+            "cause_names": [c.name for c in action.causes.all()],
+            "establishment": action.establishment.name if action.establishment else None,
+            "target_reduction_pct": action.target_reduction_pct,
+            "baseline_rate": str(action.baseline_rate) if action.baseline_rate is not None else None,
+            "target_rate": (
+                str(target_rate(action.baseline_rate, action.target_reduction_pct))
+                if action.baseline_rate is not None
+                else None
+            ),
+            "measured_rate": str(action.measured_rate) if action.measured_rate is not None else None,
+            "verification_due_on": action.verification_due_on.isoformat() if action.verification_due_on else None,
+        }
+
+    recent, _ = flag_windows(today)
+    return {
+        "today": today.isoformat(),
+        "since": since.isoformat(),
+        "as_of": as_of.isoformat(),
+        "compared_with": [before_start.isoformat(), before_end.isoformat()],
+        "flags": [
+            {
+                "code": f["code"],
+                "name": f["name"],
+                "owner": f["owner"],
+                "recent": f["recent"],
+                "baseline": f["baseline"],
+                "recent_rate": str(f["recent_rate"]),
+                "baseline_rate": str(f["baseline_rate"]),
+                "ratio": str(f["ratio"]) if f["ratio"] is not None else None,
+                "new": f["cause_id"] not in flagged_before,
+            }
+            for f in flags_now
+        ],
+        "top_causes": [
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "count": row["count"],
+                "share": round(row["share"], 1),
+                "before": previous.get(row["code"], 0),
+                "change_pct": _str_or_none(change_pct(previous.get(row["code"], 0), row["count"])),
+            }
+            for row in pareto["rows"]
+        ],
+        "total": pareto["total"],
+        "unclassified": pareto["unclassified"],
+        "overdue_actions": [action_row(a) for a in action_items_overdue(today=as_of)],
+        "verification_due": [action_row(a) for a in action_items_due_for_verification(today=as_of)],
+        "in_verification": [action_row(a) for a in action_items_in_verification(today=as_of)],
+        "verified": [action_row(a) for a in action_items_verified_between(start=since, end=today)],
+        "survey": {
+            "answers": surveys["overall"]["answers"],
+            "csat_avg": _round_or_none(surveys["overall"]["csat_avg"], 2),
+            "satisfied_pct": _round_or_none(surveys["overall"]["satisfied_pct"], 1),
+            "nps": surveys["overall"]["nps"],
+            "worst_causes": [
+                {
+                    "code": r["complaint__cause__code"],
+                    "name": r["complaint__cause__name"],
+                    "nps": r["nps"],
+                    "answers": r["answers"],
+                }
+                for r in sorted(
+                    (r for r in surveys["rows"] if r["complaint__cause__code"] and r["nps"] is not None),
+                    key=lambda r: (r["nps"], -r["answers"]),
+                )[:3]
+            ],
+            "comments": [
+                {
+                    "csat": s.csat,
+                    "nps": s.nps,
+                    "comment": s.comment,
+                    "cause": s.complaint.cause.code if s.complaint.cause else None,
+                }
+                for s in survey_low_scores(start=since, end=today)
+            ],
+        },
+        "performance": {  # answers communicated in the period, whenever their hoja was filed
+            "answered": performance["answered"],
+            "on_time": performance["on_time"],
+            "late": performance["late"],
+            "on_time_rate": _round_or_none(performance["on_time_rate"], 1),
+            "median_business_days": performance["median_business_days"],
+            "overdue_now": complaints_overdue_count(today=as_of),
+        },
+        "recent_window_start": recent.start.isoformat(),
+    }
+
+
+def _round_or_none(value, digits: int):
+    return None if value is None else round(float(value), digits)
+
+
+def _str_or_none(value):
+    return None if value is None else str(value)
+
+
+def meeting_agenda_generate(*, meeting: CouncilMeeting, now: datetime | None = None) -> CouncilMeeting:
+    """Write the meeting's agenda from the data since the previous meeting (or the 4 weeks before, for the first
+    one), up to the meeting day (or today, when preparing it in advance). Regenerating overwrites the snapshot."""
+    now = now or timezone.now()
+    today = min(timezone.localdate(now), meeting.held_on)
+    previous = council_meeting_previous(meeting)
+    since = previous.held_on if previous else today - timedelta(weeks=4) + timedelta(days=1)
+    since = min(since, today)
+    meeting.agenda = council_snapshot(today=today, since=since)
+    meeting.agenda["previous_meeting"] = previous.held_on.isoformat() if previous else None
+    meeting.agenda_generated_at = now
+    meeting.save(update_fields=["agenda", "agenda_generated_at", "updated_at"])
+    return meeting
+
+
+def council_digest_period(today: date) -> tuple[date, date]:
+    """(since, until): the last full Monday-Sunday week before `today`'s week, the period a digest sent in
+    `today`'s ISO week reports (consecutive digests neither overlap nor leave a gap)."""
+    until = week_start(today) - timedelta(days=1)
+    return until - timedelta(days=6), until
+
+
+def council_digest_queue(*, now: datetime | None = None) -> int:
+    """Mondays 08:00 Lima: one digest per council member and ISO week, on last week (Monday-Sunday); overdue
+    actions as of the day it is queued. The snapshot is rendered when the e-mail is sent. Keyed by ISO week and
+    recipient: a second run (or a second beat) queues nothing. Returns the messages queued."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    year, week, _ = today.isocalendar()
+    since, until = council_digest_period(today)
+    context = {"date": until.isoformat(), "since": since.isoformat(), "as_of": today.isoformat()}
+    queued = 0
+    with transaction.atomic():
+        for email in dict.fromkeys(e.lower() for e in council_recipients()):
+            key = f"council-digest:{year}-W{week:02d}:{email}"
+            if OutboundMessage.objects.filter(idempotency_key=key).exists():
+                continue
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.COUNCIL_DIGEST, recipient=email, idempotency_key=key, context=context
+            )
+            queued += 1
+    return queued

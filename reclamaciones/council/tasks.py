@@ -1,0 +1,22 @@
+"""Celery tasks of this context: thin, they take ids and call one service. Names stay "reclamaciones.tasks.*"
+(the beat schedule and messages already queued by the previous release use them)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+# idempotent: verification only moves IMPLEMENTED actions; reminders are keyed
+@shared_task(name="reclamaciones.tasks.council_actions_daily", acks_late=True)
+def council_actions_daily() -> dict:
+    from .services import actions_daily
+
+    return actions_daily()
+
+
+# idempotent: one digest per (ISO week, recipient) key
+@shared_task(name="reclamaciones.tasks.council_digest_weekly", acks_late=True)
+def council_digest_weekly() -> int:
+    from .services import council_digest_queue
+
+    return council_digest_queue()

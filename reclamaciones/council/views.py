@@ -1,0 +1,320 @@
+"""The improvement council's pages (/consejo/): council, supervisors and auditors read; agents do not.
+
+Thin views: every figure comes from a selector (SQL aggregation, scoped to the user's establishments); the view
+only gathers them, masks personal data for the screen and shapes the chart series for council-charts.js."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views import View
+
+from ..access import COUNCIL_READERS, StaffRequiredMixin, _forbidden
+from ..book.models import DocType
+from ..handling.selectors import establishment_list_for
+from . import pdf
+from .models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
+from .selectors import (
+    action_item_list,
+    action_items_due_for_verification,
+    action_items_overdue,
+    action_items_verified_between,
+    answer_performance,
+    cause_flags,
+    cause_pareto,
+    cause_weekly_trend,
+    council_meeting_list,
+    establishment_counts,
+    repeat_complainants,
+    survey_by_cause,
+)
+
+DEFAULT_PERIOD_DAYS = 90
+
+TREND_CAUSES = 5  # the weekly trend follows the top 5 causes of the Pareto
+
+DOC_VISIBLE_DIGITS = 4
+
+PERIOD_EARLIEST = date(2010, 1, 1)  # Ley 29571 (the book's origin) is of 2010
+
+PERIOD_MAX_DAYS = 2 * 366
+
+
+def reads_council(user, user_roles: set[str]) -> bool:
+    """Council, supervisors, auditors and superusers read the council's pages; agents do not."""
+    return user.is_superuser or bool(user_roles & COUNCIL_READERS)
+
+
+class PeriodForm(forms.Form):
+    # <input type="date"> only accepts ISO dates, whatever the locale's display format.
+    desde = forms.DateField(
+        label="Desde", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    hasta = forms.DateField(
+        label="Hasta", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    establecimiento = forms.TypedChoiceField(
+        label="Establecimiento",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, establishments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["establecimiento"].choices = [("", "Todos"), *((e.pk, e.name) for e in establishments)]
+
+    def _clean_day(self, name: str) -> date:
+        # Dates outside the book's life make the period arithmetic overflow (a 500) and mean nothing anyway.
+        day = self.cleaned_data[name]
+        latest = timezone.localdate() + timedelta(days=366)
+        if not PERIOD_EARLIEST <= day <= latest:
+            raise forms.ValidationError(f"Elige una fecha entre el {PERIOD_EARLIEST:%d/%m/%Y} y el {latest:%d/%m/%Y}.")
+        return day
+
+    def clean_desde(self) -> date:
+        return self._clean_day("desde")
+
+    def clean_hasta(self) -> date:
+        return self._clean_day("hasta")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("desde") and cleaned.get("hasta"):
+            if cleaned["desde"] > cleaned["hasta"]:
+                self.add_error("hasta", "La fecha final no puede ser anterior a la inicial.")
+            elif (cleaned["hasta"] - cleaned["desde"]).days > PERIOD_MAX_DAYS:
+                self.add_error("hasta", "El periodo puede abarcar como máximo 2 años.")
+        return cleaned
+
+
+def masked_document(doc_type: str, doc_number: str) -> str:
+    """The document as "DNI ••••5689": enough to tell consumers apart on a shared screen, not to identify one."""
+    try:
+        label = DocType(doc_type).label
+    except ValueError:
+        label = doc_type.upper()
+    return f"{label} ••••{doc_number[-DOC_VISIBLE_DIGITS:]}"
+
+
+def short_name(full_name: str) -> str:
+    """The first name and the initial of the next one: "María Núñez Ñahui" -> "María N."."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name
+    return f"{parts[0]} {parts[1][0]}."
+
+
+def _num(value) -> float | None:
+    """Decimals and floats as JSON numbers (one decimal is all a chart shows)."""
+    return None if value is None else round(float(value), 1)
+
+
+def _chart_data(*, pareto: dict, trend: dict, establishments: list[dict], surveys: dict) -> dict:
+    """The series council-charts.js draws; the same figures are in the page's tables."""
+    return {
+        "pareto": {
+            "codes": [r["code"] for r in pareto["rows"]],
+            "names": [r["name"] for r in pareto["rows"]],
+            "counts": [r["count"] for r in pareto["rows"]],
+            "cumulative": [_num(r["cumulative"]) for r in pareto["rows"]],
+        },
+        "trend": {
+            "weeks": [f"{monday:%d/%m}" for monday in trend["weeks"]],
+            "series": [{"code": s["code"], "name": s["name"], "counts": s["counts"]} for s in trend["series"]],
+        },
+        "establishments": {
+            "names": [r["establishment__name"] for r in establishments],
+            "counts": [r["count"] for r in establishments],
+            "open": [r["open"] for r in establishments],
+        },
+        "surveys": {
+            "codes": [r["complaint__cause__code"] or "Sin causa" for r in surveys["rows"]],
+            "names": [r["complaint__cause__name"] or "Hojas aún sin causa" for r in surveys["rows"]],
+            "csat": [_num(r["csat_avg"]) for r in surveys["rows"]],
+            "nps": [r["nps"] for r in surveys["rows"]],
+        },
+    }
+
+
+class DashboardView(StaffRequiredMixin, View):
+    """A bounded number of queries whatever the size of the book: each section is one selector doing SQL
+    aggregation (tests pin the count)."""
+
+    def get(self, request):
+        if not reads_council(request.user, self.roles):
+            return _forbidden(request)
+        today = timezone.localdate()
+        establishments = establishment_list_for(request.user)
+        defaults = {"desde": today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), "hasta": today}
+        form = PeriodForm(request.GET or None, initial=defaults, establishments=establishments)
+        period = dict(defaults, establecimiento=None)
+        if form.is_bound and form.is_valid():
+            period = form.cleaned_data
+        start, end = period["desde"], period["hasta"]
+        scope = {"user": request.user, "establishment_id": period["establecimiento"]}
+
+        pareto = cause_pareto(start=start, end=end, **scope)
+        trend = cause_weekly_trend(
+            end=end, cause_ids=[row["cause_id"] for row in pareto["rows"][:TREND_CAUSES]], **scope
+        )
+        per_establishment = establishment_counts(start=start, end=end, **scope)
+        repeat = repeat_complainants(end=end, **scope)
+        repeat["rows"] = [
+            {
+                **row,
+                "document": masked_document(row["doc_type"], row["doc_number"]),
+                "short_name": short_name(row["name"]),
+            }
+            for row in repeat["rows"]
+        ]
+        surveys = survey_by_cause(start=start, end=end, **scope)
+        context = {
+            "form": form,
+            "period": period,
+            "today": today,
+            "nav": "council",
+            "tab": "dashboard",
+            "performance": answer_performance(start=start, end=end, today=today, **scope),
+            # As of the period's end: looking back at a past period shows what was rising then.
+            "flags": cause_flags(today=min(end, today), **scope),
+            "flags_as_of": min(end, today),
+            "flag_rule": {
+                "factor": settings.COUNCIL_FLAG_FACTOR,
+                "min_count": settings.COUNCIL_FLAG_MIN_COUNT,
+                "recent_weeks": RECENT_WEEKS,
+                "baseline_weeks": BASELINE_WEEKS,
+            },
+            "pareto": pareto,
+            "trend": trend,
+            "trend_rows": [  # the table reads week by week: one row per Monday, one column per cause
+                (monday, [series["counts"][i] for series in trend["series"]]) for i, monday in enumerate(trend["weeks"])
+            ],
+            "establishments": per_establishment,
+            "repeat": repeat,
+            "surveys": surveys,
+            "actions": {
+                "overdue": list(action_items_overdue(today=today, **scope)),
+                "to_verify": action_items_due_for_verification(today=today, **scope),
+                "verdicts": list(action_items_verified_between(start=start, end=end, **scope)),
+            },
+            "charts": _chart_data(pareto=pareto, trend=trend, establishments=per_establishment, surveys=surveys),
+        }
+        return self.render("reclamaciones/council/dashboard.html", context, status=400 if form.errors else 200)
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    action: ActionItem
+    today: date
+
+    @property
+    def overdue(self) -> bool:
+        """Still to implement and past its due date."""
+        return self.action.status in ACTION_PENDING_STATUSES and self.action.due_date < self.today
+
+
+class ActionListView(StaffRequiredMixin, View):
+    """Every action item, filterable by status (?estado=). An unknown status is ignored, as in the queue.
+    Action items are counted in tens: one query (plus the causes' prefetch) and the counts per status in Python."""
+
+    def get(self, request):
+        if not reads_council(request.user, self.roles):
+            return _forbidden(request)
+        today = timezone.localdate()
+        actions = list(action_item_list(user=request.user))
+        counts = Counter(action.status for action in actions)
+        status = request.GET.get("estado", "")
+        if status not in ActionStatus.values:
+            status = ""
+        shown = [action for action in actions if not status or action.status == status]
+        user = request.user
+        context = {
+            "nav": "council",
+            "tab": "actions",
+            "today": today,
+            "rows": [ActionRow(action, today) for action in shown],
+            "status": status,
+            "status_filters": [
+                {"value": value, "label": label, "count": counts.get(value, 0)} for value, label in ActionStatus.choices
+            ],
+            "total": len(actions),
+            "can_add": user.is_staff and user.has_perm("reclamaciones.add_actionitem"),
+            "can_edit": user.is_staff and user.has_perm("reclamaciones.change_actionitem"),
+        }
+        return self.render("reclamaciones/council/actions.html", context)
+
+
+PAGE_SIZE = 25
+
+
+class CouncilReaderRequired:
+    """After StaffRequiredMixin (which reads the roles): only the council's readers get further."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not (request.user.is_superuser or self.roles & COUNCIL_READERS):
+            return _forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _meeting_or_404(pk: int) -> CouncilMeeting:
+    try:
+        return CouncilMeeting.objects.get(pk=pk)
+    except CouncilMeeting.DoesNotExist:
+        raise Http404("Reunión no encontrada") from None
+
+
+class MeetingListView(StaffRequiredMixin, CouncilReaderRequired, View):
+    def get(self, request):
+        page = Paginator(council_meeting_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "page": page,
+            "can_add": request.user.has_perm("reclamaciones.add_councilmeeting"),
+            "nav": "council",
+        }
+        return self.render("reclamaciones/council/meetings.html", context)
+
+
+class MeetingDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
+    def get(self, request, pk: int):
+        meeting = _meeting_or_404(pk)
+        context = {
+            "meeting": meeting,
+            "agenda": snapshot_display(meeting.agenda),
+            "attendees": meeting.attendees.order_by("first_name", "last_name", "username"),
+            "decisions": meeting.decisions.select_related("owner", "establishment")
+            .prefetch_related("causes")
+            .order_by("pk"),
+            "can_change": request.user.has_perm("reclamaciones.change_councilmeeting"),
+            "nav": "council",
+        }
+        return self.render("reclamaciones/council/meeting.html", context)
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    add_never_cache_headers(response)
+    return response
+
+
+class MeetingAgendaPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
+    def get(self, request, pk: int):
+        meeting = _meeting_or_404(pk)
+        return _pdf_response(pdf.meeting_agenda_pdf(meeting), pdf.meeting_pdf_filename(meeting, "agenda"))
+
+
+class MeetingMinutesPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
+    def get(self, request, pk: int):
+        meeting = _meeting_or_404(pk)
+        return _pdf_response(pdf.meeting_minutes_pdf(meeting), pdf.meeting_pdf_filename(meeting, "acta"))

@@ -1,0 +1,175 @@
+"""The records of handling a hoja: its cause, the staff profile (which establishments someone works for),
+settlement offers (art. 6-A), the answer, answer templates and the consumer's survey."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from ..book.models import Complaint, Establishment, Kind, ResponseChannel
+from ..records import ImmutableRecordError, TimeStampedModel
+
+
+class Cause(TimeStampedModel):
+    """The improvement council's cause taxonomy: categories (no parent) and the causes under them."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="categoría",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
+    code = models.CharField("código", max_length=20, unique=True)
+    name = models.CharField("nombre", max_length=120)
+    description = models.TextField("descripción", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="responsable",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_causes",
+    )
+    is_active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        verbose_name = "causa"
+        verbose_name_plural = "causas"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": "Las causas cuelgan de una categoría (dos niveles: categoría > causa)."})
+
+    @property
+    def is_category(self) -> bool:
+        return self.parent_id is None
+
+
+class StaffProfile(models.Model):
+    """Which establishments a staff member works for (scoping of queues, reminders and escalations)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    all_establishments = models.BooleanField("todos los establecimientos", default=False)
+    establishments = models.ManyToManyField(Establishment, blank=True, related_name="staff_profiles")
+
+    class Meta:
+        verbose_name = "perfil de personal"
+        verbose_name_plural = "perfiles de personal"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class SettlementOffer(TimeStampedModel):
+    """Ofrecimiento de solución (Reglamento art. 6-A): suspends the count for at most 5 business days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Esperando respuesta"
+        ACCEPTED = "accepted", "Aceptada"
+        REJECTED = "rejected", "Rechazada"
+        EXPIRED = "expired", "Sin respuesta en el plazo"
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="settlement_offers")
+    text = models.TextField("propuesta", max_length=4000)
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    offered_on = models.DateField("fecha del ofrecimiento")
+    respond_by = models.DateField("fecha límite para aceptar")
+    status = models.CharField("estado", max_length=10, choices=Status, default=Status.PENDING)
+    resolved_at = models.DateTimeField("respondida", null=True, blank=True)
+    suspended_business_days = models.PositiveSmallIntegerField("días hábiles suspendidos", default=0)
+
+    class Meta:
+        verbose_name = "ofrecimiento de solución"
+        verbose_name_plural = "ofrecimientos de solución"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint"], condition=Q(status="pending"), name="one_pending_offer_per_complaint"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "respond_by"], name="offer_status_respond_idx")]
+
+    def __str__(self) -> str:
+        return f"Propuesta para {self.complaint}"
+
+
+class Response(TimeStampedModel):
+    """Section 4 of the hoja: "OBSERVACIONES Y ACCIONES ADOPTADAS POR EL PROVEEDOR", with the date it was
+    communicated. Written once, when it is communicated (arts. 6 and 6-B); never edited afterwards."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="response")
+    text = models.TextField("observaciones y acciones adoptadas por el proveedor", max_length=4000)
+    channel = models.CharField("medio", max_length=10, choices=ResponseChannel)
+    communicated_at = models.DateTimeField("fecha de comunicación de la respuesta")
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "respuesta"
+        verbose_name_plural = "respuestas"
+        indexes = [
+            # The council's answer figures join only the answers given since a period began.
+            models.Index(fields=["communicated_at"], include=["complaint"], name="response_communicated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Respuesta a {self.complaint}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("La respuesta comunicada no se modifica.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("La respuesta comunicada no se elimina (Reglamento, art. 12).")
+
+
+class ResponseTemplate(TimeStampedModel):
+    """A reusable answer staff start from (editable in the admin)."""
+
+    name = models.CharField("nombre", max_length=100, unique=True)
+    kind = models.CharField("para", max_length=10, choices=Kind, blank=True, help_text="Vacío: reclamos y quejas.")
+    body = models.TextField("texto", max_length=4000)
+    is_active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        verbose_name = "plantilla de respuesta"
+        verbose_name_plural = "plantillas de respuesta"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyAnswer(models.Model):
+    """The consumer's one-time satisfaction survey after the answer."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="survey")
+    solved = models.BooleanField("¿se solucionó?")
+    csat = models.PositiveSmallIntegerField("satisfacción (1-5)")
+    nps = models.PositiveSmallIntegerField("recomendación (0-10)")
+    comment = models.TextField("comentario", max_length=2000, blank=True)
+    answered_at = models.DateTimeField("respondida", default=timezone.now)
+
+    class Meta:
+        verbose_name = "respuesta de encuesta"
+        verbose_name_plural = "encuestas de satisfacción"
+        constraints = [
+            models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5), name="survey_csat_1_5"),
+            models.CheckConstraint(condition=Q(nps__gte=0, nps__lte=10), name="survey_nps_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Encuesta de {self.complaint}"

@@ -1,0 +1,270 @@
+"""Staff work on a hoja: assign, note, reclassify, answer (section 4), close. Every action checks the
+actor's scope, locks the row, moves the status only along TRANSITIONS and writes an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ..access import user_can_act_on
+from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, Kind, ResponseChannel, Status
+from ..outbox.models import OutboundMessage
+from ..outbox.services import outbox_enqueue
+from .models import Cause, Response, SurveyAnswer
+from .selectors import assignable_staff
+
+# The one place legal status moves are defined (Oscar-style pipeline).
+TRANSITIONS: dict[str, set[str]] = {
+    Status.RECEIVED: {Status.IN_PROGRESS, Status.SETTLEMENT_OFFERED, Status.ANSWERED},
+    Status.IN_PROGRESS: {Status.SETTLEMENT_OFFERED, Status.ANSWERED},
+    Status.SETTLEMENT_OFFERED: {Status.IN_PROGRESS, Status.SETTLED},
+    Status.ANSWERED: {Status.CLOSED},
+    Status.SETTLED: {Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+MSG_OUT_OF_SCOPE = "No tienes permiso para actuar sobre hojas de este establecimiento."
+
+MSG_NOT_ASSIGNABLE = "Esa persona no atiende este establecimiento."
+
+MSG_NOT_OPEN = "La hoja ya no está en trámite."
+
+MSG_SAME_KIND = "La hoja ya está clasificada así."
+
+MSG_REASON_REQUIRED = "Indica el motivo de la reclasificación."
+
+MSG_EMPTY_TEXT = "Escribe el texto."
+
+MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: registra la respuesta enviada por carta."
+
+MSG_LETTER_DATE = "Indica la fecha en que se comunicó la carta (no puede ser futura ni anterior a la hoja)."
+
+MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
+
+MSG_CAUSE_REQUIRED = "Clasifica la causa de la hoja antes de cerrarla (la usa el consejo de mejora)."
+
+MSG_CAUSE_INVALID = "Elige una causa (no una categoría) activa."
+
+MSG_SAME_CAUSE = "La hoja ya tiene esa causa."
+
+MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
+
+MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
+
+MSG_SURVEY_RANGE = "La satisfacción va de 1 a 5 y la recomendación de 0 a 10."
+
+
+class WorkflowError(Exception):
+    """A move the rules do not allow (Spanish message for the staff member or the consumer)."""
+
+
+def _locked(complaint_id: int, actor: AbstractBaseUser) -> Complaint:
+    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+    if not user_can_act_on(actor, complaint.establishment_id):
+        raise WorkflowError(MSG_OUT_OF_SCOPE)
+    return complaint
+
+
+def status_move(complaint: Complaint, to: str, actor, now: datetime, **data) -> None:
+    """Move a locked hoja along TRANSITIONS (refusing anything else) and record the change."""
+    if to not in TRANSITIONS[complaint.status]:
+        raise WorkflowError(f"No se puede pasar de «{complaint.get_status_display()}» a «{Status(to).label}».")
+    old = complaint.status
+    complaint.status = to
+    complaint.save(update_fields=["status", "updated_at"])
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        type=ComplaintEvent.Type.STATUS_CHANGED,
+        actor=actor,
+        occurred_at=now,
+        data={"from": old, "to": to, **data},
+    )
+
+
+def complaint_assign(
+    *, complaint_id: int, assignee: AbstractBaseUser | None, actor: AbstractBaseUser, now: datetime | None = None
+) -> Complaint:
+    """Give the hoja to someone in scope (or take it back to the establishment's queue with None)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if complaint.status not in OPEN_STATUSES:
+            raise WorkflowError(MSG_NOT_OPEN)
+        if (
+            assignee is not None
+            and not assignable_staff(establishment_id=complaint.establishment_id).filter(pk=assignee.pk).exists()
+        ):
+            raise WorkflowError(MSG_NOT_ASSIGNABLE)
+        previous = complaint.assignee_id
+        complaint.assignee = assignee
+        complaint.save(update_fields=["assignee", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.ASSIGNED,
+            actor=actor,
+            occurred_at=now,
+            data={
+                "from": previous,
+                "to": assignee.pk if assignee else None,
+                "to_name": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+            },
+        )
+        if complaint.status == Status.RECEIVED and assignee is not None:
+            status_move(complaint, Status.IN_PROGRESS, actor, now)
+    return complaint
+
+
+def complaint_note_add(*, complaint_id: int, text: str, actor: AbstractBaseUser, now: datetime | None = None) -> None:
+    """An internal note (never shown to the consumer), kept in the append-only trail."""
+    text = text.strip()
+    if not text:
+        raise WorkflowError(MSG_EMPTY_TEXT)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.NOTE,
+            actor=actor,
+            occurred_at=now or timezone.now(),
+            data={"text": text[:4000]},
+        )
+
+
+def complaint_reclassify(
+    *, complaint_id: int, kind: str, reason: str, actor: AbstractBaseUser, now: datetime | None = None
+) -> Complaint:
+    """Art. 6: a sheet that is really a reclamo is handled as one (and vice versa), with the reason recorded.
+    The consumer's own mark (kind_filed) is part of the filed sheet and never changes."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError(MSG_REASON_REQUIRED)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if complaint.status not in OPEN_STATUSES:
+            raise WorkflowError(MSG_NOT_OPEN)
+        if complaint.kind == kind:
+            raise WorkflowError(MSG_SAME_KIND)
+        old = complaint.kind
+        complaint.kind = Kind(kind)
+        complaint.save(update_fields=["kind", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.RECLASSIFIED,
+            actor=actor,
+            occurred_at=now or timezone.now(),
+            data={"from": old, "to": kind, "reason": reason},
+        )
+    return complaint
+
+
+def response_send(
+    *,
+    complaint_id: int,
+    text: str,
+    channel: str,
+    actor: AbstractBaseUser,
+    communicated_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Response:
+    """Section 4: the written answer. By e-mail it goes out now with the updated PDF; by letter, staff record
+    when the letter was delivered. Either way the hoja becomes answered and the legal clock stops."""
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise WorkflowError(MSG_EMPTY_TEXT)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if complaint.status == Status.SETTLEMENT_OFFERED:
+            raise WorkflowError(MSG_OFFER_PENDING)
+        if channel == ResponseChannel.EMAIL:
+            if not complaint.contact_email:
+                raise WorkflowError(MSG_NO_EMAIL)
+            communicated_at = now
+        elif communicated_at is None or communicated_at > now or communicated_at < complaint.filed_at:
+            raise WorkflowError(MSG_LETTER_DATE)
+        status_move(complaint, Status.ANSWERED, actor, now)
+        response = Response.objects.create(
+            complaint=complaint, text=text, channel=channel, communicated_at=communicated_at, responded_by=actor
+        )
+        on_time = timezone.localdate(communicated_at) <= complaint.due_date
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.RESPONDED,
+            actor=actor,
+            occurred_at=now,
+            data={
+                "channel": channel,
+                "communicated_at": communicated_at.isoformat(),
+                "on_time": on_time,
+                "due_date": complaint.due_date.isoformat(),
+            },
+        )
+        if channel == ResponseChannel.EMAIL:
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.RESPONSE,
+                recipient=complaint.contact_email,
+                complaint=complaint,
+                idempotency_key=f"response:{complaint.pk}",
+            )
+    return response
+
+
+def complaint_classify(
+    *, complaint_id: int, cause: Cause, actor: AbstractBaseUser, now: datetime | None = None
+) -> Complaint:
+    """Give the hoja its cause (a leaf of the taxonomy). Changing it later is allowed and leaves an event with
+    the old and new cause, so the council's figures can be traced."""
+    if cause.parent_id is None or not cause.is_active:
+        raise WorkflowError(MSG_CAUSE_INVALID)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if complaint.cause_id == cause.pk:
+            raise WorkflowError(MSG_SAME_CAUSE)
+        old = complaint.cause
+        complaint.cause = cause
+        complaint.save(update_fields=["cause", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.CLASSIFIED,
+            actor=actor,
+            occurred_at=now or timezone.now(),
+            data={"from": old.code if old else None, "to": cause.code, "to_name": cause.name},
+        )
+    return complaint
+
+
+def complaint_close(*, complaint_id: int, actor: AbstractBaseUser, now: datetime | None = None) -> Complaint:
+    with transaction.atomic():
+        complaint = _locked(complaint_id, actor)
+        if Status.CLOSED in TRANSITIONS[complaint.status] and complaint.cause_id is None:
+            raise WorkflowError(MSG_CAUSE_REQUIRED)
+        status_move(complaint, Status.CLOSED, actor, now or timezone.now())
+    return complaint
+
+
+def survey_answer(
+    *, complaint: Complaint, solved: bool, csat: int, nps: int, comment: str = "", now: datetime | None = None
+) -> SurveyAnswer:
+    """The consumer's one-time satisfaction survey, open once the answer was communicated."""
+    now = now or timezone.now()
+    if not (1 <= csat <= 5 and 0 <= nps <= 10):
+        raise WorkflowError(MSG_SURVEY_RANGE)
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if not Response.objects.filter(complaint=complaint).exists():
+            raise WorkflowError(MSG_SURVEY_NOT_YET)
+        if SurveyAnswer.objects.filter(complaint=complaint).exists():
+            raise WorkflowError(MSG_SURVEY_DONE)
+        answer = SurveyAnswer.objects.create(
+            complaint=complaint, solved=solved, csat=csat, nps=nps, comment=comment.strip(), answered_at=now
+        )
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.SURVEY_ANSWERED,
+            occurred_at=now,
+            data={"solved": solved, "csat": csat, "nps": nps},
+        )
+    return answer

@@ -1,0 +1,234 @@
+"""Settlement offers (Reglamento art. 6-A) and, for pre-2022 hojas only, the one-time deadline extension."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ..access import user_can_act_on
+from ..book.models import TRACKED_STATUSES, Complaint, ComplaintEvent, Kind, Status
+from ..deadlines.rules import (
+    MAX_EXTENSION_CALENDAR_DAYS,
+    Regime,
+    effective_due_date,
+    settlement_respond_by,
+    settlement_suspended_days,
+)
+from ..deadlines.selectors import business_calendar_get
+from ..outbox.models import OutboundMessage
+from ..outbox.services import outbox_enqueue
+from .models import SettlementOffer
+from .services import MSG_OUT_OF_SCOPE, status_move
+
+ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
+
+MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
+
+MSG_NOT_OPEN = "La hoja ya no está en trámite."
+
+MSG_OFFER_PENDING = "Ya hay una propuesta esperando la respuesta del consumidor."
+
+MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: la propuesta debe dejar constancia documental."
+
+MSG_OFFER_CLOSED = "Esta propuesta ya no está vigente."
+
+MSG_DEADLINE_PASSED = (
+    "El plazo de respuesta ya venció: no hay cómputo que suspender (art. 6-A). Responde formalmente al reclamo."
+)
+
+MSG_OFFER_WAITING = "Hay una propuesta de solución esperando la respuesta del consumidor."
+
+MSG_IMPRORROGABLE = "Desde la Ley 31435 el plazo de 15 días hábiles es improrrogable: no se puede ampliar."
+
+MSG_ALREADY_EXTENDED = "El plazo de esta hoja ya fue ampliado una vez."
+
+MSG_TOO_LATE_TO_EXTEND = "La ampliación debe comunicarse antes de que venza el plazo inicial."
+
+MSG_EXTENSION_DAYS = f"La ampliación es de 1 a {MAX_EXTENSION_CALENDAR_DAYS} días calendario."
+
+
+class SettlementError(Exception):
+    """An offer, answer or extension the rules do not allow (message in Spanish, for staff or consumer)."""
+
+
+def settlement_offer_send(
+    *, complaint_id: int, text: str, actor: AbstractBaseUser | None = None, now: datetime | None = None
+) -> SettlementOffer:
+    """Send the consumer an offer by e-mail (documentary record). The count stops for at most 5 business days."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+        if actor is not None and not user_can_act_on(actor, complaint.establishment_id):
+            raise SettlementError(MSG_OUT_OF_SCOPE)
+        if complaint.kind != Kind.RECLAMO:
+            raise SettlementError(MSG_ONLY_RECLAMOS)
+        if complaint.status == Status.SETTLEMENT_OFFERED:
+            raise SettlementError(MSG_OFFER_PENDING)
+        if complaint.status not in TRACKED_STATUSES:
+            raise SettlementError(MSG_NOT_OPEN)
+        if not complaint.contact_email:
+            raise SettlementError(MSG_NO_EMAIL)
+        if today > complaint.due_date:
+            raise SettlementError(MSG_DEADLINE_PASSED)
+        offer = SettlementOffer.objects.create(
+            complaint=complaint,
+            text=text,
+            offered_by=actor,
+            offered_on=today,
+            respond_by=settlement_respond_by(today, business_calendar_get()),
+        )
+        status_move(complaint, Status.SETTLEMENT_OFFERED, actor, now)
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.SETTLEMENT_OFFERED,
+            actor=actor,
+            occurred_at=now,
+            data={"offer": offer.pk, "respond_by": offer.respond_by.isoformat()},
+        )
+        outbox_enqueue(
+            kind=OutboundMessage.Kind.SETTLEMENT_OFFER,
+            recipient=complaint.contact_email,
+            complaint=complaint,
+            idempotency_key=f"settlement_offer:{offer.pk}",
+            context={"offer": offer.pk},
+        )
+    return offer
+
+
+def settlement_offer_accept(*, offer_id: int, now: datetime | None = None) -> SettlementOffer:
+    """The consumer accepts expressly: the hoja is closed as settled (art. 6-A.3)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = _pending_offer_locked(offer_id, now)
+        offer.status, offer.resolved_at = SettlementOffer.Status.ACCEPTED, now
+        offer.save(update_fields=["status", "resolved_at", "updated_at"])
+        complaint = offer.complaint
+        status_move(complaint, Status.SETTLED, None, now)
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.SETTLEMENT_ACCEPTED,
+            occurred_at=now,
+            data={"offer": offer.pk, "phrase": ACCEPTANCE_PHRASE},
+        )
+    return offer
+
+
+def settlement_offer_reject(*, offer_id: int, now: datetime | None = None) -> SettlementOffer:
+    """The consumer rejects: the count resumes, moved by the business days it was suspended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = _pending_offer_locked(offer_id, now)
+        return _resume(offer, SettlementOffer.Status.REJECTED, ComplaintEvent.Type.SETTLEMENT_REJECTED, now)
+
+
+def settlement_expire_due(*, now: datetime | None = None) -> int:
+    """Silence: offers whose 5 business days have passed count as rejected and the count resumes."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    expired = 0
+    for offer_id in SettlementOffer.objects.filter(
+        status=SettlementOffer.Status.PENDING, respond_by__lt=today
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            offer = SettlementOffer.objects.select_for_update().select_related("complaint").get(pk=offer_id)
+            if offer.status != SettlementOffer.Status.PENDING:
+                continue  # answered meanwhile
+            _resume(offer, SettlementOffer.Status.EXPIRED, ComplaintEvent.Type.SETTLEMENT_EXPIRED, now)
+            expired += 1
+    return expired
+
+
+def _pending_offer_locked(offer_id: int, now: datetime) -> SettlementOffer:
+    offer = SettlementOffer.objects.select_for_update().select_related("complaint").get(pk=offer_id)
+    if offer.status != SettlementOffer.Status.PENDING or timezone.localdate(now) > offer.respond_by:
+        raise SettlementError(MSG_OFFER_CLOSED)
+    return offer
+
+
+def _resume(offer: SettlementOffer, status: str, event_type: str, now: datetime) -> SettlementOffer:
+    calendar = business_calendar_get()
+    resolved_on = min(timezone.localdate(now), offer.respond_by)
+    suspended = settlement_suspended_days(offer.offered_on, resolved_on, calendar)
+    offer.status, offer.resolved_at, offer.suspended_business_days = status, now, suspended
+    offer.save(update_fields=["status", "resolved_at", "suspended_business_days", "updated_at"])
+    complaint = Complaint.objects.select_for_update().get(pk=offer.complaint_id)
+    old_due = complaint.due_date
+    complaint.suspended_business_days += suspended
+    complaint.due_date = effective_due_date(
+        timezone.localdate(complaint.filed_at),
+        calendar,
+        suspended_business_days=complaint.suspended_business_days,
+        extension_days=complaint.extension_days,
+    )
+    complaint.save(update_fields=["due_date", "suspended_business_days", "updated_at"])
+    status_move(complaint, Status.IN_PROGRESS, None, now)
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        type=event_type,
+        occurred_at=now,
+        data={
+            "offer": offer.pk,
+            "suspended_business_days": suspended,
+            "old_due_date": old_due.isoformat(),
+            "new_due_date": complaint.due_date.isoformat(),
+        },
+    )
+    return offer
+
+
+def complaint_extend_deadline(
+    *, complaint_id: int, days: int, reason: str, actor: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Complaint:
+    """DS 006-2014-PCM art. 6 (hojas filed before 2022-05-21 only): extend once by up to 30 calendar days,
+    told to the consumer before the first deadline ends. Refused for Ley 31435 hojas (improrrogable)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+        if complaint.regime == Regime.LEY_31435:
+            raise SettlementError(MSG_IMPRORROGABLE)
+        if complaint.extension_days:
+            raise SettlementError(MSG_ALREADY_EXTENDED)
+        if not 1 <= days <= MAX_EXTENSION_CALENDAR_DAYS:
+            raise SettlementError(MSG_EXTENSION_DAYS)
+        if complaint.status == Status.SETTLEMENT_OFFERED:
+            raise SettlementError(MSG_OFFER_WAITING)
+        if complaint.status not in TRACKED_STATUSES:
+            raise SettlementError(MSG_NOT_OPEN)
+        if timezone.localdate(now) > complaint.due_date:
+            raise SettlementError(MSG_TOO_LATE_TO_EXTEND)
+        old_due = complaint.due_date
+        complaint.extension_days = days
+        complaint.due_date = effective_due_date(
+            timezone.localdate(complaint.filed_at),
+            business_calendar_get(),
+            suspended_business_days=complaint.suspended_business_days,
+            extension_days=days,
+        )
+        complaint.save(update_fields=["extension_days", "due_date", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.DEADLINE_EXTENDED,
+            actor=actor,
+            occurred_at=now,
+            data={
+                "days": days,
+                "reason": reason,
+                "old_due_date": old_due.isoformat(),
+                "new_due_date": complaint.due_date.isoformat(),
+                # Without an e-mail the consumer must be told by letter before the first deadline ends.
+                "notice": "email" if complaint.contact_email else "letter_required",
+            },
+        )
+        if complaint.contact_email:
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.EXTENSION_NOTICE,
+                recipient=complaint.contact_email,
+                complaint=complaint,
+                idempotency_key=f"extension_notice:{complaint.pk}",
+                context={"days": days, "reason": reason, "old_due_date": old_due.isoformat()},
+            )
+    return complaint

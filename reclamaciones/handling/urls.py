@@ -1,0 +1,79 @@
+"""Back office at /gestion/: login and password reset (Django's auth views, Spanish templates), the queue,
+the hoja's detail and one URL per action."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+from django.utils.text import format_lazy
+
+from . import views
+from .forms import StaffLoginForm
+
+app_name = "staff"
+
+_reset_email_context = {"portal_base_url": settings.PORTAL_BASE_URL}
+
+urlpatterns = [
+    # Access
+    path(
+        "entrar/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html",
+            authentication_form=StaffLoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path(
+        "salir/",
+        auth_views.LogoutView.as_view(next_page=format_lazy("{}?sesion=cerrada", reverse_lazy("staff:login"))),
+        name="logout",
+    ),
+    path(
+        "clave/",
+        views.PasswordResetView.as_view(
+            template_name="registration/password_reset_form.html",
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email_body.html",
+            subject_template_name="registration/password_reset_subject.txt",
+            extra_email_context=_reset_email_context,
+            success_url=reverse_lazy("staff:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "clave/enviada/",
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "clave/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_confirm.html",
+            success_url=reverse_lazy("staff:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "clave/lista/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+    # Queue
+    path("", views.QueueView.as_view(), name="queue"),
+    path("exportar.csv", views.QueueExportView.as_view(fmt="csv"), name="export-csv"),
+    path("exportar.xlsx", views.QueueExportView.as_view(fmt="xlsx"), name="export-xlsx"),
+    # One hoja
+    path("hojas/<int:pk>/", views.ComplaintDetailView.as_view(), name="detail"),
+    path("hojas/<int:pk>/hoja.pdf", views.ComplaintPdfView.as_view(), name="pdf"),
+    path("hojas/<int:pk>/asignar/", views.AssignView.as_view(), name="assign"),
+    path("hojas/<int:pk>/nota/", views.NoteView.as_view(), name="note"),
+    path("hojas/<int:pk>/reclasificar/", views.ReclassifyView.as_view(), name="reclassify"),
+    path("hojas/<int:pk>/causa/", views.ClassifyView.as_view(), name="classify"),
+    path("hojas/<int:pk>/propuesta/", views.SettlementOfferView.as_view(), name="offer"),
+    path("hojas/<int:pk>/respuesta/", views.AnswerView.as_view(), name="answer"),
+    path("hojas/<int:pk>/respuesta/enviar/", views.AnswerSendView.as_view(), name="answer-send"),
+    path("hojas/<int:pk>/cerrar/", views.CloseView.as_view(), name="close"),
+]

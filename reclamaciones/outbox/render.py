@@ -1,0 +1,276 @@
+"""E-mail rendering (render only). Services decide when a message is sent and record that it was."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from ..book import pdf
+from ..book.models import OPEN_STATUSES, Complaint
+from ..council.models import ActionItem, ActionStatus
+from ..council.rules import ACTION_ROWS, change_pct, decimal_or_none, snapshot_display, target_rate, verification_window
+from ..deadlines.rules import business_days_left
+from ..deadlines.selectors import business_calendar_get
+from .models import OutboundMessage
+
+
+def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
+    """The e-mail for an outbox row, attachments included."""
+    builders = {
+        OutboundMessage.Kind.SHEET_COPY: _sheet_copy,
+        OutboundMessage.Kind.REMINDER: _staff_notice,
+        OutboundMessage.Kind.OVERDUE: _overdue,
+        OutboundMessage.Kind.DAILY_DIGEST: _daily_digest,
+        OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
+        OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
+        OutboundMessage.Kind.RESPONSE: _response,
+        OutboundMessage.Kind.ACTION_REMINDER: _action_reminder,
+        OutboundMessage.Kind.ACTION_VERDICT: _action_verdict,
+        OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
+        OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
+        OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
+    }
+    return builders[message.kind](message)
+
+
+def text_render(template: str, context: dict) -> str:
+    """A plain-text template (autoescape off) as a plain str. render_to_string marks its output safe, so a
+    page that showed the text would print what a consumer or an agent typed as live HTML; `"" + text` is a
+    str that templates escape like any other."""
+    return "" + render_to_string(template, context)
+
+
+def _render_trio(name: str, context: dict) -> tuple[str, str, str | None]:
+    """Subject, text body and (when the template exists) HTML body of `emails/<name>_*`."""
+    base = f"reclamaciones/emails/{name}"
+    subject = " ".join(text_render(f"{base}_subject.txt", context).split())
+    try:
+        html = render_to_string(f"{base}_body.html", context)
+    except TemplateDoesNotExist:
+        html = None
+    return subject, text_render(f"{base}_body.txt", context), html
+
+
+def _email(message: OutboundMessage, name: str, context: dict) -> EmailMultiAlternatives:
+    subject, text, html = _render_trio(name, context)
+    email = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient]
+    )
+    if html:
+        email.attach_alternative(html, "text/html")
+    return email
+
+
+def staff_url(complaint: Complaint) -> str:
+    return _hoja_url(complaint.pk)
+
+
+def _staff_notice(message: OutboundMessage) -> EmailMultiAlternatives:
+    context = {**message.context, "complaint": message.complaint, "staff_url": staff_url(message.complaint)}
+    return _email(message, message.kind, context)
+
+
+def _overdue(message: OutboundMessage) -> EmailMultiAlternatives:
+    """One escalation a day per person, listing every overdue hoja they must know about."""
+    days_left = dict(message.context["items"])
+    complaints = Complaint.objects.filter(pk__in=days_left).select_related("establishment", "assignee")
+    rows = sorted(
+        ({"complaint": c, "days_overdue": -days_left[c.pk], "url": staff_url(c)} for c in complaints),
+        key=lambda row: (-row["days_overdue"], row["complaint"].pk),
+    )
+    return _email(message, "overdue", {"rows": rows, "first": rows[0] if rows else None})
+
+
+def _daily_digest(message: OutboundMessage) -> EmailMultiAlternatives:
+    today = date.fromisoformat(message.context["date"])
+    calendar = business_calendar_get()
+    complaints = list(
+        Complaint.objects.filter(pk__in=message.context["complaint_ids"], status__in=OPEN_STATUSES)
+        .select_related("establishment")
+        .order_by("due_date", "pk")
+    )
+    rows = [
+        {"complaint": c, "days_left": business_days_left(today, c.due_date, calendar), "url": staff_url(c)}
+        for c in complaints
+    ]
+    return _email(message, "daily_digest", {"rows": rows, "today": today})
+
+
+def _consumer_notice(message: OutboundMessage) -> EmailMultiAlternatives:
+    complaint = message.complaint
+    context = {**message.context, "complaint": complaint, "tracking_url": pdf.tracking_url(complaint)}
+    if message.kind == OutboundMessage.Kind.SETTLEMENT_OFFER:
+        context["offer"] = complaint.settlement_offers.get(pk=message.context["offer"])
+        context["offer_url"] = settings.PORTAL_BASE_URL + reverse(
+            "reclamaciones:settlement", args=[complaint.tracking_token]
+        )
+    return _email(message, message.kind, context)
+
+
+def _sheet_copy(message: OutboundMessage) -> EmailMultiAlternatives:
+    complaint = message.complaint
+    context = {
+        "complaint": complaint,
+        "tracking_url": pdf.tracking_url(complaint),
+        "is_guardian": message.recipient.lower() != complaint.consumer_email.lower(),
+    }
+    email = _email(message, "sheet_copy", context)
+    email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
+    return email
+
+
+def _response_context(complaint: Complaint, response) -> dict:
+    return {"complaint": complaint, "response": response, "tracking_url": pdf.tracking_url(complaint)}
+
+
+def response_preview(complaint: Complaint, response) -> tuple[str, str]:
+    """Subject and text of the answer e-mail as the consumer will read it (plain str: the page escapes it)."""
+    subject, text, _html = _render_trio("response", _response_context(complaint, response))
+    return subject, text
+
+
+def _response(message: OutboundMessage) -> EmailMultiAlternatives:
+    complaint = message.complaint
+    email = _email(message, "response", _response_context(complaint, complaint.response))
+    email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
+    return email
+
+
+def _admin_url(name: str, *args) -> str:
+    return settings.PORTAL_BASE_URL + reverse(f"admin:reclamaciones_{name}", args=args)
+
+
+def _delivery_failed(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To supervisors: a message the law requires was given up after its whole retry schedule."""
+    failed = OutboundMessage.objects.select_related("complaint__establishment").get(pk=message.context["message"])
+    context = {
+        "failed": failed,
+        "complaint": failed.complaint,
+        "staff_url": staff_url(failed.complaint) if failed.complaint_id else None,
+        "admin_url": _admin_url("outboundmessage_changelist") + "?status__exact=failed",
+        "error": message.context.get("error", failed.last_error),
+    }
+    return _email(message, "delivery_failed", context)
+
+
+def _integrity_alarm(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To supervisors, daily while it lasts: hojas that fail the integrity verification."""
+    from ..book.integrity import PROBLEM_LABELS
+
+    items = [
+        {**item, "labels": [PROBLEM_LABELS[p] for p in item["problems"]], "url": _hoja_url(item["id"])}
+        for item in message.context["items"]
+    ]
+    context = {"date": date.fromisoformat(message.context["date"]), "items": items, "total": message.context["total"]}
+    return _email(message, "integrity_alarm", context)
+
+
+def _hoja_url(pk: int | None) -> str | None:
+    return settings.PORTAL_BASE_URL + reverse("staff:detail", args=[pk]) if pk else None
+
+
+def _council_links(action: ActionItem | None = None) -> dict:
+    links = {
+        "dashboard_url": settings.PORTAL_BASE_URL + reverse("council:dashboard"),
+        "actions_url": settings.PORTAL_BASE_URL + reverse("council:actions"),
+    }
+    if action is not None:
+        try:
+            links["admin_url"] = settings.PORTAL_BASE_URL + reverse(
+                "admin:reclamaciones_actionitem_change", args=[action.pk]
+            )
+        except NoReverseMatch:  # the model is not registered in this admin site
+            links["admin_url"] = None
+    return links
+
+
+def _action_get(pk: int) -> ActionItem:
+    return ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes").get(pk=pk)
+
+
+def _action_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the owner of a pending action: 7 and 1 days before its due date, then once when it has passed."""
+    action = _action_get(message.context["action"])
+    today = date.fromisoformat(message.context["date"])
+    days_left = (action.due_date - today).days
+    context = {
+        "action": action,
+        "causes": list(action.causes.all()),
+        "owner_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
+        "days_left": days_left,
+        "days_overdue": -days_left,
+        "reminder_days": sorted(set(settings.COUNCIL_ACTION_REMINDER_DAYS), reverse=True),
+        "target_rate": (
+            None if action.baseline_rate is None else target_rate(action.baseline_rate, action.target_reduction_pct)
+        ),
+        **_council_links(action),
+    }
+    return _email(message, "action_reminder", context)
+
+
+def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the owner and the council once the figures decided: the figures recorded by the verification."""
+    action = _action_get(message.context["action"])
+    figures = message.context
+    baseline = decimal_or_none(figures.get("baseline_rate", action.baseline_rate))
+    measured = decimal_or_none(figures.get("measured_rate", action.measured_rate))
+    if "window" in figures:
+        start, end = (date.fromisoformat(day) for day in figures["window"])
+    else:
+        window = verification_window(action.implemented_on, action.verification_weeks)
+        start, end = window.start, window.end
+    context = {
+        "action": action,
+        "causes": list(action.causes.all()),
+        "effective": action.status == ActionStatus.EFFECTIVE,
+        "is_owner": figures.get("is_owner", message.recipient.lower() == action.owner.email.lower()),
+        "owner_name": action.owner.get_full_name() or action.owner.get_username(),
+        "greeting_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
+        "baseline_rate": baseline,
+        "target_rate": (
+            decimal_or_none(figures["target_rate"])
+            if "target_rate" in figures
+            else target_rate(baseline, action.target_reduction_pct)
+        ),
+        "measured_rate": measured,
+        "measured_count": figures.get("measured_count"),
+        "unclassified": figures.get("unclassified", 0),
+        "change_pct": change_pct(baseline, measured),
+        "window_start": start,
+        "window_end": end,
+        **_council_links(action),
+    }
+    return _email(message, "action_verdict", context)
+
+
+def _council_digest(message: OutboundMessage) -> EmailMultiAlternatives:
+    """The Monday digest, rendered from council_snapshot when sent (aggregates only: no query per hoja)."""
+    from ..council.services import council_snapshot
+
+    since = date.fromisoformat(message.context["since"])
+    until = date.fromisoformat(message.context["date"])
+    as_of = date.fromisoformat(message.context.get("as_of", message.context["date"]))
+    snapshot = snapshot_display(council_snapshot(today=until, since=since, as_of=as_of))
+    context = {
+        "since": since,
+        "until": until,
+        "as_of": as_of,
+        "total": snapshot["total"],
+        "unclassified": snapshot["unclassified"],
+        "top_causes": snapshot["top_causes"],
+        "top": snapshot["top_causes"][0] if snapshot["top_causes"] else None,
+        "new_flags": snapshot["new_flags"],
+        "old_flags": snapshot["ongoing_flags"],
+        **{key: snapshot[key] for key in ACTION_ROWS},
+        "survey": snapshot["survey"],
+        "performance": snapshot["performance"],
+        "flag_factor": settings.COUNCIL_FLAG_FACTOR,
+        "flag_min_count": settings.COUNCIL_FLAG_MIN_COUNT,
+        **_council_links(),
+    }
+    return _email(message, "council_digest", context)
