@@ -68,7 +68,7 @@ SCENARIOS = [
         "filing-sequential",
         "bench.filing",
         True,
-        "500 calls of `services.filing.complaint_file` in a loop, one establishment, each with a fresh "
+        "500 calls of `book.services.complaint_file` in a loop, one establishment, each with a fresh "
         "`submission_key` (as the form sends): validation, number upsert, SHA-256, insert, FILED event, outbox "
         "row + MESSAGE_QUEUED event, commit, and the on-commit publish of the send task (to kombu's in-memory "
         "transport). 10 warm-up filings are not counted.",
@@ -109,8 +109,9 @@ SCENARIOS = [
         "deadlines-sweep",
         "bench.sweep",
         True,
-        "`services.tracking.deadlines_sweep(now=...)` (the Celery beat task's service, every 15 minutes) over a "
-        "book of 10,000 and then 1,000,000 hojas, 2% of them open (received or in progress; the in-progress ones "
+        "`deadlines.services.deadlines_sweep(scope=Scope.everything(), now=...)` (the Celery beat task's "
+        "service, every 15 minutes) over a book of 10,000 and then 1,000,000 hojas, 2% of them open (received "
+        "or in progress; the in-progress ones "
         "assigned to the establishment's agent), open hojas falling due from 10 business days ago to 15 ahead. "
         "One provider, 10 establishments, an agent and a supervisor for each and one regional supervisor for all "
         "are created with the ORM; the hojas are NOT filed through the service but written by one "

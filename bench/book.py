@@ -122,7 +122,7 @@ COMPLAINT_COLUMNS: dict[str, str] = {
     "establishment_id": "e.id",
 }
 
-# The e-mailed copy every filing leaves in the outbox (sent), keyed as services.filing keys it.
+# The e-mailed copy every filing leaves in the outbox (sent), keyed as book.services keys it.
 COPIES_SQL = """
 INSERT INTO reclamaciones_outboundmessage (
     created_at, updated_at, kind, complaint_id, recipient, idempotency_key, status, attempts, context,

@@ -1,4 +1,4 @@
-"""Deadline sweep at scale (issue 3, scope 10): `services.tracking.deadlines_sweep` over 10,000 and then
+"""Deadline sweep at scale (issue 3, scope 10): `deadlines.services.deadlines_sweep` over 10,000 and then
 1,000,000 hojas on PostgreSQL, about 2% of them open. Run by `python -m bench`; alone:
 `python -m bench.sweep --db postgres` (creates and drops its own throwaway database).
 
@@ -114,13 +114,13 @@ def _forget_sweeps() -> None:
 
 
 class _DispatchTimer:
-    """Times the sweep's on-commit callback (deadlines.services._dispatch_keys: one SELECT, then one publish per
+    """Times the sweep's on-commit callback (outbox.services._dispatch_keys: one SELECT, then one publish per
     message). The callback looks the function up in the module when it runs, so patching the module works."""
 
     def __enter__(self) -> _DispatchTimer:
-        from reclamaciones.deadlines import services as sweep_services
+        from reclamaciones.outbox import services as outbox_services
 
-        self.module, self.original, self.seconds, self.calls = sweep_services, sweep_services._dispatch_keys, 0.0, 0
+        self.module, self.original, self.seconds, self.calls = outbox_services, outbox_services._dispatch_keys, 0.0, 0
         original, timer = self.original, self
 
         def timed_dispatch(keys):
@@ -131,7 +131,7 @@ class _DispatchTimer:
                 timer.seconds += time.perf_counter() - t0
                 timer.calls += 1
 
-        sweep_services._dispatch_keys = timed_dispatch
+        outbox_services._dispatch_keys = timed_dispatch
         return self
 
     def __exit__(self, *exc) -> None:
@@ -163,6 +163,7 @@ def _sweep(
     from django.db.models import Count
     from django.test.utils import CaptureQueriesContext
 
+    from reclamaciones.access import Scope
     from reclamaciones.book.models import ComplaintEvent
     from reclamaciones.deadlines.services import deadlines_sweep
     from reclamaciones.outbox.models import OutboundMessage
@@ -174,7 +175,7 @@ def _sweep(
         if profile:
             profile.enable()
         t0 = time.perf_counter()
-        result = deadlines_sweep(now=now)
+        result = deadlines_sweep(scope=Scope.everything(), now=now)
         wall = time.perf_counter() - t0
         if profile:
             profile.disable()

@@ -10,16 +10,29 @@ view apply the same scope.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.mixins import AccessMixin
-from django.db.models import Q, QuerySet
-from django.http import HttpResponse
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from .book.models import Complaint, Establishment
 from .handling.models import StaffProfile
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+    from django.db.models import ForeignKey, ManyToManyField
+    from django.forms import ModelChoiceField, ModelMultipleChoiceField
+    from django.views import View
+
+    _AdminBase = ModelAdmin[Any]
+    _ViewBase = View
+else:
+    _AdminBase = _ViewBase = object
 
 
 class Role(enum.StrEnum):
@@ -36,28 +49,47 @@ COUNCIL_READERS = frozenset({Role.COUNCIL, Role.SUPERVISOR, Role.AUDITOR})  # wh
 ACTING_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})  # who acts on hojas; council and auditors only read
 STAFF_ROLES = frozenset(ALL_ROLES)
 
+_M = TypeVar("_M", bound=Model)
+
 
 @dataclass(frozen=True)
 class Scope:
+    """Which establishments' hojas someone may see, whether they may act on them, and who they are (for the
+    audit trail). Every selector, service, view, export, PDF and admin queryset takes one explicitly."""
+
     establishment_ids: frozenset[int] | None  # None: every establishment
+    can_act: bool  # agents and supervisors act; council members and auditors only read
+    user: Any = field(default=None, compare=False)  # who acts, recorded on events; None for the system
 
     @classmethod
     def everything(cls) -> Scope:
-        return cls(None)
+        """The whole book, acting as the system: beat jobs and management commands."""
+        return cls(None, can_act=True)
 
     @classmethod
-    def of(cls, user) -> Scope:
+    def of(cls, user: Any) -> Scope:
+        """`user`'s establishments (cached on the user object: one query per request). A user without a staff
+        role or profile sees nothing."""
         ids = staff_establishment_ids(user)
-        return cls(None if ids is None else frozenset(ids))
+        return cls(
+            None if ids is None else frozenset(ids),
+            can_act=bool(staff_roles(user) & ACTING_ROLES),
+            user=user,
+        )
 
     @property
     def is_everything(self) -> bool:
         return self.establishment_ids is None
 
     def allows(self, establishment_id: int | None) -> bool:
+        """May see what belongs to `establishment_id`."""
         return self.establishment_ids is None or establishment_id in self.establishment_ids
 
-    def filter(self, queryset: QuerySet, *, path: str, unbound: bool = False) -> QuerySet:
+    def acts_on(self, establishment_id: int | None) -> bool:
+        """May act on the hojas of `establishment_id`."""
+        return self.can_act and self.allows(establishment_id)
+
+    def filter(self, queryset: QuerySet[_M], *, path: str, unbound: bool = False) -> QuerySet[_M]:
         """`queryset` narrowed to the scope through `path`, the lookup of the establishment's id ("establishment",
         "complaint__establishment", "pk" for establishments themselves). `unbound=True` keeps rows without an
         establishment (an action item for every establishment concerns everyone)."""
@@ -69,7 +101,7 @@ class Scope:
         return queryset.filter(condition)
 
 
-def staff_roles(user) -> set[str]:
+def staff_roles(user: Any) -> set[str]:
     """The staff roles of `user` (read once per user object, i.e. once per request)."""
     if not user.is_authenticated or not user.is_active:
         return set()
@@ -79,10 +111,11 @@ def staff_roles(user) -> set[str]:
             if user.is_superuser
             else set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
         )
-    return user._staff_roles
+    roles: set[str] = user._staff_roles
+    return roles
 
 
-def staff_establishment_ids(user) -> set[int] | None:
+def staff_establishment_ids(user: Any) -> set[int] | None:
     """The establishments `user` works for; None means all of them. Empty for non-staff. Cached per user
     object like staff_roles."""
     if not staff_roles(user):
@@ -97,18 +130,11 @@ def staff_establishment_ids(user) -> set[int] | None:
             user._staff_scope = None
         else:
             user._staff_scope = set(profile.establishments.values_list("pk", flat=True))
-    return user._staff_scope
+    ids: set[int] | None = user._staff_scope
+    return ids
 
 
-def user_can_act_on(user, establishment_id: int) -> bool:
-    """Agents and supervisors of the establishment (or of all) may act; council and auditors only read."""
-    if not staff_roles(user) & ACTING_ROLES:
-        return False
-    scope = staff_establishment_ids(user)
-    return scope is None or establishment_id in scope
-
-
-def _in_scope(model, request):
+def _in_scope(model: Any, request: HttpRequest) -> QuerySet[Any] | None:
     """The choices a form field for `model` may offer this user (None: not an establishment-bound model)."""
     scope = Scope.of(request.user)
     if model is Establishment:
@@ -118,7 +144,7 @@ def _in_scope(model, request):
     return None
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(_AdminBase):
     """Only what the user's establishments hold, as in /gestion/: the list, its search and filters, the change
     page (another establishment's row does not exist), actions, and the autocomplete (Django asks the related
     model's admin for its queryset). Fields that choose an establishment or a hoja offer only those in scope."""
@@ -126,17 +152,21 @@ class ScopedAdminMixin:
     scope_path = "establishment"  # the lookup of the row's establishment id
     scope_unbound = False  # also rows that belong to no establishment (an action item for all of them)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
         return Scope.of(request.user).filter(queryset, path=self.scope_path, unbound=self.scope_unbound)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
         choices = _in_scope(db_field.related_model, request)
         if choices is not None:
             kwargs.setdefault("queryset", choices)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         choices = _in_scope(db_field.related_model, request)
         if choices is not None:
             kwargs.setdefault("queryset", choices)
@@ -151,18 +181,25 @@ ROLE_LABELS = {
 }
 
 
-class StaffRequiredMixin(AccessMixin):
+class StaffRequiredMixin(AccessMixin, _ViewBase):
     """Logged in (else the login page) and holding a staff role (else a 403 page in Spanish)."""
 
-    def dispatch(self, request, *args, **kwargs):
+    roles: set[str]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.roles = staff_roles(request.user)
         if not self.roles:
-            return _forbidden(request)
+            return forbidden(request)
         return super().dispatch(request, *args, **kwargs)
 
-    def render(self, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    @cached_property
+    def scope(self) -> Scope:
+        """The user's scope, read when a page first needs it (pages without hojas never query it)."""
+        return Scope.of(self.request.user)
+
+    def render(self, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
         context.setdefault("tracker", None)
         context["role_label"] = _role_label(self.request.user, self.roles)
         context["can_see_council"] = self.request.user.is_superuser or bool(self.roles & COUNCIL_READERS)
@@ -171,11 +208,11 @@ class StaffRequiredMixin(AccessMixin):
         return response
 
 
-def _role_label(user, user_roles: set[str]) -> str:
+def _role_label(user: Any, user_roles: set[str]) -> str:
     if user.is_superuser:
         return "Administración"
     return " · ".join(ROLE_LABELS[r] for r in ALL_ROLES if r in user_roles)
 
 
-def _forbidden(request, *, read_only: bool = False) -> HttpResponse:
+def forbidden(request: HttpRequest, *, read_only: bool = False) -> HttpResponse:
     return render(request, "reclamaciones/staff/forbidden.html", {"read_only": read_only}, status=403)

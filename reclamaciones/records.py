@@ -21,14 +21,18 @@ class TimeStampedModel(models.Model):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise ImmutableRecordError("El historial es de solo agregado.")
+        raise ImmutableRecordError(self.model.message_changed)
 
     def delete(self):
-        raise ImmutableRecordError("El historial es de solo agregado.")
+        raise ImmutableRecordError(self.model.message_deleted)
 
 
 class AppendOnlyModel(models.Model):
-    """A history row: written once, never changed or deleted (not even through the queryset)."""
+    """A record written once and never changed or deleted, not even through the queryset: history rows (the
+    hoja's and the action items' events) and the answer communicated to the consumer."""
+
+    message_changed = "El historial es de solo agregado."
+    message_deleted = "El historial es de solo agregado."
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -37,12 +41,12 @@ class AppendOnlyModel(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ImmutableRecordError("El historial es de solo agregado.")
+            raise ImmutableRecordError(self.message_changed)
         kwargs["force_insert"] = True  # never an UPDATE of an existing row, even with a hand-set pk
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("El historial es de solo agregado.")
+        raise ImmutableRecordError(self.message_deleted)
 
 
 class ReadOnlyAdminMixin:

@@ -25,6 +25,21 @@ from config import celery_app
 
 from .mailsink import SmtpSink, free_port
 
+TASK_RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] received")
+TASK_FINISHED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded|raised|failed)")
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy (returned) or `timeout` seconds pass (the last falsy
+    value is returned: callers assert on it with the output that explains a failure). The one way tests wait
+    for something to happen: never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
+
 
 def worker_database_url() -> str:
     """The test database, as a URL the worker process can use."""
@@ -46,6 +61,20 @@ def broker_keys_delete(url: str) -> None:
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match=broker_key_prefix() + "*", count=500):
         client.delete(key)
+
+
+def broker_backlog(url: str) -> int:
+    """Messages of this run waiting in the broker at `url`: queued (lists), or delivered to a worker and not
+    acknowledged yet (kombu's "unacked" hash)."""
+    client = redis.Redis.from_url(url)
+    total = 0
+    for key in client.scan_iter(match=broker_key_prefix() + "*", count=500):
+        kind = client.type(key)
+        if kind == b"list":
+            total += client.llen(key)
+        elif kind == b"hash" and key.endswith(b"unacked"):
+            total += client.hlen(key)
+    return total
 
 
 class PrivateRedis:
@@ -75,14 +104,14 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private Redis did not start")
+        if not wait_until(self.ping, timeout=10, interval=0.05):
+            raise RuntimeError("private Redis did not start")
+
+    def ping(self) -> bool:
+        try:
+            return redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
+        except redis.RedisError:
+            return False
 
     def stop(self) -> None:
         if self.process is not None:
@@ -93,6 +122,7 @@ class PrivateRedis:
 
 class Worker:
     def __init__(self, *, broker_url: str, smtp_port: int, log_path: Path) -> None:
+        self.broker_url = broker_url
         self.log_path = log_path
         env = {
             **os.environ,
@@ -133,16 +163,41 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+
         # Ready, and done with the sweep every worker runs at start: a test that takes the broker down must
         # not catch that task in flight (kombu 5.7 crashes restoring unacked messages with no connection).
-        while not (" ready." in self.output() and re.search(r"deadlines_sweep\[[^\]]+\] succeeded", self.output())):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Celery worker did not start:\n{self.output()}")
-            time.sleep(0.2)
+        def started() -> bool:
+            output = self.output()
+            return self.process.poll() is not None or (
+                " ready." in output and re.search(r"deadlines_sweep\[[^\]]+\] succeeded", output) is not None
+            )
+
+        if not wait_until(started, timeout=60, interval=0.2) or self.process.poll() is not None:
+            raise RuntimeError(f"Celery worker did not start:\n{self.output()}")
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def idle(self) -> bool:
+        """Every task this worker received has finished and nothing waits for it in the broker (queued, or
+        delivered and not acknowledged yet)."""
+        output = self.output()
+        if not set(TASK_RECEIVED.findall(output)) <= set(TASK_FINISHED.findall(output)):
+            return False
+        return broker_backlog(self.broker_url) == 0
+
+    def wait_idle(self, timeout: float = 45) -> None:
+        """Wait until the worker is idle on two polls in a row (a message the worker takes between reading the
+        broker and its log shows up in the next poll). Then whatever it was going to send has been sent: a
+        duplicate would already be in the mail sink."""
+        streak = 0
+
+        def settled() -> bool:
+            nonlocal streak
+            streak = streak + 1 if self.idle() else 0
+            return streak >= 2
+
+        assert wait_until(settled, timeout=timeout, interval=0.25), f"the worker is still busy:\n{self.output()}"
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import socket
 import threading
-import time
 from email.message import Message
 
 from aiosmtpd.controller import Controller
@@ -48,12 +47,14 @@ class SmtpSink:
             self._controller = None
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The messages received once there are at least `count` (or all of them after `timeout` seconds)."""
+        from .celery_support import wait_until
+
+        def received() -> bool:
             with self.lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.1)
+                return len(self.messages) >= count
+
+        wait_until(received, timeout=timeout)
         with self.lock:
             return list(self.messages)
 

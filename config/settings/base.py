@@ -80,7 +80,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout + BEGIN IMMEDIATE: concurrent filings wait for the write lock instead of
-    # failing with "database is locked" (measured in ../shared/reference/dependencies.md).
+    # failing with "database is locked" (measured on the development machine).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",

@@ -187,7 +187,7 @@ class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Crear acción de mejora con los reclamos seleccionados", permissions=["add_actionitem"])
     def create_action_item(self, request, queryset):
         """Intermediate page: the action's form with the hojas' causes preselected; on submit, one service call
-        (services.improvement.action_create) links the hojas and stores the baseline. The hojas do not change."""
+        (council.services.action_create) links the hojas and stores the baseline. The hojas do not change."""
         complaints = list(queryset.select_related("establishment", "cause").order_by("filed_at"))
         form = ActionFromComplaintsForm(
             request.POST if "apply" in request.POST else None,

@@ -218,7 +218,7 @@ class ComplaintForm(forms.Form):
         return cleaned
 
     def service_kwargs(self) -> dict:
-        """The cleaned data as keyword arguments of services.filing.complaint_file."""
+        """The cleaned data as keyword arguments of book.services.complaint_file."""
         data = dict(self.cleaned_data)
         data.pop("referencia_interna", None)
         return data
@@ -321,7 +321,7 @@ def _survey_choice(label: str, choices, coerce, message: str) -> forms.TypedChoi
 
 
 class SurveyForm(forms.Form):
-    """The one-time satisfaction survey after the answer (services.workflow.survey_answer does the rest)."""
+    """The one-time satisfaction survey after the answer (handling.services.survey_answer does the rest)."""
 
     solved = _survey_choice("¿Se solucionó tu problema?", SURVEY_SOLVED_CHOICES, lambda v: v == "si", MSG_SURVEY_SOLVED)
     csat = _survey_choice("¿Qué tan satisfecho estás con nuestra respuesta?", SURVEY_CSAT_CHOICES, int, MSG_SURVEY_CSAT)
@@ -329,6 +329,6 @@ class SurveyForm(forms.Form):
     comment = _text("¿Quieres contarnos algo más? (opcional)", SURVEY_COMMENT_MAX, textarea_rows=3)
 
     def service_kwargs(self) -> dict:
-        """The cleaned data as keyword arguments of services.workflow.survey_answer."""
+        """The cleaned data as keyword arguments of handling.services.survey_answer."""
         data = self.cleaned_data
         return {"solved": data["solved"], "csat": data["csat"], "nps": data["nps"], "comment": data["comment"]}

@@ -125,7 +125,7 @@ class Establishment(TimeStampedModel):
 
 
 class SheetCounter(models.Model):
-    """Last sheet number used per (establishment, year). Only reclamaciones.numbering touches it."""
+    """Last sheet number used per (establishment, year). Only book.numbering touches it."""
 
     establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField("año")

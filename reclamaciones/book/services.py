@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..access import Scope
 from ..deadlines.models import TrackerHeartbeat
 from ..deadlines.rules import due_date, regime_for
 from ..deadlines.selectors import business_calendar_get
 from ..outbox.alarms import INTEGRITY, INTEGRITY_ALARM_ITEMS, integrity_alarm
+from ..outbox.keys import sheet_copy_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .integrity import (
@@ -75,7 +77,7 @@ def complaint_content_hash(complaint: Complaint) -> str:
 
 def complaint_verify_integrity(complaint: Complaint) -> bool:
     """True when the stored content still matches the fingerprint taken at filing (the seal chain is checked
-    by services.integrity, which also needs the previous hoja)."""
+    by book_verify_iter (below), which also needs the previous hoja)."""
     return complaint_content_hash(complaint) == complaint.content_sha256
 
 
@@ -213,7 +215,7 @@ def complaint_file(
                     kind=OutboundMessage.Kind.SHEET_COPY,
                     recipient=recipient,
                     complaint=complaint,
-                    idempotency_key=f"sheet_copy:{complaint.pk}:{recipient.lower()}",
+                    idempotency_key=sheet_copy_key(complaint_id=complaint.pk, recipient=recipient),
                 )
     except IntegrityError:
         # A concurrent double submit lost the race on submission_key; its rollback consumed no number.
@@ -279,17 +281,15 @@ def _sealed(row: dict) -> SealedRecord:
     )
 
 
-def book_verify_iter(*, report: BookReport, establishment_ids: Iterable[int] | None = None) -> Iterator[dict]:
-    """Walk every book (establishment and year) in number order, yielding each failing hoja as it is found
-    and counting into `report`; streams, so memory stays flat at any size."""
+def book_verify_iter(*, report: BookReport, scope: Scope) -> Iterator[dict]:
+    """Walk every book (establishment and year) in `scope` in number order, yielding each failing hoja as it is
+    found and counting into `report`; streams, so memory stays flat at any size."""
     key = integrity_key()
     rows = Complaint.objects.order_by("establishment_id", "year", "number").values(
         "pk", "content_sha256", "seal", *HASHED_FIELDS
     )
-    counters = SheetCounter.objects.all()
-    if establishment_ids is not None:
-        rows = rows.filter(establishment_id__in=establishment_ids)
-        counters = counters.filter(establishment_id__in=establishment_ids)
+    rows = scope.filter(rows, path="establishment")
+    counters = scope.filter(SheetCounter.objects.all(), path="establishment")
     last_numbers = {(c.establishment_id, c.year): c.last_number for c in counters}
     establishments = Establishment.objects.in_bulk({pk for pk, _year in last_numbers})
 
@@ -324,10 +324,10 @@ def book_verify_iter(*, report: BookReport, establishment_ids: Iterable[int] | N
         yield from missing(establishment_id, year, 0)
 
 
-def book_verify(*, establishment_ids: Iterable[int] | None = None, keep: int | None = None) -> BookReport:
+def book_verify(*, scope: Scope, keep: int | None = None) -> BookReport:
     """The whole verification as a report (keeping at most `keep` failing hojas, all of them by default)."""
     report = BookReport(keep=keep)
-    for _item in book_verify_iter(report=report, establishment_ids=establishment_ids):
+    for _item in book_verify_iter(report=report, scope=scope):
         pass
     return report
 
@@ -352,12 +352,12 @@ def complaint_integrity_problems(complaint: Complaint) -> list[str]:
     return problems
 
 
-def book_verify_daily(*, now: datetime | None = None) -> dict:
-    """The daily check (Celery beat): verify every book, record the result as a heartbeat, and alarm the
-    supervisors while anything fails."""
+def book_verify_daily(*, scope: Scope, now: datetime | None = None) -> dict:
+    """The daily check (Celery beat): verify every book in `scope`, record the result as a heartbeat, and alarm
+    the supervisors while anything fails."""
     now = now or timezone.now()
     started = time.monotonic()
-    report = book_verify(keep=INTEGRITY_ALARM_ITEMS)
+    report = book_verify(scope=scope, keep=INTEGRITY_ALARM_ITEMS)
     result = {
         "checked": report.checked,
         "books": report.books,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ..access import Scope
+
 
 # idempotent: verification reads; the alarm is keyed per day and recipient
 @shared_task(name="reclamaciones.tasks.book_verify_daily", acks_late=True)
 def book_verify_daily() -> dict:
     from .services import book_verify_daily as book_verify_daily_service
 
-    return book_verify_daily_service()
+    return book_verify_daily_service(scope=Scope.everything())

@@ -11,11 +11,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from ..clientip import client_ip, rate_limit_wait, wait_phrase
-from ..deadlines.rules import Regime, business_days_left
+from ..deadlines.clock import days_left
 from ..deadlines.selectors import business_calendar_get
 from ..handling.models import SettlementOffer
+from ..handling.policy import offer_answer_refusal, survey_refusal
 from ..handling.selectors import related_or_none, settlement_offer_latest
-from ..handling.services import MSG_SURVEY_DONE, MSG_SURVEY_NOT_YET, WorkflowError, survey_answer
+from ..handling.services import WorkflowError, survey_answer
 from ..handling.settlement import ACCEPTANCE_PHRASE, SettlementError, settlement_offer_accept, settlement_offer_reject
 from . import pdf
 from .forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
@@ -142,13 +143,7 @@ def _deadline_note(complaint: Complaint) -> str:
     """How long the provider still has to answer, in plain words (only while the legal clock runs)."""
     if complaint.status not in TRACKED_STATUSES:
         return ""
-    today = timezone.localdate()
-    if complaint.regime == Regime.LEY_31435:
-        left = business_days_left(today, complaint.due_date, business_calendar_get())
-        one, many = "día hábil", "días hábiles"
-    else:  # hojas filed before Ley 31435 count calendar days
-        left = (complaint.due_date - today).days
-        one, many = "día", "días"
+    left = days_left(complaint, today=timezone.localdate(), calendar=business_calendar_get())
     if left < 0:
         return (
             f"El plazo para responderte venció el {complaint.due_date:%d/%m/%Y}. Lamentamos la demora: "
@@ -156,7 +151,7 @@ def _deadline_note(complaint: Complaint) -> str:
         )
     if left == 0:
         return "Hoy es el último día del plazo para responderte."
-    return f"Te responderemos como máximo en {left} {one if left == 1 else many}."
+    return f"Te responderemos como máximo en {left} {'día hábil' if left == 1 else 'días hábiles'}."
 
 
 def _timeline(complaint: Complaint, answer, offer: SettlementOffer | None) -> list[dict]:
@@ -230,7 +225,7 @@ def _tracking_page(
         "offer": offer,
         "answer": answer,
         "survey": survey,
-        "survey_open": answer is not None and survey is None,
+        "survey_open": survey_refusal(answered=answer is not None, surveyed=survey is not None) is None,
         "survey_form": survey_form or SurveyForm(),
         "alert": alert,
         "timeline": _timeline(complaint, answer, offer),
@@ -252,10 +247,12 @@ def survey_respond(request, token: str):
     if request.method == "GET":
         return _private(redirect(survey_url))
     # A survey that is not open answers 409 whatever was sent: there is no form to correct.
-    if related_or_none(complaint, "response") is None:
-        return _tracking_page(request, complaint, alert=MSG_SURVEY_NOT_YET, status=409)
-    if related_or_none(complaint, "survey") is not None:
-        return _tracking_page(request, complaint, alert=MSG_SURVEY_DONE, status=409)
+    refused = survey_refusal(
+        answered=related_or_none(complaint, "response") is not None,
+        surveyed=related_or_none(complaint, "survey") is not None,
+    )
+    if refused:
+        return _tracking_page(request, complaint, alert=refused, status=409)
     form = SurveyForm(request.POST)
     if not form.is_valid():
         return _tracking_page(request, complaint, survey_form=form, status=400)
@@ -319,7 +316,7 @@ def settlement_respond(request, token: str):
         "offer": offer,
         "error": error,
         "acceptance_phrase": ACCEPTANCE_PHRASE,
-        "can_answer": offer.status == SettlementOffer.Status.PENDING and timezone.localdate() <= offer.respond_by,
+        "can_answer": offer_answer_refusal(offer, today=timezone.localdate()) is None,
     }
     return _private(render(request, "reclamaciones/public/settlement.html", context, status=status))
 

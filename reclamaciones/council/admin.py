@@ -17,15 +17,18 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from ..access import ScopedAdminMixin
+from ..access import Scope, ScopedAdminMixin
 from ..handling.selectors import staff_user_choices
 from ..records import ReadOnlyAdminMixin
 from .forms import ActionItemAdminForm, DecisionForm, StaffUserMultipleChoiceField
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
 from .rules import snapshot_display
 from .services import (
-    action_baseline_set,
-    action_status_recorded,
+    ACTION_DETAIL_FIELDS,
+    action_complaints_set,
+    action_create,
+    action_status_set,
+    action_update,
     meeting_agenda_generate,
 )
 
@@ -93,7 +96,7 @@ def _iso(value) -> str:
 
 
 def _action_event_summary(event: ActionItemEvent) -> str:
-    """An action item's event in words (its data as recorded by services.improvement)."""
+    """An action item's event in words (its data as recorded by council.services)."""
     data, label = event.data or {}, dict(ActionStatus.choices)
     move = f"{label.get(data.get('old'), '—')} → {label.get(data.get('new'), '—')}"
     if event.type == ActionItemEvent.Type.CREATED:
@@ -115,7 +118,24 @@ def _action_event_summary(event: ActionItemEvent) -> str:
         if days is not None and days < 0:
             return "Recordatorio: fecha límite vencida."
         return f"Recordatorio: faltan {days} día(s)."
+    if event.type == ActionItemEvent.Type.UPDATED:
+        labels = {f.name: f.verbose_name for f in ActionItem._meta.get_fields() if hasattr(f, "verbose_name")}
+        parts = []
+        for name, (old, new) in (data.get("changes") or {}).items():
+            old, new = (", ".join(v) if isinstance(v, list) else _iso(v) if _is_iso(v) else v for v in (old, new))
+            parts.append(f"{labels.get(name, name)}: {old or '—'} → {new or '—'}")
+        return "; ".join(parts) + "."
+    if event.type == ActionItemEvent.Type.COMPLAINTS_LINKED:
+        added, removed = len(data.get("added") or []), len(data.get("removed") or [])
+        return f"Hojas vinculadas: {added} agregada(s), {removed} retirada(s)."
     return ""
+
+
+def _is_iso(value) -> bool:
+    try:
+        return isinstance(value, str) and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
 
 
 class ActionItemEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -219,15 +239,46 @@ class ActionItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False  # an action is part of the council's record (its history is append-only)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        """Written by the council's services (each change an event), not by the ModelForm."""
+        action = _action_save(request, form, meeting=None)
+        obj.pk, obj._state.adding = action.pk, False  # the admin goes on with the saved row
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        action = form.instance
-        action_baseline_set(action=action)  # once, with the causes saved; records the creation
-        action_status_recorded(action=action, old=form.old_status, actor=request.user)
+        # The causes went through the service in save_model; the events inline is read-only.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # the change log's
+            if formset.model is ActionItem.complaints.through:
+                kept = [
+                    f.cleaned_data["complaint"].pk
+                    for f in formset.forms
+                    if f.cleaned_data.get("complaint") and not f.cleaned_data.get("DELETE")
+                ]
+                action_complaints_set(action_id=form.instance.pk, complaint_ids=kept, scope=Scope.of(request.user))
+
+
+def _action_save(request, form, *, meeting: CouncilMeeting | None) -> ActionItem:
+    """An action item form (the admin's or a meeting's decision) saved through the services."""
+    data = form.cleaned_data
+    scope = Scope.of(request.user)
+    if form.instance.pk:
+        return action_update(
+            action_id=form.instance.pk,
+            scope=scope,
+            changes={f: data[f] for f in ACTION_DETAIL_FIELDS if f in form.fields},
+            causes=data.get("causes"),
+            status=data.get("status"),
+            implemented_on=data.get("implemented_on"),
+        )
+    details = {f: data[f] for f in ACTION_DETAIL_FIELDS if f in form.fields}
+    if meeting is not None:
+        details["meeting"] = meeting
+    action = action_create(causes=data["causes"], created_by=request.user, **details)
+    if data.get("status") and data["status"] != action.status:
+        action = action_status_set(
+            action=action, status=data["status"], actor=request.user, implemented_on=data.get("implemented_on")
+        )
+    return action
 
 
 class DecisionInline(ScopedAdminMixin, admin.StackedInline):
@@ -320,26 +371,27 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            meeting_agenda_generate(meeting=form.instance)
+            meeting_agenda_generate(meeting=form.instance, scope=Scope.of(request.user))
             self.message_user(request, MSG_AGENDA_GENERATED, messages.INFO)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ActionItem:
             return super().save_formset(request, form, formset, change)
-        decisions = formset.save(commit=False)
-        for action in decisions:
-            if action.pk is None:
-                action.created_by = request.user
-            action.save()
-        formset.save_m2m()
-        for action in decisions:
-            action_baseline_set(action=action)  # no-op for an action that already has one
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # the change log's
+        for decision in formset.forms:  # decisions cannot be deleted here (can_delete = False)
+            if decision.has_changed() and decision.cleaned_data:
+                created = decision.instance.pk is None
+                action = _action_save(request, decision, meeting=form.instance)
+                if created:
+                    formset.new_objects.append(action)
+                else:
+                    formset.changed_objects.append((action, decision.changed_data))
 
     @admin.action(description="Regenerar agenda con los datos de hoy", permissions=["change"])
     def regenerate_agenda(self, request, queryset):
         count = 0
         for meeting in queryset:
-            meeting_agenda_generate(meeting=meeting)
+            meeting_agenda_generate(meeting=meeting, scope=Scope.of(request.user))
             count += 1
         self.message_user(request, MSG_AGENDAS_REGENERATED.format(count=count), messages.SUCCESS)
 
@@ -360,6 +412,6 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
         meeting = get_object_or_404(CouncilMeeting, pk=pk)
         if not self.has_change_permission(request, meeting):
             raise PermissionDenied
-        meeting_agenda_generate(meeting=meeting)
+        meeting_agenda_generate(meeting=meeting, scope=Scope.of(request.user))
         self.message_user(request, MSG_AGENDA_GENERATED, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:reclamaciones_councilmeeting_change", args=[meeting.pk]))

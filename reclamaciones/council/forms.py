@@ -1,6 +1,6 @@
 """Forms of the improvement council's admin: action items (status moves checked by the service's rule), the
 decisions of a meeting, and the "create an action from these hojas" bulk action. Forms validate; the writes are
-services.improvement's."""
+council.services'."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class StaffUserMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ActionItemAdminForm(forms.ModelForm):
-    """The admin's action-item form. People move the status along services.improvement.ACTION_TRANSITIONS only;
+    """The admin's action-item form. People move the status along council.services.ACTION_TRANSITIONS only;
     «Efectiva» / «No efectiva» come from the measurement. The rule is the service's (action_status_check)."""
 
     class Meta:

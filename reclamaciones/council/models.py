@@ -56,7 +56,7 @@ class ActionItem(TimeStampedModel):
 
     The baseline (hojas per week for its causes over the weeks before creation) is stored when the action is
     created; after implementation plus the verification window the weekly rate is measured again and the
-    action is marked effective or not effective by the figures (reclamaciones.improvement.action_verdict)."""
+    action is marked effective or not effective by the figures (council.rules.action_verdict)."""
 
     title = models.CharField("título", max_length=150)
     description = models.TextField("descripción", blank=True)
@@ -160,11 +160,14 @@ class ActionItemEvent(AppendOnlyModel):
         STATUS_CHANGED = "status_changed", "Cambio de estado"
         VERIFIED = "verified", "Verificación de eficacia"
         REMINDER_QUEUED = "reminder_queued", "Recordatorio al responsable"
+        UPDATED = "updated", "Datos modificados"
+        COMPLAINTS_LINKED = "complaints_linked", "Hojas vinculadas"
 
     action = models.ForeignKey(ActionItem, on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=30, choices=Type)
+    # PROTECT: deleting a user must not rewrite who did what (deactivate people instead).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     data = models.JSONField("datos", default=dict, blank=True)
     occurred_at = models.DateTimeField("fecha y hora", default=timezone.now)

@@ -186,3 +186,12 @@ def snapshot_display(snapshot: dict) -> dict | None:
     shown.setdefault("survey", {})
     shown.setdefault("performance", {})
     return shown
+
+
+def round_or_none(value, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def str_or_none(value) -> str | None:
+    """Decimals travel as strings in the JSON snapshots and events (exact, unlike floats)."""
+    return None if value is None else str(value)

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from ..access import Role, staff_establishment_ids
+from ..access import Role, Scope
 from ..book.models import OPEN_STATUSES, Complaint, Establishment, Kind
 from ..deadlines.selectors import business_calendar_get
 from ..handling.models import Cause, SurveyAnswer
@@ -34,10 +34,14 @@ from .rules import (
     RECENT_WEEKS,
     REPEAT_WINDOW_DAYS,
     TREND_WEEKS,
+    change_pct,
     flag_windows,
     is_recurring,
     nps,
     rate_ratio,
+    round_or_none,
+    str_or_none,
+    target_rate,
     trend_weeks,
     weekly_rate,
     weighted_median,
@@ -49,14 +53,10 @@ def lima_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
-def _council_complaints(user, establishment_id: int | None) -> QuerySet[Complaint]:
-    """Hojas the council figures count: `user`'s scope (None: every establishment), optionally one establishment.
+def _council_complaints(scope: Scope, establishment_id: int | None) -> QuerySet[Complaint]:
+    """Hojas the council figures count: those in `scope`, optionally one establishment.
     No select_related: these querysets only feed aggregates."""
-    complaints = Complaint.objects.order_by()
-    if user is not None:
-        scope = staff_establishment_ids(user)
-        if scope is not None:
-            complaints = complaints.filter(establishment_id__in=scope)
+    complaints = scope.filter(Complaint.objects.order_by(), path="establishment")
     if establishment_id:
         complaints = complaints.filter(establishment_id=establishment_id)
     return complaints
@@ -77,11 +77,11 @@ def _causes_by_id(ids: Iterable[int | None]) -> dict[int, Cause]:
     }
 
 
-def cause_pareto(*, user, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
-    """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `user`'s scope, most frequent
+def cause_pareto(*, scope: Scope, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
+    """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `scope`, most frequent
     first, with each cause's share and the cumulative share (one GROUP BY; nothing loops over hojas).
     Unclassified hojas are counted apart, so the council sees how much is still unexplained."""
-    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
     counts = dict(complaints.values_list("cause_id").annotate(count=Count("pk")))
     total = sum(counts.values())
     unclassified = counts.pop(None, 0)
@@ -106,7 +106,7 @@ def cause_pareto(*, user, start: date, end: date, establishment_id: int | None =
 
 
 def cause_weekly_trend(
-    *, user, end: date, cause_ids: list[int], establishment_id: int | None = None, weeks: int = TREND_WEEKS
+    *, scope: Scope, end: date, cause_ids: list[int], establishment_id: int | None = None, weeks: int = TREND_WEEKS
 ) -> dict:
     """Hojas per week (Monday-Sunday, Lima) for each of `cause_ids` over the `weeks` weeks ending with `end`'s
     week: one GROUP BY cause, week. Weeks without hojas read 0."""
@@ -115,7 +115,7 @@ def cause_weekly_trend(
     counts: dict[tuple[int, date], int] = {}
     if causes:
         complaints = _filed_between(
-            _council_complaints(user, establishment_id).filter(cause_id__in=causes),
+            _council_complaints(scope, establishment_id).filter(cause_id__in=causes),
             mondays[0],
             mondays[-1] + timedelta(6),
         )
@@ -134,9 +134,9 @@ def cause_weekly_trend(
     return {"weeks": mondays, "series": series}
 
 
-def establishment_counts(*, user, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
+def establishment_counts(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
     """Hojas per establishment filed in the period (reclamos, quejas, still open), most first."""
-    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
     grouped = list(
         complaints.values("establishment_id").annotate(
             count=Count("pk"),
@@ -161,7 +161,7 @@ def _as_aware(value) -> datetime:
 
 def repeat_complainants(
     *,
-    user,
+    scope: Scope,
     end: date,
     establishment_id: int | None = None,
     days: int = REPEAT_WINDOW_DAYS,
@@ -173,7 +173,7 @@ def repeat_complainants(
     index gives the ranking and, through window functions over its groups, the totals; the names and the
     distinct establishments and causes are then read for the `limit` consumers shown only."""
     start = end - timedelta(days=days - 1)
-    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
     grouped = (
         complaints.values("doc_type", "doc_number")
         .annotate(count=Count("pk"), last_filed=Max("filed_at"))
@@ -254,7 +254,9 @@ def _answer_days_median(answered: QuerySet[Complaint]) -> float | None:
 ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
 
 
-def answer_performance(*, user, start: date, end: date, today: date, establishment_id: int | None = None) -> dict:
+def answer_performance(
+    *, scope: Scope, start: date, end: date, today: date, establishment_id: int | None = None
+) -> dict:
     """How fast staff answer the hojas filed in the period:
     - answered: hojas with their answer communicated; on time when communicated by the due date;
     - late: answered after the due date, plus unanswered hojas still open past it (they can no longer be on time);
@@ -263,7 +265,7 @@ def answer_performance(*, user, start: date, end: date, today: date, establishme
     - overdue now: open hojas of the scope past their due date today, whatever the period.
     One pass over the period's hojas: GROUP BY (filed day, answered day, on time, open past due), at most a
     few thousand groups for any period; the counts and the median are summed from those groups."""
-    complaints = _filed_between(_council_complaints(user, establishment_id), start, end)
+    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
     # An answer never precedes its hoja: joining only the answers given since the period began is the same
     # join, and lets PostgreSQL read just those from response_communicated_idx instead of every answer.
     answer = FilteredRelation("response", condition=Q(response__communicated_at__gte=lima_midnight(start)))
@@ -300,15 +302,15 @@ def answer_performance(*, user, start: date, end: date, today: date, establishme
         "median_business_days": weighted_median(
             zip(calendar.business_days_between_many(days_to_answer), days_to_answer.values(), strict=True)
         ),
-        "overdue_now": complaints_overdue_count(today=today, user=user, establishment_id=establishment_id),
+        "overdue_now": complaints_overdue_count(today=today, scope=scope, establishment_id=establishment_id),
     }
 
 
-def answers_communicated(*, start: date, end: date, user=None, establishment_id: int | None = None) -> dict:
+def answers_communicated(*, start: date, end: date, scope: Scope, establishment_id: int | None = None) -> dict:
     """The answers communicated between two Lima dates (whenever their hoja was filed): how many, how many by
     the due date, and the median business days they took. What a weekly digest or a meeting reports: hojas
     filed in a short period are rarely due yet, so their on-time rate says little."""
-    complaints = _council_complaints(user, establishment_id).filter(
+    complaints = _council_complaints(scope, establishment_id).filter(
         response__communicated_at__gte=lima_midnight(start),
         response__communicated_at__lt=lima_midnight(end + timedelta(1)),
     )
@@ -321,20 +323,18 @@ def answers_communicated(*, start: date, end: date, user=None, establishment_id:
     }
 
 
-def complaints_overdue_count(*, today: date, user=None, establishment_id: int | None = None) -> int:
+def complaints_overdue_count(*, today: date, scope: Scope, establishment_id: int | None = None) -> int:
     """Open hojas past their due date on `today` (whenever filed)."""
-    return _council_complaints(user, establishment_id).filter(status__in=OPEN_STATUSES, due_date__lt=today).count()
+    return _council_complaints(scope, establishment_id).filter(status__in=OPEN_STATUSES, due_date__lt=today).count()
 
 
-def survey_by_cause(*, user, start: date, end: date, establishment_id: int | None = None) -> dict:
+def survey_by_cause(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> dict:
     """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja (one GROUP
     BY) and overall. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) - % detractors (0-6)."""
     surveys = SurveyAnswer.objects.filter(
         answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1))
     ).order_by()
-    scope = staff_establishment_ids(user) if user is not None else None
-    if scope is not None:
-        surveys = surveys.filter(complaint__establishment_id__in=scope)
+    surveys = scope.filter(surveys, path="complaint__establishment")
     if establishment_id:
         surveys = surveys.filter(complaint__establishment_id=establishment_id)
     measures = {
@@ -383,12 +383,14 @@ def survey_by_cause(*, user, start: date, end: date, establishment_id: int | Non
     return {"rows": rows, "overall": finish(overall)}
 
 
-def survey_low_scores(*, start: date, end: date, limit: int = 5) -> list[SurveyAnswer]:
-    """The latest unhappy answers with a comment (CSAT 1-2), for the council to read in the consumer's words."""
+def survey_low_scores(*, scope: Scope, start: date, end: date, limit: int = 5) -> list[SurveyAnswer]:
+    """The latest unhappy answers with a comment (CSAT 1-2) in `scope`, for the council to read in the
+    consumer's words."""
+    answers = SurveyAnswer.objects.filter(
+        answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1)), csat__lte=2
+    )
     return list(
-        SurveyAnswer.objects.filter(
-            answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1)), csat__lte=2
-        )
+        scope.filter(answers, path="complaint__establishment")
         .exclude(comment="")
         .select_related("complaint__cause", "complaint__establishment")
         .order_by("-answered_at")[:limit]
@@ -398,7 +400,7 @@ def survey_low_scores(*, start: date, end: date, limit: int = 5) -> list[SurveyA
 def cause_flags(
     *,
     today: date,
-    user=None,
+    scope: Scope,
     establishment_id: int | None = None,
     factor: float | None = None,
     min_count: int | None = None,
@@ -408,7 +410,7 @@ def cause_flags(
     factor = settings.COUNCIL_FLAG_FACTOR if factor is None else factor
     min_count = settings.COUNCIL_FLAG_MIN_COUNT if min_count is None else min_count
     recent, baseline = flag_windows(today)
-    complaints = _filed_between(_council_complaints(user, establishment_id), baseline.start, recent.end).filter(
+    complaints = _filed_between(_council_complaints(scope, establishment_id), baseline.start, recent.end).filter(
         cause__isnull=False
     )
     recent_q = Q(filed_at__gte=lima_midnight(recent.start))
@@ -437,28 +439,28 @@ def cause_flags(
     return sorted(flags, key=lambda f: (f["ratio"] is not None, -(f["ratio"] or 0), -f["recent"], f["code"]))
 
 
-def cause_count(*, cause_ids: Iterable[int], start: date, end: date, establishment_id: int | None = None) -> int:
+def cause_count(
+    *, scope: Scope, cause_ids: Iterable[int], start: date, end: date, establishment_id: int | None = None
+) -> int:
     """Hojas of these causes filed between two Lima dates (inclusive), every establishment or one: the figure
     an action item's baseline and verification are computed from."""
-    complaints = _council_complaints(None, establishment_id).filter(cause_id__in=list(cause_ids))
+    complaints = _council_complaints(scope, establishment_id).filter(cause_id__in=list(cause_ids))
     return _filed_between(complaints, start, end).count()
 
 
-def unclassified_count(*, start: date, end: date, establishment_id: int | None = None) -> int:
+def unclassified_count(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> int:
     """Hojas filed between two Lima dates (inclusive) still without a cause."""
-    complaints = _council_complaints(None, establishment_id).filter(cause__isnull=True)
+    complaints = _council_complaints(scope, establishment_id).filter(cause__isnull=True)
     return _filed_between(complaints, start, end).count()
 
 
 def action_item_list(
-    *, statuses: Iterable[str] | None = None, user=None, establishment_id: int | None = None
+    *, statuses: Iterable[str] | None = None, scope: Scope, establishment_id: int | None = None
 ) -> QuerySet[ActionItem]:
-    """Action items, optionally limited to what `user` works on and to one establishment: an action for every
-    establishment (no establishment set) concerns all of them, so it is always included."""
+    """Action items in `scope`, optionally of one establishment: an action for every establishment (no
+    establishment set) concerns all of them, so it is always included."""
     actions = ActionItem.objects.select_related("owner", "establishment").prefetch_related("causes")
-    scope = staff_establishment_ids(user) if user is not None else None
-    if scope is not None:
-        actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id__in=scope))
+    actions = scope.filter(actions, path="establishment", unbound=True)
     if establishment_id:
         actions = actions.filter(Q(establishment__isnull=True) | Q(establishment_id=establishment_id))
     if statuses is not None:
@@ -466,31 +468,45 @@ def action_item_list(
     return actions.order_by("due_date", "pk")
 
 
-def action_items_overdue(*, today: date, **scope) -> QuerySet[ActionItem]:
-    """Not yet implemented and past their due date (`scope`: user / establishment_id of action_item_list)."""
-    return action_item_list(statuses=ACTION_PENDING_STATUSES, **scope).filter(due_date__lt=today)
+def action_items_overdue(*, today: date, scope: Scope, establishment_id: int | None = None) -> QuerySet[ActionItem]:
+    """Not yet implemented and past their due date (in `scope`, optionally of one establishment)."""
+    return action_item_list(statuses=ACTION_PENDING_STATUSES, scope=scope, establishment_id=establishment_id).filter(
+        due_date__lt=today
+    )
 
 
-def action_items_due_for_verification(*, today: date, **scope) -> list[ActionItem]:
+def action_items_due_for_verification(
+    *, today: date, scope: Scope, establishment_id: int | None = None
+) -> list[ActionItem]:
     """Implemented actions whose verification window has ended by `today` (the beat task measures these).
     Action items are counted in tens, not millions: the window end is compared in Python."""
     return [
         action
-        for action in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope)
+        for action in action_item_list(
+            statuses=[ActionStatus.IMPLEMENTED], scope=scope, establishment_id=establishment_id
+        )
         if action.verification_due_on <= today
     ]
 
 
-def action_items_in_verification(*, today: date, **scope) -> list[ActionItem]:
+def action_items_in_verification(*, today: date, scope: Scope, establishment_id: int | None = None) -> list[ActionItem]:
     """Implemented actions still inside their verification window on `today` (measured when it ends)."""
     return sorted(
-        (a for a in action_item_list(statuses=[ActionStatus.IMPLEMENTED], **scope) if a.verification_due_on > today),
+        (
+            a
+            for a in action_item_list(
+                statuses=[ActionStatus.IMPLEMENTED], scope=scope, establishment_id=establishment_id
+            )
+            if a.verification_due_on > today
+        ),
         key=lambda a: (a.verification_due_on, a.pk),
     )
 
 
-def action_items_verified_between(*, start: date, end: date, **scope) -> QuerySet[ActionItem]:
-    return action_item_list(statuses=ACTION_VERDICT_STATUSES, **scope).filter(
+def action_items_verified_between(
+    *, start: date, end: date, scope: Scope, establishment_id: int | None = None
+) -> QuerySet[ActionItem]:
+    return action_item_list(statuses=ACTION_VERDICT_STATUSES, scope=scope, establishment_id=establishment_id).filter(
         verified_at__gte=lima_midnight(start), verified_at__lt=lima_midnight(end + timedelta(1))
     )
 
@@ -518,3 +534,123 @@ def council_meeting_previous(meeting: CouncilMeeting) -> CouncilMeeting | None:
     return (
         CouncilMeeting.objects.filter(held_on__lt=meeting.held_on).exclude(pk=meeting.pk).order_by("-held_on").first()
     )
+
+
+def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | None = None) -> dict:
+    """What the council should look at, as plain JSON (stored as a meeting's agenda, rendered in the digest) for
+    the period `since` .. `today` (Lima dates, inclusive): recurring-cause flags as of `today` (marked new when
+    not flagged the day before `since`), top-10 causes with the change against the same number of days before,
+    actions verified in the period, survey highlights and the answers communicated in it; plus what stands on
+    `as_of` (default `today`): overdue actions, actions due for verification, hojas overdue now.
+    Every figure comes from the selectors' SQL aggregates: the query count does not grow with the data."""
+    as_of = as_of or today
+    days = (today - since).days + 1
+    before_end = since - timedelta(days=1)
+    before_start = before_end - timedelta(days=days - 1)
+    flags_now = cause_flags(scope=scope, today=today)
+    flagged_before = {f["cause_id"] for f in cause_flags(scope=scope, today=before_end)}
+    pareto = cause_pareto(scope=scope, start=since, end=today)
+    previous = {
+        row["code"]: row["count"]
+        for row in cause_pareto(scope=scope, start=before_start, end=before_end, limit=1000)["rows"]
+    }
+    surveys = survey_by_cause(scope=scope, start=since, end=today)
+    performance = answers_communicated(scope=scope, start=since, end=today)
+
+    def action_row(action: ActionItem) -> dict:
+        return {
+            "id": action.pk,
+            "title": action.title,
+            "owner": action.owner.get_full_name() or action.owner.get_username(),
+            "status": action.get_status_display(),
+            "status_code": action.status,
+            "due_date": action.due_date.isoformat(),
+            "days_overdue": max((as_of - action.due_date).days, 0),
+            "causes": [c.code for c in action.causes.all()],
+            "cause_names": [c.name for c in action.causes.all()],
+            "establishment": action.establishment.name if action.establishment else None,
+            "target_reduction_pct": action.target_reduction_pct,
+            "baseline_rate": str(action.baseline_rate) if action.baseline_rate is not None else None,
+            "target_rate": (
+                str(target_rate(action.baseline_rate, action.target_reduction_pct))
+                if action.baseline_rate is not None
+                else None
+            ),
+            "measured_rate": str(action.measured_rate) if action.measured_rate is not None else None,
+            "verification_due_on": action.verification_due_on.isoformat() if action.verification_due_on else None,
+        }
+
+    recent, _ = flag_windows(today)
+    return {
+        "today": today.isoformat(),
+        "since": since.isoformat(),
+        "as_of": as_of.isoformat(),
+        "compared_with": [before_start.isoformat(), before_end.isoformat()],
+        "flags": [
+            {
+                "code": f["code"],
+                "name": f["name"],
+                "owner": f["owner"],
+                "recent": f["recent"],
+                "baseline": f["baseline"],
+                "recent_rate": str(f["recent_rate"]),
+                "baseline_rate": str(f["baseline_rate"]),
+                "ratio": str(f["ratio"]) if f["ratio"] is not None else None,
+                "new": f["cause_id"] not in flagged_before,
+            }
+            for f in flags_now
+        ],
+        "top_causes": [
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "count": row["count"],
+                "share": round(row["share"], 1),
+                "before": previous.get(row["code"], 0),
+                "change_pct": str_or_none(change_pct(previous.get(row["code"], 0), row["count"])),
+            }
+            for row in pareto["rows"]
+        ],
+        "total": pareto["total"],
+        "unclassified": pareto["unclassified"],
+        "overdue_actions": [action_row(a) for a in action_items_overdue(today=as_of, scope=scope)],
+        "verification_due": [action_row(a) for a in action_items_due_for_verification(today=as_of, scope=scope)],
+        "in_verification": [action_row(a) for a in action_items_in_verification(today=as_of, scope=scope)],
+        "verified": [action_row(a) for a in action_items_verified_between(start=since, end=today, scope=scope)],
+        "survey": {
+            "answers": surveys["overall"]["answers"],
+            "csat_avg": round_or_none(surveys["overall"]["csat_avg"], 2),
+            "satisfied_pct": round_or_none(surveys["overall"]["satisfied_pct"], 1),
+            "nps": surveys["overall"]["nps"],
+            "worst_causes": [
+                {
+                    "code": r["complaint__cause__code"],
+                    "name": r["complaint__cause__name"],
+                    "nps": r["nps"],
+                    "answers": r["answers"],
+                }
+                for r in sorted(
+                    (r for r in surveys["rows"] if r["complaint__cause__code"] and r["nps"] is not None),
+                    key=lambda r: (r["nps"], -r["answers"]),
+                )[:3]
+            ],
+            "comments": [
+                {
+                    "csat": s.csat,
+                    "nps": s.nps,
+                    "comment": s.comment,
+                    "cause": s.complaint.cause.code if s.complaint.cause else None,
+                }
+                for s in survey_low_scores(scope=scope, start=since, end=today)
+            ],
+        },
+        "performance": {  # answers communicated in the period, whenever their hoja was filed
+            "answered": performance["answered"],
+            "on_time": performance["on_time"],
+            "late": performance["late"],
+            "on_time_rate": round_or_none(performance["on_time_rate"], 1),
+            "median_business_days": performance["median_business_days"],
+            "overdue_now": complaints_overdue_count(today=as_of, scope=scope),
+        },
+        "recent_window_start": recent.start.isoformat(),
+    }

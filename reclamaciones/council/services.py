@@ -13,8 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ..access import Scope
 from ..book.models import Complaint
 from ..handling.models import Cause
+from ..outbox.keys import action_reminder_key, action_verdict_key, council_digest_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import ACTION_PENDING_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
@@ -23,7 +25,7 @@ from .rules import (
     action_verdict,
     baseline_window,
     change_pct,
-    flag_windows,
+    str_or_none,
     target_rate,
     verification_ready,
     verification_window,
@@ -32,18 +34,10 @@ from .rules import (
 )
 from .selectors import (
     action_items_due_for_verification,
-    action_items_in_verification,
-    action_items_overdue,
-    action_items_verified_between,
-    answers_communicated,
     cause_count,
-    cause_flags,
-    cause_pareto,
-    complaints_overdue_count,
     council_meeting_previous,
     council_recipients,
-    survey_by_cause,
-    survey_low_scores,
+    council_snapshot,
     unclassified_count,
 )
 
@@ -64,7 +58,12 @@ MSG_VERDICT_BY_DATA = "«Efectiva» o «No efectiva» lo decide la medición al 
 
 MSG_IMPLEMENTED_DATE = "Indica la fecha de implementación (no puede ser futura)."
 
+MSG_COMPLAINT_OUT_OF_SCOPE = "Solo puedes vincular hojas de tus establecimientos."
 MSG_OWNER_EMAIL = "El responsable necesita un correo electrónico para recibir los recordatorios."
+
+
+# What an action is measured against: its causes' hojas in its establishment (or all of them), whoever looks.
+MEASURED = Scope.everything()
 
 
 class ImprovementError(Exception):
@@ -88,6 +87,7 @@ def action_baseline_set(*, action: ActionItem, today: date | None = None) -> Act
     today = today or timezone.localdate(action.created_at)
     window = baseline_window(today, BASELINE_WEEKS)
     count = cause_count(
+        scope=MEASURED,
         cause_ids=action.causes.values_list("pk", flat=True),
         start=window.start,
         end=window.end,
@@ -143,6 +143,102 @@ def action_create(
     return action_baseline_set(action=action, today=today)
 
 
+# What people may change on an action after creating it (the status moves through action_status_set).
+ACTION_DETAIL_FIELDS = (
+    "title",
+    "description",
+    "establishment",
+    "owner",
+    "due_date",
+    "meeting",
+    "target_reduction_pct",
+    "verification_weeks",
+)
+
+
+def _plain(value):
+    """A field's value as the UPDATED event keeps it (readable after the row it named is gone)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _locked_action(action_id: int, scope: Scope) -> ActionItem:
+    actions = scope.filter(ActionItem.objects.select_for_update(), path="establishment", unbound=True)
+    return actions.get(pk=action_id)
+
+
+@transaction.atomic
+def action_update(
+    *,
+    action_id: int,
+    scope: Scope,
+    changes: dict,
+    causes: Iterable[Cause] | None = None,
+    status: str | None = None,
+    implemented_on: date | None = None,
+    today: date | None = None,
+) -> ActionItem:
+    """Change an action's details (ACTION_DETAIL_FIELDS, its causes) and move its status along the rule. What
+    changed is recorded in one UPDATED event with the old and new values; the status move in its own event.
+    The baseline never moves: it is the line the action is judged by."""
+    action = _locked_action(action_id, scope)
+    diff: dict[str, list] = {}
+    for field_name, value in changes.items():
+        if field_name not in ACTION_DETAIL_FIELDS:
+            raise ValueError(f"{field_name} is not an editable field of an action item")
+        old = getattr(action, field_name)
+        if old != value:
+            diff[field_name] = [_plain(old), _plain(value)]
+            setattr(action, field_name, value)
+    if causes is not None:
+        causes = list(causes)
+        if not causes:
+            raise ImprovementError(MSG_NO_CAUSE)
+        old_codes = sorted(action.causes.values_list("code", flat=True))
+        new_codes = sorted(c.code for c in causes)
+        if old_codes != new_codes:
+            action.causes.set(causes)
+            diff["causes"] = [old_codes, new_codes]
+    if diff:
+        action.save(update_fields=[*(f for f in diff if f != "causes"), "updated_at"])
+        _event(action, ActionItemEvent.Type.UPDATED, scope.user, changes=diff)
+    if status is not None and status != action.status:
+        action = action_status_set(
+            action=action, status=status, actor=scope.user, implemented_on=implemented_on, today=today
+        )
+    return action
+
+
+@transaction.atomic
+def action_complaints_set(*, action_id: int, complaint_ids: Iterable[int], scope: Scope) -> ActionItem:
+    """Link exactly `complaint_ids` among the hojas `scope` sees; hojas linked from other establishments stay
+    linked (unseen). Records which hojas were linked and unlinked."""
+    action = _locked_action(action_id, scope)
+    wanted = set(complaint_ids)
+    linked = set(action.complaints.values_list("pk", flat=True))
+    visible = set(
+        scope.filter(Complaint.objects.filter(pk__in=linked | wanted), path="establishment").values_list(
+            "pk", flat=True
+        )
+    )
+    if wanted - visible:
+        raise ImprovementError(MSG_COMPLAINT_OUT_OF_SCOPE)
+    result = (linked - visible) | wanted
+    if result != linked:
+        action.complaints.set(sorted(result))
+        _event(
+            action,
+            ActionItemEvent.Type.COMPLAINTS_LINKED,
+            scope.user,
+            added=sorted(result - linked),
+            removed=sorted(linked - result),
+        )
+    return action
+
+
 def action_status_check(*, old: str, new: str, implemented_on: date | None, today: date) -> None:
     """Raise ImprovementError unless people may move an action from `old` to `new` (shared by the service
     and the admin form, so the rule lives once)."""
@@ -182,19 +278,6 @@ def action_status_set(
     return action
 
 
-def action_status_recorded(*, action: ActionItem, old: str, actor) -> None:
-    """The admin saved a status already validated by action_status_check: record the move."""
-    if old != action.status:
-        _event(
-            action,
-            ActionItemEvent.Type.STATUS_CHANGED,
-            actor,
-            old=old,
-            new=action.status,
-            implemented_on=action.implemented_on.isoformat() if action.implemented_on else None,
-        )
-
-
 def _reminder_step(days_left: int, steps: list[int]) -> str | None:
     """The reminder an action `days_left` days from its due date is owed: "overdue" once the date has passed,
     else the tightest step already reached (a task that missed a day still sends the latest one), else None."""
@@ -204,7 +287,7 @@ def _reminder_step(days_left: int, steps: list[int]) -> str | None:
     return f"d{min(reached)}" if reached else None
 
 
-def action_reminders_queue(*, today: date | None = None) -> int:
+def action_reminders_queue(*, scope: Scope, today: date | None = None) -> int:
     """Remind owners of pending (propuesta, en curso) actions COUNCIL_ACTION_REMINDER_DAYS calendar days before
     the due date, and once when it has passed. Keyed by action, due date and step: rerunning sends nothing new;
     moving the due date re-arms them. Each action is re-read under a row lock (pretix), so two overlapping runs,
@@ -214,6 +297,7 @@ def action_reminders_queue(*, today: date | None = None) -> int:
     steps = sorted(set(settings.COUNCIL_ACTION_REMINDER_DAYS), reverse=True)
     horizon = today + timedelta(days=max(steps, default=0))
     candidates = ActionItem.objects.filter(status__in=ACTION_PENDING_STATUSES, due_date__lte=horizon).order_by()
+    candidates = scope.filter(candidates, path="establishment", unbound=True)
     for pk in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             action = ActionItem.objects.select_for_update().select_related("owner").get(pk=pk)
@@ -223,7 +307,7 @@ def action_reminders_queue(*, today: date | None = None) -> int:
             step = _reminder_step(days_left, steps)
             if step is None:
                 continue
-            key = f"action:{action.pk}:due:{action.due_date.isoformat()}:{step}"
+            key = action_reminder_key(action_id=action.pk, due_date=action.due_date, step=step)
             if OutboundMessage.objects.filter(idempotency_key=key).exists():
                 continue
             outbox_enqueue(
@@ -256,7 +340,9 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
             return action
         window = verification_window(action.implemented_on, action.verification_weeks)
         unclassified = (
-            unclassified_count(start=window.start, end=window.end, establishment_id=action.establishment_id)
+            unclassified_count(
+                scope=MEASURED, start=window.start, end=window.end, establishment_id=action.establishment_id
+            )
             if window.end < today
             else 0
         )
@@ -268,7 +354,11 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
             action_baseline_set(action=action)
         cause_ids = list(action.causes.values_list("pk", flat=True))
         count = cause_count(
-            cause_ids=cause_ids, start=window.start, end=window.end, establishment_id=action.establishment_id
+            scope=MEASURED,
+            cause_ids=cause_ids,
+            start=window.start,
+            end=window.end,
+            establishment_id=action.establishment_id,
         )
         measured = weekly_rate(count, action.verification_weeks)
         effective = action_verdict(
@@ -286,7 +376,7 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
             "measured_count": count,
             "unclassified": unclassified,
             "window": [window.start.isoformat(), window.end.isoformat()],
-            "change_pct": _str_or_none(change_pct(action.baseline_rate, measured)),
+            "change_pct": str_or_none(change_pct(action.baseline_rate, measured)),
         }
         _event(action, ActionItemEvent.Type.VERIFIED, None, old=old, new=action.status, **figures)
         recipients = dict.fromkeys(e.lower() for e in [action.owner.email, *council_recipients()] if e)
@@ -294,152 +384,25 @@ def action_verify(*, action: ActionItem, now: datetime | None = None) -> ActionI
             outbox_enqueue(
                 kind=OutboundMessage.Kind.ACTION_VERDICT,
                 recipient=email,
-                idempotency_key=f"action:{action.pk}:verdict:{email}",
+                idempotency_key=action_verdict_key(action_id=action.pk, recipient=email),
                 context={"action": action.pk, "is_owner": email == action.owner.email.lower(), **figures},
             )
     return action
 
 
-def actions_daily(*, now: datetime | None = None) -> dict:
-    """The beat task's work: verify what is due, then remind owners."""
+def actions_daily(*, scope: Scope, now: datetime | None = None) -> dict:
+    """The beat task's work: verify what is due in `scope`, then remind owners."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    verified = [action_verify(action=a, now=now) for a in action_items_due_for_verification(today=today)]
+    due = action_items_due_for_verification(today=today, scope=scope)
+    verified = [action_verify(action=a, now=now) for a in due]
     return {
         "verified": sum(a.status != ActionStatus.IMPLEMENTED for a in verified),
-        "reminders": action_reminders_queue(today=today),
+        "reminders": action_reminders_queue(scope=scope, today=today),
     }
 
 
-def council_snapshot(*, today: date, since: date, as_of: date | None = None) -> dict:
-    """What the council should look at, as plain JSON (stored as a meeting's agenda, rendered in the digest) for
-    the period `since` .. `today` (Lima dates, inclusive): recurring-cause flags as of `today` (marked new when
-    not flagged the day before `since`), top-10 causes with the change against the same number of days before,
-    actions verified in the period, survey highlights and the answers communicated in it; plus what stands on
-    `as_of` (default `today`): overdue actions, actions due for verification, hojas overdue now.
-    Every figure comes from the selectors' SQL aggregates: the query count does not grow with the data."""
-    as_of = as_of or today
-    days = (today - since).days + 1
-    before_end = since - timedelta(days=1)
-    before_start = before_end - timedelta(days=days - 1)
-    flags_now = cause_flags(today=today)
-    flagged_before = {f["cause_id"] for f in cause_flags(today=before_end)}
-    pareto = cause_pareto(user=None, start=since, end=today)
-    previous = {
-        row["code"]: row["count"]
-        for row in cause_pareto(user=None, start=before_start, end=before_end, limit=1000)["rows"]
-    }
-    surveys = survey_by_cause(user=None, start=since, end=today)
-    performance = answers_communicated(start=since, end=today)
-
-    def action_row(action: ActionItem) -> dict:
-        return {
-            "id": action.pk,
-            "title": action.title,
-            "owner": action.owner.get_full_name() or action.owner.get_username(),
-            "status": action.get_status_display(),
-            "status_code": action.status,
-            "due_date": action.due_date.isoformat(),
-            "days_overdue": max((as_of - action.due_date).days, 0),
-            "causes": [c.code for c in action.causes.all()],
-            "cause_names": [c.name for c in action.causes.all()],
-            "establishment": action.establishment.name if action.establishment else None,
-            "target_reduction_pct": action.target_reduction_pct,
-            "baseline_rate": str(action.baseline_rate) if action.baseline_rate is not None else None,
-            "target_rate": (
-                str(target_rate(action.baseline_rate, action.target_reduction_pct))
-                if action.baseline_rate is not None
-                else None
-            ),
-            "measured_rate": str(action.measured_rate) if action.measured_rate is not None else None,
-            "verification_due_on": action.verification_due_on.isoformat() if action.verification_due_on else None,
-        }
-
-    recent, _ = flag_windows(today)
-    return {
-        "today": today.isoformat(),
-        "since": since.isoformat(),
-        "as_of": as_of.isoformat(),
-        "compared_with": [before_start.isoformat(), before_end.isoformat()],
-        "flags": [
-            {
-                "code": f["code"],
-                "name": f["name"],
-                "owner": f["owner"],
-                "recent": f["recent"],
-                "baseline": f["baseline"],
-                "recent_rate": str(f["recent_rate"]),
-                "baseline_rate": str(f["baseline_rate"]),
-                "ratio": str(f["ratio"]) if f["ratio"] is not None else None,
-                "new": f["cause_id"] not in flagged_before,
-            }
-            for f in flags_now
-        ],
-        "top_causes": [
-            {
-                "code": row["code"],
-                "name": row["name"],
-                "count": row["count"],
-                "share": round(row["share"], 1),
-                "before": previous.get(row["code"], 0),
-                "change_pct": _str_or_none(change_pct(previous.get(row["code"], 0), row["count"])),
-            }
-            for row in pareto["rows"]
-        ],
-        "total": pareto["total"],
-        "unclassified": pareto["unclassified"],
-        "overdue_actions": [action_row(a) for a in action_items_overdue(today=as_of)],
-        "verification_due": [action_row(a) for a in action_items_due_for_verification(today=as_of)],
-        "in_verification": [action_row(a) for a in action_items_in_verification(today=as_of)],
-        "verified": [action_row(a) for a in action_items_verified_between(start=since, end=today)],
-        "survey": {
-            "answers": surveys["overall"]["answers"],
-            "csat_avg": _round_or_none(surveys["overall"]["csat_avg"], 2),
-            "satisfied_pct": _round_or_none(surveys["overall"]["satisfied_pct"], 1),
-            "nps": surveys["overall"]["nps"],
-            "worst_causes": [
-                {
-                    "code": r["complaint__cause__code"],
-                    "name": r["complaint__cause__name"],
-                    "nps": r["nps"],
-                    "answers": r["answers"],
-                }
-                for r in sorted(
-                    (r for r in surveys["rows"] if r["complaint__cause__code"] and r["nps"] is not None),
-                    key=lambda r: (r["nps"], -r["answers"]),
-                )[:3]
-            ],
-            "comments": [
-                {
-                    "csat": s.csat,
-                    "nps": s.nps,
-                    "comment": s.comment,
-                    "cause": s.complaint.cause.code if s.complaint.cause else None,
-                }
-                for s in survey_low_scores(start=since, end=today)
-            ],
-        },
-        "performance": {  # answers communicated in the period, whenever their hoja was filed
-            "answered": performance["answered"],
-            "on_time": performance["on_time"],
-            "late": performance["late"],
-            "on_time_rate": _round_or_none(performance["on_time_rate"], 1),
-            "median_business_days": performance["median_business_days"],
-            "overdue_now": complaints_overdue_count(today=as_of),
-        },
-        "recent_window_start": recent.start.isoformat(),
-    }
-
-
-def _round_or_none(value, digits: int):
-    return None if value is None else round(float(value), digits)
-
-
-def _str_or_none(value):
-    return None if value is None else str(value)
-
-
-def meeting_agenda_generate(*, meeting: CouncilMeeting, now: datetime | None = None) -> CouncilMeeting:
+def meeting_agenda_generate(*, meeting: CouncilMeeting, scope: Scope, now: datetime | None = None) -> CouncilMeeting:
     """Write the meeting's agenda from the data since the previous meeting (or the 4 weeks before, for the first
     one), up to the meeting day (or today, when preparing it in advance). Regenerating overwrites the snapshot."""
     now = now or timezone.now()
@@ -447,7 +410,7 @@ def meeting_agenda_generate(*, meeting: CouncilMeeting, now: datetime | None = N
     previous = council_meeting_previous(meeting)
     since = previous.held_on if previous else today - timedelta(weeks=4) + timedelta(days=1)
     since = min(since, today)
-    meeting.agenda = council_snapshot(today=today, since=since)
+    meeting.agenda = council_snapshot(scope=scope, today=today, since=since)
     meeting.agenda["previous_meeting"] = previous.held_on.isoformat() if previous else None
     meeting.agenda_generated_at = now
     meeting.save(update_fields=["agenda", "agenda_generated_at", "updated_at"])
@@ -461,21 +424,29 @@ def council_digest_period(today: date) -> tuple[date, date]:
     return until - timedelta(days=6), until
 
 
-def council_digest_queue(*, now: datetime | None = None) -> int:
-    """Mondays 08:00 Lima: one digest per council member and ISO week, on last week (Monday-Sunday); overdue
-    actions as of the day it is queued. The snapshot is rendered when the e-mail is sent. Keyed by ISO week and
-    recipient: a second run (or a second beat) queues nothing. Returns the messages queued."""
+def council_digest_queue(*, scope: Scope, now: datetime | None = None) -> int:
+    """Mondays 08:00 Lima: one digest per council member and ISO week, on last week (Monday-Sunday) in `scope`;
+    overdue actions as of the day it is queued. The snapshot is taken once, here, and travels in the message, so
+    rendering the e-mail only renders. Keyed by ISO week and recipient: a second run (or a second beat) queues
+    nothing. Returns the messages queued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    year, week, _ = today.isocalendar()
     since, until = council_digest_period(today)
-    context = {"date": until.isoformat(), "since": since.isoformat(), "as_of": today.isoformat()}
+    recipients = dict.fromkeys(e.lower() for e in council_recipients())
+    keys = {email: council_digest_key(today=today, recipient=email) for email in recipients}
+    due = [email for email in recipients if not OutboundMessage.objects.filter(idempotency_key=keys[email]).exists()]
+    if not due:
+        return 0
+    context = {
+        "date": until.isoformat(),
+        "since": since.isoformat(),
+        "as_of": today.isoformat(),
+        "snapshot": council_snapshot(scope=scope, today=until, since=since, as_of=today),
+    }
     queued = 0
     with transaction.atomic():
-        for email in dict.fromkeys(e.lower() for e in council_recipients()):
-            key = f"council-digest:{year}-W{week:02d}:{email}"
-            if OutboundMessage.objects.filter(idempotency_key=key).exists():
-                continue
+        for email in due:
+            key = keys[email]
             outbox_enqueue(
                 kind=OutboundMessage.Kind.COUNCIL_DIGEST, recipient=email, idempotency_key=key, context=context
             )

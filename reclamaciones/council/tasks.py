@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ..access import Scope
+
 
 # idempotent: verification only moves IMPLEMENTED actions; reminders are keyed
 @shared_task(name="reclamaciones.tasks.council_actions_daily", acks_late=True)
 def council_actions_daily() -> dict:
     from .services import actions_daily
 
-    return actions_daily()
+    return actions_daily(scope=Scope.everything())
 
 
 # idempotent: one digest per (ISO week, recipient) key
@@ -19,4 +21,4 @@ def council_actions_daily() -> dict:
 def council_digest_weekly() -> int:
     from .services import council_digest_queue
 
-    return council_digest_queue()
+    return council_digest_queue(scope=Scope.everything())

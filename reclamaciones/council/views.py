@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
-from ..access import COUNCIL_READERS, StaffRequiredMixin, _forbidden
+from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
-from ..handling.selectors import establishment_list_for
+from ..handling.selectors import establishment_list
 from . import pdf
 from .models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, CouncilMeeting
 from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
@@ -153,23 +153,23 @@ class DashboardView(StaffRequiredMixin, View):
 
     def get(self, request):
         if not reads_council(request.user, self.roles):
-            return _forbidden(request)
+            return forbidden(request)
         today = timezone.localdate()
-        establishments = establishment_list_for(request.user)
+        establishments = establishment_list(scope=self.scope)
         defaults = {"desde": today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), "hasta": today}
         form = PeriodForm(request.GET or None, initial=defaults, establishments=establishments)
         period = dict(defaults, establecimiento=None)
         if form.is_bound and form.is_valid():
             period = form.cleaned_data
         start, end = period["desde"], period["hasta"]
-        scope = {"user": request.user, "establishment_id": period["establecimiento"]}
+        filters = {"scope": self.scope, "establishment_id": period["establecimiento"]}
 
-        pareto = cause_pareto(start=start, end=end, **scope)
+        pareto = cause_pareto(start=start, end=end, **filters)
         trend = cause_weekly_trend(
-            end=end, cause_ids=[row["cause_id"] for row in pareto["rows"][:TREND_CAUSES]], **scope
+            end=end, cause_ids=[row["cause_id"] for row in pareto["rows"][:TREND_CAUSES]], **filters
         )
-        per_establishment = establishment_counts(start=start, end=end, **scope)
-        repeat = repeat_complainants(end=end, **scope)
+        per_establishment = establishment_counts(start=start, end=end, **filters)
+        repeat = repeat_complainants(end=end, **filters)
         repeat["rows"] = [
             {
                 **row,
@@ -178,16 +178,16 @@ class DashboardView(StaffRequiredMixin, View):
             }
             for row in repeat["rows"]
         ]
-        surveys = survey_by_cause(start=start, end=end, **scope)
+        surveys = survey_by_cause(start=start, end=end, **filters)
         context = {
             "form": form,
             "period": period,
             "today": today,
             "nav": "council",
             "tab": "dashboard",
-            "performance": answer_performance(start=start, end=end, today=today, **scope),
+            "performance": answer_performance(start=start, end=end, today=today, **filters),
             # As of the period's end: looking back at a past period shows what was rising then.
-            "flags": cause_flags(today=min(end, today), **scope),
+            "flags": cause_flags(today=min(end, today), **filters),
             "flags_as_of": min(end, today),
             "flag_rule": {
                 "factor": settings.COUNCIL_FLAG_FACTOR,
@@ -204,9 +204,9 @@ class DashboardView(StaffRequiredMixin, View):
             "repeat": repeat,
             "surveys": surveys,
             "actions": {
-                "overdue": list(action_items_overdue(today=today, **scope)),
-                "to_verify": action_items_due_for_verification(today=today, **scope),
-                "verdicts": list(action_items_verified_between(start=start, end=end, **scope)),
+                "overdue": list(action_items_overdue(today=today, **filters)),
+                "to_verify": action_items_due_for_verification(today=today, **filters),
+                "verdicts": list(action_items_verified_between(start=start, end=end, **filters)),
             },
             "charts": _chart_data(pareto=pareto, trend=trend, establishments=per_establishment, surveys=surveys),
         }
@@ -230,9 +230,9 @@ class ActionListView(StaffRequiredMixin, View):
 
     def get(self, request):
         if not reads_council(request.user, self.roles):
-            return _forbidden(request)
+            return forbidden(request)
         today = timezone.localdate()
-        actions = list(action_item_list(user=request.user))
+        actions = list(action_item_list(scope=self.scope))
         counts = Counter(action.status for action in actions)
         status = request.GET.get("estado", "")
         if status not in ActionStatus.values:
@@ -263,7 +263,7 @@ class CouncilReaderRequired:
 
     def dispatch(self, request, *args, **kwargs):
         if not (request.user.is_superuser or self.roles & COUNCIL_READERS):
-            return _forbidden(request)
+            return forbidden(request)
         return super().dispatch(request, *args, **kwargs)
 
 

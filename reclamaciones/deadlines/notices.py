@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 REMINDER = "reminder"
 
@@ -17,17 +15,6 @@ class Notice:
     kind: str  # REMINDER or OVERDUE
     days_left: int
     threshold: int | None  # the reminder threshold reached (business days left), None when overdue
-
-    def idempotency_key(self, complaint_id: int, recipient: str) -> str:
-        """A reminder goes once per (hoja, threshold, recipient)."""
-        return f"reminder:{complaint_id}:{self.threshold}:{recipient.lower()}"
-
-
-def overdue_key(recipient: str, today: date, complaint_ids: Iterable[int]) -> str:
-    """Overdue hojas are escalated in one e-mail per person and day listing them; the key names the day and
-    the hojas, so hojas that turn up overdue later that day get their own message, and a re-run gets none."""
-    digest = hashlib.sha256(",".join(map(str, sorted(complaint_ids))).encode()).hexdigest()[:16]
-    return f"overdue:{today.isoformat()}:{recipient.lower()}:{digest}"
 
 
 def notice_for(days_left: int, thresholds: Sequence[int]) -> Notice | None:

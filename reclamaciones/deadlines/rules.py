@@ -1,6 +1,6 @@
 """Statutory response deadlines. PURE: no ORM, no clock; every date is passed in.
 
-Legal basis (../shared/reference/legal-peru.md §1):
+Legal basis (docs/architecture.md lists the norms):
 - Ley 31435 (in force 2022-05-21), Ley 29571 art. 24.1; Reglamento arts. 6 and 6-B (DS 101-2022-PCM):
   15 días hábiles, improrrogables. Código Civil art. 183: the period excludes the initial day, so day 1 is
   the first business day after the filing date (a Saturday, Sunday or holiday filing starts on the next

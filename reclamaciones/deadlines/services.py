@@ -15,15 +15,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..access import Role
+from ..access import Role, Scope
 from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent
+from ..outbox.keys import daily_digest_key, overdue_key, reminder_key
 from ..outbox.models import OutboundMessage
 from ..outbox.selectors import staff_emails_by_establishment
-from ..outbox.services import outbox_dispatch_many, outbox_message_new
+from ..outbox.services import outbox_enqueue_many, outbox_message_new
+from .clock import DaysLeft, due_date_move
 from .models import NonWorkingDay, TrackerHeartbeat
-from .notices import OVERDUE, notice_for, overdue_key
-from .rules import business_days_left, effective_due_date
-from .selectors import business_calendar_get, complaint_deadline_candidates, tracker_heartbeat_get
+from .notices import OVERDUE, notice_for
+from .selectors import business_calendar_get, complaint_deadline_candidates, open_complaint_rows, tracker_heartbeat_get
 from .tasks import deadlines_recompute as deadlines_recompute_task
 
 SWEEP = "deadlines-sweep"
@@ -47,7 +48,7 @@ class SweepResult:
         }
 
 
-def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
+def deadlines_sweep(*, scope: Scope, now: datetime | None = None) -> SweepResult:
     """Queue the reminders and escalations owed right now. A constant number of queries per sweep,
     whatever the number of hojas: candidates, staff and existing keys are read in bulk and written in bulk."""
     started = time.monotonic()
@@ -62,9 +63,9 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
 
         calendar = business_calendar_get()
         horizon = calendar.add_business_days(today, thresholds[-1])
-        candidates = complaint_deadline_candidates(horizon=horizon)
+        candidates = complaint_deadline_candidates(scope=scope, horizon=horizon)
         result.candidates = len(candidates)
-        days_left = {due: business_days_left(today, due, calendar) for due in {c["due_date"] for c in candidates}}
+        days_left = DaysLeft(today=today, calendar=calendar)
         establishment_ids = {c["establishment_id"] for c in candidates}
         agents = staff_emails_by_establishment(role=Role.AGENT, establishment_ids=establishment_ids)
         supervisors = staff_emails_by_establishment(role=Role.SUPERVISOR, establishment_ids=establishment_ids)
@@ -81,7 +82,7 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
         )
         overdue: dict[str, list[list[int]]] = defaultdict(list)  # recipient -> [[complaint_id, days_left]]
         for candidate in candidates:
-            left = days_left[candidate["due_date"]]
+            left = days_left.until(candidate["due_date"])
             notice = notice_for(left, thresholds)
             if notice is None:
                 continue
@@ -102,32 +103,26 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
                         overdue[recipient].append([candidate["id"], left])
                     continue
                 context = {"days_left": left, "threshold": notice.threshold, "date": today.isoformat()}
-                key = notice.idempotency_key(candidate["id"], recipient)
+                key = reminder_key(complaint_id=candidate["id"], threshold=notice.threshold, recipient=recipient)
                 planned.append((key, OutboundMessage.Kind.REMINDER, recipient, candidate["id"], context))
         for recipient, items in overdue.items():
             context = {"date": today.isoformat(), "items": items}
-            key = overdue_key(recipient, today, (item[0] for item in items))
+            key = overdue_key(recipient=recipient, today=today, complaint_ids=(item[0] for item in items))
             planned.append((key, OutboundMessage.Kind.OVERDUE, recipient, None, context))
 
-        existing = set(
-            OutboundMessage.objects.filter(idempotency_key__in=[p[0] for p in planned]).values_list(
-                "idempotency_key", flat=True
-            )
+        new = outbox_enqueue_many(
+            messages=[
+                outbox_message_new(
+                    kind=kind,
+                    recipient=recipient,
+                    complaint_id=complaint_id,
+                    idempotency_key=key,
+                    context=context,
+                    now=now,
+                )
+                for key, kind, recipient, complaint_id, context in planned
+            ]
         )
-        new = [
-            outbox_message_new(
-                kind=kind,
-                recipient=recipient,
-                complaint_id=complaint_id,
-                idempotency_key=key,
-                context=context,
-                now=now,
-            )
-            for key, kind, recipient, complaint_id, context in planned
-            if key not in existing
-        ]
-        new_keys = {m.idempotency_key for m in new}
-        OutboundMessage.objects.bulk_create(new, ignore_conflicts=True)
         ComplaintEvent.objects.bulk_create(_events_for(new, now))
         result.messages_created = len(new)
         result.reminders = sum(1 for m in new if m.kind == OutboundMessage.Kind.REMINDER)
@@ -137,8 +132,6 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepResult:
             duration_ms=int((time.monotonic() - started) * 1000),
             data=result.as_dict(),
         )
-        if new_keys:
-            transaction.on_commit(lambda: _dispatch_keys(new_keys))
     return result
 
 
@@ -161,18 +154,6 @@ def _events_for(messages: list[OutboundMessage], now: datetime) -> list[Complain
     ]
 
 
-def _dispatch_keys(keys: set[str]) -> None:
-    """After commit: hand the new messages to the workers with ONE publish (a fan-out task), so a sweep that
-    owes thousands of notices does not spend seconds talking to the broker."""
-    ids = list(
-        OutboundMessage.objects.filter(idempotency_key__in=keys, status=OutboundMessage.Status.PENDING).values_list(
-            "pk", flat=True
-        )
-    )
-    if ids:
-        outbox_dispatch_many(message_ids=ids)
-
-
 def tracker_status(*, now: datetime | None = None) -> dict:
     """Is the sweep alive? Stale when its last run is older than 3 intervals (or it never ran)."""
     now = now or timezone.now()
@@ -190,16 +171,12 @@ def tracker_status(*, now: datetime | None = None) -> dict:
     }
 
 
-def digest_queue(*, now: datetime | None = None) -> int:
+def digest_queue(*, scope: Scope, now: datetime | None = None) -> int:
     """08:00 Lima: one e-mail per staff member with open hojas in their hands (assigned to them, or
     unassigned in an establishment they work for), instead of one e-mail per hoja. Returns messages queued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    rows = list(
-        Complaint.objects.filter(status__in=OPEN_STATUSES).values_list(
-            "id", "establishment_id", "assignee__email", "assignee__is_active"
-        )
-    )
+    rows = open_complaint_rows(scope=scope)
     establishment_ids = {row[1] for row in rows}
     agents = staff_emails_by_establishment(role=Role.AGENT, establishment_ids=establishment_ids)
     supervisors = staff_emails_by_establishment(role=Role.SUPERVISOR, establishment_ids=establishment_ids)
@@ -215,57 +192,44 @@ def digest_queue(*, now: datetime | None = None) -> int:
         outbox_message_new(
             kind=OutboundMessage.Kind.DAILY_DIGEST,
             recipient=email,
-            idempotency_key=f"digest:{today.isoformat()}:{email.lower()}",
+            idempotency_key=daily_digest_key(today=today, recipient=email),
             context={"date": today.isoformat(), "complaint_ids": ids},
             now=now,
         )
         for email, ids in per_recipient.items()
     ]
     with transaction.atomic():
-        keys = {m.idempotency_key for m in messages}
-        existing = set(
-            OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
-        )
-        OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True)
-        if keys - existing:
-            transaction.on_commit(lambda: _dispatch_keys(keys - existing))
-    return len(keys - existing)
+        return len(outbox_enqueue_many(messages=messages))
 
 
-def deadlines_recompute(*, changed_on: date, reason: str) -> int:
+def deadlines_recompute(*, changed_on: date, reason: str, scope: Scope) -> int:
     """A non-working day was added or removed: recompute the due date of every open hoja whose period
     contains it, recording old and new dates. Answered and closed hojas never move. Returns how many moved."""
     calendar = business_calendar_get()
     start_of_day = timezone.make_aware(datetime.combine(changed_on, datetime.min.time()))
     with transaction.atomic():
         affected = list(
-            Complaint.objects.select_for_update()
+            scope.filter(Complaint.objects.select_for_update(), path="establishment")
             .filter(status__in=OPEN_STATUSES, filed_at__lt=start_of_day, due_date__gte=changed_on)
             .only("id", "filed_at", "due_date", "suspended_business_days", "extension_days")
         )
         moved, events = [], []
         for complaint in affected:
-            new_due = effective_due_date(
-                timezone.localdate(complaint.filed_at),
-                calendar,
-                suspended_business_days=complaint.suspended_business_days,
-                extension_days=complaint.extension_days,
-            )
-            if new_due == complaint.due_date:
+            old_due, new_due = due_date_move(complaint, calendar=calendar)
+            if new_due == old_due:
                 continue
             events.append(
                 ComplaintEvent(
                     complaint_id=complaint.pk,
                     type=ComplaintEvent.Type.DEADLINE_RECOMPUTED,
                     data={
-                        "old_due_date": complaint.due_date.isoformat(),
+                        "old_due_date": old_due.isoformat(),
                         "new_due_date": new_due.isoformat(),
                         "changed_on": changed_on.isoformat(),
                         "reason": reason,
                     },
                 )
             )
-            complaint.due_date = new_due
             moved.append(complaint)
         Complaint.objects.bulk_update(moved, ["due_date"])
         ComplaintEvent.objects.bulk_create(events)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
+from ..access import Scope
+
 
 @worker_ready.connect
 def sweep_on_worker_start(sender, **kwargs) -> None:
@@ -18,7 +20,7 @@ def sweep_on_worker_start(sender, **kwargs) -> None:
 def deadlines_sweep() -> dict:
     from .services import deadlines_sweep as deadlines_sweep_service
 
-    return deadlines_sweep_service().as_dict()
+    return deadlines_sweep_service(scope=Scope.everything()).as_dict()
 
 
 # idempotent: one digest per (day, recipient) key
@@ -26,7 +28,7 @@ def deadlines_sweep() -> dict:
 def digest_daily() -> int:
     from .services import digest_queue
 
-    return digest_queue()
+    return digest_queue(scope=Scope.everything())
 
 
 @shared_task(
@@ -41,4 +43,6 @@ def deadlines_recompute(changed_on: str, reason: str) -> int:
 
     from .services import deadlines_recompute as deadlines_recompute_service
 
-    return deadlines_recompute_service(changed_on=date.fromisoformat(changed_on), reason=reason)
+    return deadlines_recompute_service(
+        changed_on=date.fromisoformat(changed_on), reason=reason, scope=Scope.everything()
+    )

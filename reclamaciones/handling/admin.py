@@ -35,7 +35,23 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    """People, their roles and the establishments they work for: only administrators change them (anyone else
+    who could edit a profile could widen their own scope). Viewing follows Django's permission, which the
+    autocomplete of a cause's owner needs."""
+
     inlines = [StaffProfileInline]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
 
 
 @admin.register(ResponseTemplate)

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..book.models import Complaint, Establishment, Kind, ResponseChannel
-from ..records import ImmutableRecordError, TimeStampedModel
+from ..records import AppendOnlyModel, TimeStampedModel
 
 
 class Cause(TimeStampedModel):
@@ -105,9 +105,12 @@ class SettlementOffer(TimeStampedModel):
         return f"Propuesta para {self.complaint}"
 
 
-class Response(TimeStampedModel):
+class Response(AppendOnlyModel, TimeStampedModel):
     """Section 4 of the hoja: "OBSERVACIONES Y ACCIONES ADOPTADAS POR EL PROVEEDOR", with the date it was
     communicated. Written once, when it is communicated (arts. 6 and 6-B); never edited afterwards."""
+
+    message_changed = "La respuesta comunicada no se modifica."
+    message_deleted = "La respuesta comunicada no se elimina (Reglamento, art. 12)."
 
     complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="response")
     text = models.TextField("observaciones y acciones adoptadas por el proveedor", max_length=4000)
@@ -125,15 +128,6 @@ class Response(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Respuesta a {self.complaint}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("La respuesta comunicada no se modifica.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("La respuesta comunicada no se elimina (Reglamento, art. 12).")
 
 
 class ResponseTemplate(TimeStampedModel):

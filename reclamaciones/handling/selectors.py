@@ -20,7 +20,7 @@ from django.db.models import (
     When,
 )
 
-from ..access import ACTING_ROLES, ALL_ROLES, staff_establishment_ids
+from ..access import ACTING_ROLES, ALL_ROLES, Scope
 from ..book.models import OPEN_STATUSES, Complaint, Establishment
 from ..deadlines.selectors import week_end
 from .models import Cause, ResponseTemplate, SettlementOffer
@@ -34,11 +34,9 @@ def settlement_offer_latest(*, complaint: Complaint) -> SettlementOffer | None:
     return complaint.settlement_offers.order_by("-created_at", "-pk").first()
 
 
-def complaint_list_for(user) -> QuerySet[Complaint]:
-    """The hojas `user` may see."""
-    scope = staff_establishment_ids(user)
-    complaints = Complaint.objects.select_related("establishment", "assignee")
-    return complaints if scope is None else complaints.filter(establishment_id__in=scope)
+def complaint_list(*, scope: Scope) -> QuerySet[Complaint]:
+    """The hojas `scope` may see."""
+    return scope.filter(Complaint.objects.select_related("establishment", "assignee"), path="establishment")
 
 
 def assignable_staff(*, establishment_id: int) -> QuerySet:
@@ -80,15 +78,13 @@ def search_q(query: str) -> Q:
     return condition
 
 
-def establishment_list_for(user) -> list[Establishment]:
-    scope = staff_establishment_ids(user)
-    establishments = Establishment.objects.order_by("name")
-    return list(establishments if scope is None else establishments.filter(pk__in=scope))
+def establishment_list(*, scope: Scope) -> list[Establishment]:
+    return list(scope.filter(Establishment.objects.order_by("name"), path="pk"))
 
 
 def complaint_queue(
     *,
-    user,
+    scope: Scope,
     today: date,
     status: str = "",
     establishment_id: int | None = None,
@@ -99,9 +95,9 @@ def complaint_queue(
     this_week: bool = False,
     query: str = "",
 ) -> QuerySet[Complaint]:
-    """The hojas in `user`'s scope that match the filters: open ones first, the most urgent on top (earliest
-    due date = fewest business days left), then the rest, newest first."""
-    complaints = complaint_list_for(user)
+    """The hojas in `scope` that match the filters ("mine": assigned to the scope's user): open ones first, the
+    most urgent on top (earliest due date = fewest business days left), then the rest, newest first."""
+    complaints = complaint_list(scope=scope)
     if status == STATUS_OPEN:
         complaints = complaints.filter(status__in=OPEN_STATUSES)
     elif status:
@@ -111,7 +107,7 @@ def complaint_queue(
     if kind:
         complaints = complaints.filter(kind="" if kind == "sin" else kind)
     if mine:
-        complaints = complaints.filter(assignee=user)
+        complaints = complaints.filter(assignee=scope.user)
     if unassigned:
         complaints = complaints.filter(assignee__isnull=True)
     if overdue:
@@ -127,17 +123,17 @@ def complaint_queue(
     ).order_by("closed_rank", F("open_due").asc(nulls_last=True), "-filed_at", "-pk")
 
 
-def complaint_queue_summary(*, user, today: date) -> dict:
+def complaint_queue_summary(*, scope: Scope, today: date) -> dict:
     """The counters above the queue, in one aggregate query (each one is also a filter link)."""
     return (
-        complaint_list_for(user)
+        complaint_list(scope=scope)
         .filter(status__in=OPEN_STATUSES)
         .aggregate(
             open=Count("pk"),
             overdue=Count("pk", filter=Q(due_date__lt=today)),
             week=Count("pk", filter=Q(due_date__range=(today, week_end(today)))),
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-            mine=Count("pk", filter=Q(assignee=user)),
+            mine=Count("pk", filter=Q(assignee=scope.user)),
         )
     )
 

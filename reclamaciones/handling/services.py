@@ -1,5 +1,6 @@
-"""Staff work on a hoja: assign, note, reclassify, answer (section 4), close. Every action checks the
-actor's scope, locks the row, moves the status only along TRANSITIONS and writes an event."""
+"""Staff work on a hoja: assign, note, reclassify, classify, answer (section 4), close; and the consumer's
+survey. Every action locks the row, asks the policy (handling.policy) whether the scope may take it, moves the
+status only along TRANSITIONS and writes an event whose actor is the scope's user."""
 
 from __future__ import annotations
 
@@ -9,28 +10,22 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from ..access import user_can_act_on
-from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, Kind, ResponseChannel, Status
+from ..access import Scope
+from ..book.models import Complaint, ComplaintEvent, Kind, ResponseChannel, Status
+from ..outbox.keys import response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import Cause, Response, SurveyAnswer
+from .policy import (
+    Action,
+    refusal,
+    survey_refusal,
+    transition_refusal,
+)
 from .selectors import assignable_staff
-
-# The one place legal status moves are defined (Oscar-style pipeline).
-TRANSITIONS: dict[str, set[str]] = {
-    Status.RECEIVED: {Status.IN_PROGRESS, Status.SETTLEMENT_OFFERED, Status.ANSWERED},
-    Status.IN_PROGRESS: {Status.SETTLEMENT_OFFERED, Status.ANSWERED},
-    Status.SETTLEMENT_OFFERED: {Status.IN_PROGRESS, Status.SETTLED},
-    Status.ANSWERED: {Status.CLOSED},
-    Status.SETTLED: {Status.CLOSED},
-    Status.CLOSED: set(),
-}
-
-MSG_OUT_OF_SCOPE = "No tienes permiso para actuar sobre hojas de este establecimiento."
 
 MSG_NOT_ASSIGNABLE = "Esa persona no atiende este establecimiento."
 
-MSG_NOT_OPEN = "La hoja ya no está en trámite."
 
 MSG_SAME_KIND = "La hoja ya está clasificada así."
 
@@ -42,17 +37,11 @@ MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: registra la respues
 
 MSG_LETTER_DATE = "Indica la fecha en que se comunicó la carta (no puede ser futura ni anterior a la hoja)."
 
-MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
-
-MSG_CAUSE_REQUIRED = "Clasifica la causa de la hoja antes de cerrarla (la usa el consejo de mejora)."
 
 MSG_CAUSE_INVALID = "Elige una causa (no una categoría) activa."
 
 MSG_SAME_CAUSE = "La hoja ya tiene esa causa."
 
-MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
-
-MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
 
 MSG_SURVEY_RANGE = "La satisfacción va de 1 a 5 y la recomendación de 0 a 10."
 
@@ -61,17 +50,20 @@ class WorkflowError(Exception):
     """A move the rules do not allow (Spanish message for the staff member or the consumer)."""
 
 
-def _locked(complaint_id: int, actor: AbstractBaseUser) -> Complaint:
+def _locked(complaint_id: int, action: Action, scope: Scope, now: datetime) -> Complaint:
+    """The hoja, locked, once the policy lets `scope` take `action` on it."""
     complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
-    if not user_can_act_on(actor, complaint.establishment_id):
-        raise WorkflowError(MSG_OUT_OF_SCOPE)
+    refused = refusal(complaint, action, scope=scope, today=timezone.localdate(now))
+    if refused:
+        raise WorkflowError(refused)
     return complaint
 
 
-def status_move(complaint: Complaint, to: str, actor, now: datetime, **data) -> None:
+def status_move(complaint: Complaint, to: str, actor: AbstractBaseUser | None, now: datetime, **data) -> None:
     """Move a locked hoja along TRANSITIONS (refusing anything else) and record the change."""
-    if to not in TRANSITIONS[complaint.status]:
-        raise WorkflowError(f"No se puede pasar de «{complaint.get_status_display()}» a «{Status(to).label}».")
+    refused = transition_refusal(complaint, to)
+    if refused:
+        raise WorkflowError(refused)
     old = complaint.status
     complaint.status = to
     complaint.save(update_fields=["status", "updated_at"])
@@ -85,14 +77,13 @@ def status_move(complaint: Complaint, to: str, actor, now: datetime, **data) -> 
 
 
 def complaint_assign(
-    *, complaint_id: int, assignee: AbstractBaseUser | None, actor: AbstractBaseUser, now: datetime | None = None
+    *, complaint_id: int, assignee: AbstractBaseUser | None, scope: Scope, now: datetime | None = None
 ) -> Complaint:
     """Give the hoja to someone in scope (or take it back to the establishment's queue with None)."""
     now = now or timezone.now()
+    actor = scope.user
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
-        if complaint.status not in OPEN_STATUSES:
-            raise WorkflowError(MSG_NOT_OPEN)
+        complaint = _locked(complaint_id, Action.ASSIGN, scope, now)
         if (
             assignee is not None
             and not assignable_staff(establishment_id=complaint.establishment_id).filter(pk=assignee.pk).exists()
@@ -117,34 +108,34 @@ def complaint_assign(
     return complaint
 
 
-def complaint_note_add(*, complaint_id: int, text: str, actor: AbstractBaseUser, now: datetime | None = None) -> None:
+def complaint_note_add(*, complaint_id: int, text: str, scope: Scope, now: datetime | None = None) -> None:
     """An internal note (never shown to the consumer), kept in the append-only trail."""
+    now = now or timezone.now()
     text = text.strip()
     if not text:
         raise WorkflowError(MSG_EMPTY_TEXT)
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
+        complaint = _locked(complaint_id, Action.NOTE, scope, now)
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.NOTE,
-            actor=actor,
-            occurred_at=now or timezone.now(),
+            actor=scope.user,
+            occurred_at=now,
             data={"text": text[:4000]},
         )
 
 
 def complaint_reclassify(
-    *, complaint_id: int, kind: str, reason: str, actor: AbstractBaseUser, now: datetime | None = None
+    *, complaint_id: int, kind: str, reason: str, scope: Scope, now: datetime | None = None
 ) -> Complaint:
     """Art. 6: a sheet that is really a reclamo is handled as one (and vice versa), with the reason recorded.
     The consumer's own mark (kind_filed) is part of the filed sheet and never changes."""
+    now = now or timezone.now()
     reason = reason.strip()
     if not reason:
         raise WorkflowError(MSG_REASON_REQUIRED)
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
-        if complaint.status not in OPEN_STATUSES:
-            raise WorkflowError(MSG_NOT_OPEN)
+        complaint = _locked(complaint_id, Action.RECLASSIFY, scope, now)
         if complaint.kind == kind:
             raise WorkflowError(MSG_SAME_KIND)
         old = complaint.kind
@@ -153,8 +144,8 @@ def complaint_reclassify(
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.RECLASSIFIED,
-            actor=actor,
-            occurred_at=now or timezone.now(),
+            actor=scope.user,
+            occurred_at=now,
             data={"from": old, "to": kind, "reason": reason},
         )
     return complaint
@@ -165,7 +156,7 @@ def response_send(
     complaint_id: int,
     text: str,
     channel: str,
-    actor: AbstractBaseUser,
+    scope: Scope,
     communicated_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Response:
@@ -175,10 +166,9 @@ def response_send(
     text = text.strip()
     if not text:
         raise WorkflowError(MSG_EMPTY_TEXT)
+    actor = scope.user
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
-        if complaint.status == Status.SETTLEMENT_OFFERED:
-            raise WorkflowError(MSG_OFFER_PENDING)
+        complaint = _locked(complaint_id, Action.ANSWER, scope, now)
         if channel == ResponseChannel.EMAIL:
             if not complaint.contact_email:
                 raise WorkflowError(MSG_NO_EMAIL)
@@ -207,20 +197,19 @@ def response_send(
                 kind=OutboundMessage.Kind.RESPONSE,
                 recipient=complaint.contact_email,
                 complaint=complaint,
-                idempotency_key=f"response:{complaint.pk}",
+                idempotency_key=response_key(complaint_id=complaint.pk),
             )
     return response
 
 
-def complaint_classify(
-    *, complaint_id: int, cause: Cause, actor: AbstractBaseUser, now: datetime | None = None
-) -> Complaint:
+def complaint_classify(*, complaint_id: int, cause: Cause, scope: Scope, now: datetime | None = None) -> Complaint:
     """Give the hoja its cause (a leaf of the taxonomy). Changing it later is allowed and leaves an event with
     the old and new cause, so the council's figures can be traced."""
+    now = now or timezone.now()
     if cause.parent_id is None or not cause.is_active:
         raise WorkflowError(MSG_CAUSE_INVALID)
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
+        complaint = _locked(complaint_id, Action.CLASSIFY, scope, now)
         if complaint.cause_id == cause.pk:
             raise WorkflowError(MSG_SAME_CAUSE)
         old = complaint.cause
@@ -229,19 +218,19 @@ def complaint_classify(
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.CLASSIFIED,
-            actor=actor,
-            occurred_at=now or timezone.now(),
+            actor=scope.user,
+            occurred_at=now,
             data={"from": old.code if old else None, "to": cause.code, "to_name": cause.name},
         )
     return complaint
 
 
-def complaint_close(*, complaint_id: int, actor: AbstractBaseUser, now: datetime | None = None) -> Complaint:
+def complaint_close(*, complaint_id: int, scope: Scope, now: datetime | None = None) -> Complaint:
+    """Close an answered or settled hoja; it must have its cause (the council counts it)."""
+    now = now or timezone.now()
     with transaction.atomic():
-        complaint = _locked(complaint_id, actor)
-        if Status.CLOSED in TRANSITIONS[complaint.status] and complaint.cause_id is None:
-            raise WorkflowError(MSG_CAUSE_REQUIRED)
-        status_move(complaint, Status.CLOSED, actor, now or timezone.now())
+        complaint = _locked(complaint_id, Action.CLOSE, scope, now)
+        status_move(complaint, Status.CLOSED, scope.user, now)
     return complaint
 
 
@@ -254,10 +243,12 @@ def survey_answer(
         raise WorkflowError(MSG_SURVEY_RANGE)
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if not Response.objects.filter(complaint=complaint).exists():
-            raise WorkflowError(MSG_SURVEY_NOT_YET)
-        if SurveyAnswer.objects.filter(complaint=complaint).exists():
-            raise WorkflowError(MSG_SURVEY_DONE)
+        refused = survey_refusal(
+            answered=Response.objects.filter(complaint=complaint).exists(),
+            surveyed=SurveyAnswer.objects.filter(complaint=complaint).exists(),
+        )
+        if refused:
+            raise WorkflowError(refused)
         answer = SurveyAnswer.objects.create(
             complaint=complaint, solved=solved, csat=csat, nps=nps, comment=comment.strip(), answered_at=now
         )

@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from ..access import user_can_act_on
-from ..book.models import TRACKED_STATUSES, Complaint, ComplaintEvent, Kind, Status
-from ..deadlines.rules import (
-    MAX_EXTENSION_CALENDAR_DAYS,
-    Regime,
-    effective_due_date,
-    settlement_respond_by,
-    settlement_suspended_days,
-)
+from ..access import Scope
+from ..book.models import Complaint, ComplaintEvent, Status
+from ..deadlines.clock import due_date_move
+from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS, settlement_respond_by, settlement_suspended_days
 from ..deadlines.selectors import business_calendar_get
+from ..outbox.keys import extension_notice_key, settlement_offer_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import SettlementOffer
-from .services import MSG_OUT_OF_SCOPE, status_move
+from .policy import Action, offer_answer_refusal, refusal
+from .services import status_move
 
 ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
 
-MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
-
-MSG_NOT_OPEN = "La hoja ya no está en trámite."
-
-MSG_OFFER_PENDING = "Ya hay una propuesta esperando la respuesta del consumidor."
-
-MSG_NO_EMAIL = "El consumidor no dio un correo electrónico: la propuesta debe dejar constancia documental."
-
-MSG_OFFER_CLOSED = "Esta propuesta ya no está vigente."
-
-MSG_DEADLINE_PASSED = (
-    "El plazo de respuesta ya venció: no hay cómputo que suspender (art. 6-A). Responde formalmente al reclamo."
-)
-
-MSG_OFFER_WAITING = "Hay una propuesta de solución esperando la respuesta del consumidor."
-
-MSG_IMPRORROGABLE = "Desde la Ley 31435 el plazo de 15 días hábiles es improrrogable: no se puede ampliar."
-
-MSG_ALREADY_EXTENDED = "El plazo de esta hoja ya fue ampliado una vez."
-
-MSG_TOO_LATE_TO_EXTEND = "La ampliación debe comunicarse antes de que venza el plazo inicial."
 
 MSG_EXTENSION_DAYS = f"La ampliación es de 1 a {MAX_EXTENSION_CALENDAR_DAYS} días calendario."
 
@@ -54,26 +29,23 @@ class SettlementError(Exception):
     """An offer, answer or extension the rules do not allow (message in Spanish, for staff or consumer)."""
 
 
+def _locked(complaint_id: int, action: Action, scope: Scope, today: date) -> Complaint:
+    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+    refused = refusal(complaint, action, scope=scope, today=today)
+    if refused:
+        raise SettlementError(refused)
+    return complaint
+
+
 def settlement_offer_send(
-    *, complaint_id: int, text: str, actor: AbstractBaseUser | None = None, now: datetime | None = None
+    *, complaint_id: int, text: str, scope: Scope, now: datetime | None = None
 ) -> SettlementOffer:
     """Send the consumer an offer by e-mail (documentary record). The count stops for at most 5 business days."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    actor = scope.user
     with transaction.atomic():
-        complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
-        if actor is not None and not user_can_act_on(actor, complaint.establishment_id):
-            raise SettlementError(MSG_OUT_OF_SCOPE)
-        if complaint.kind != Kind.RECLAMO:
-            raise SettlementError(MSG_ONLY_RECLAMOS)
-        if complaint.status == Status.SETTLEMENT_OFFERED:
-            raise SettlementError(MSG_OFFER_PENDING)
-        if complaint.status not in TRACKED_STATUSES:
-            raise SettlementError(MSG_NOT_OPEN)
-        if not complaint.contact_email:
-            raise SettlementError(MSG_NO_EMAIL)
-        if today > complaint.due_date:
-            raise SettlementError(MSG_DEADLINE_PASSED)
+        complaint = _locked(complaint_id, Action.OFFER, scope, today)
         offer = SettlementOffer.objects.create(
             complaint=complaint,
             text=text,
@@ -93,7 +65,7 @@ def settlement_offer_send(
             kind=OutboundMessage.Kind.SETTLEMENT_OFFER,
             recipient=complaint.contact_email,
             complaint=complaint,
-            idempotency_key=f"settlement_offer:{offer.pk}",
+            idempotency_key=settlement_offer_key(offer_id=offer.pk),
             context={"offer": offer.pk},
         )
     return offer
@@ -125,14 +97,13 @@ def settlement_offer_reject(*, offer_id: int, now: datetime | None = None) -> Se
         return _resume(offer, SettlementOffer.Status.REJECTED, ComplaintEvent.Type.SETTLEMENT_REJECTED, now)
 
 
-def settlement_expire_due(*, now: datetime | None = None) -> int:
+def settlement_expire_due(*, scope: Scope, now: datetime | None = None) -> int:
     """Silence: offers whose 5 business days have passed count as rejected and the count resumes."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     expired = 0
-    for offer_id in SettlementOffer.objects.filter(
-        status=SettlementOffer.Status.PENDING, respond_by__lt=today
-    ).values_list("pk", flat=True):
+    pending = SettlementOffer.objects.filter(status=SettlementOffer.Status.PENDING, respond_by__lt=today)
+    for offer_id in scope.filter(pending, path="complaint__establishment").values_list("pk", flat=True):
         with transaction.atomic():
             offer = SettlementOffer.objects.select_for_update().select_related("complaint").get(pk=offer_id)
             if offer.status != SettlementOffer.Status.PENDING:
@@ -144,8 +115,9 @@ def settlement_expire_due(*, now: datetime | None = None) -> int:
 
 def _pending_offer_locked(offer_id: int, now: datetime) -> SettlementOffer:
     offer = SettlementOffer.objects.select_for_update().select_related("complaint").get(pk=offer_id)
-    if offer.status != SettlementOffer.Status.PENDING or timezone.localdate(now) > offer.respond_by:
-        raise SettlementError(MSG_OFFER_CLOSED)
+    refused = offer_answer_refusal(offer, today=timezone.localdate(now))
+    if refused:
+        raise SettlementError(refused)
     return offer
 
 
@@ -156,13 +128,8 @@ def _resume(offer: SettlementOffer, status: str, event_type: str, now: datetime)
     offer.status, offer.resolved_at, offer.suspended_business_days = status, now, suspended
     offer.save(update_fields=["status", "resolved_at", "suspended_business_days", "updated_at"])
     complaint = Complaint.objects.select_for_update().get(pk=offer.complaint_id)
-    old_due = complaint.due_date
-    complaint.suspended_business_days += suspended
-    complaint.due_date = effective_due_date(
-        timezone.localdate(complaint.filed_at),
-        calendar,
-        suspended_business_days=complaint.suspended_business_days,
-        extension_days=complaint.extension_days,
+    old_due, _ = due_date_move(
+        complaint, calendar=calendar, suspended_business_days=complaint.suspended_business_days + suspended
     )
     complaint.save(update_fields=["due_date", "suspended_business_days", "updated_at"])
     status_move(complaint, Status.IN_PROGRESS, None, now)
@@ -181,38 +148,21 @@ def _resume(offer: SettlementOffer, status: str, event_type: str, now: datetime)
 
 
 def complaint_extend_deadline(
-    *, complaint_id: int, days: int, reason: str, actor: AbstractBaseUser | None = None, now: datetime | None = None
+    *, complaint_id: int, days: int, reason: str, scope: Scope, now: datetime | None = None
 ) -> Complaint:
     """DS 006-2014-PCM art. 6 (hojas filed before 2022-05-21 only): extend once by up to 30 calendar days,
     told to the consumer before the first deadline ends. Refused for Ley 31435 hojas (improrrogable)."""
     now = now or timezone.now()
     with transaction.atomic():
-        complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
-        if complaint.regime == Regime.LEY_31435:
-            raise SettlementError(MSG_IMPRORROGABLE)
-        if complaint.extension_days:
-            raise SettlementError(MSG_ALREADY_EXTENDED)
+        complaint = _locked(complaint_id, Action.EXTEND, scope, timezone.localdate(now))
         if not 1 <= days <= MAX_EXTENSION_CALENDAR_DAYS:
             raise SettlementError(MSG_EXTENSION_DAYS)
-        if complaint.status == Status.SETTLEMENT_OFFERED:
-            raise SettlementError(MSG_OFFER_WAITING)
-        if complaint.status not in TRACKED_STATUSES:
-            raise SettlementError(MSG_NOT_OPEN)
-        if timezone.localdate(now) > complaint.due_date:
-            raise SettlementError(MSG_TOO_LATE_TO_EXTEND)
-        old_due = complaint.due_date
-        complaint.extension_days = days
-        complaint.due_date = effective_due_date(
-            timezone.localdate(complaint.filed_at),
-            business_calendar_get(),
-            suspended_business_days=complaint.suspended_business_days,
-            extension_days=days,
-        )
+        old_due, _ = due_date_move(complaint, calendar=business_calendar_get(), extension_days=days)
         complaint.save(update_fields=["extension_days", "due_date", "updated_at"])
         ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.DEADLINE_EXTENDED,
-            actor=actor,
+            actor=scope.user,
             occurred_at=now,
             data={
                 "days": days,
@@ -228,7 +178,7 @@ def complaint_extend_deadline(
                 kind=OutboundMessage.Kind.EXTENSION_NOTICE,
                 recipient=complaint.contact_email,
                 complaint=complaint,
-                idempotency_key=f"extension_notice:{complaint.pk}",
+                idempotency_key=extension_notice_key(complaint_id=complaint.pk),
                 context={"days": days, "reason": reason, "old_due_date": old_due.isoformat()},
             )
     return complaint

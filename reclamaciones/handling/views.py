@@ -1,7 +1,8 @@
 """Back office (/gestion/): the queue, the hoja's detail and one POST view per action.
 
-Thin views: scoping comes from the selectors (complaint_list_for, user_can_act_on), every write is one service
-call, and a service refusal (WorkflowError / SettlementError) becomes a message on the detail page.
+Thin views: scoping comes from the view's Scope (complaint_list, Scope.acts_on); what a hoja allows comes from
+handling.policy, the same rule the services enforce; every write is one service call, and a service refusal
+(WorkflowError / SettlementError) becomes a message on the detail page.
 Access: anonymous -> login page; no staff role -> 403; a hoja outside the user's scope -> 404 (its existence
 is never revealed); council and auditors read, agents and supervisors act.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,14 +23,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
-from ..access import StaffRequiredMixin, _forbidden, user_can_act_on
+from ..access import Scope, StaffRequiredMixin, forbidden
 from ..book import pdf
 from ..book.models import (
-    OPEN_STATUSES,
-    TRACKED_STATUSES,
-    Channel,
     Complaint,
-    ComplaintEvent,
     Establishment,
     Kind,
     ResponseChannel,
@@ -37,11 +34,10 @@ from ..book.models import (
 )
 from ..book.services import complaint_integrity_problems
 from ..clientip import rate_limit_wait, wait_phrase
-from ..deadlines.rules import BusinessCalendar, business_days_left
+from ..deadlines.clock import DaysLeft, days_left
 from ..deadlines.selectors import business_calendar_get
 from ..deadlines.services import tracker_status
 from ..outbox import render
-from ..outbox.models import OutboundMessage
 from . import exports
 from .forms import (
     AssignForm,
@@ -53,19 +49,18 @@ from .forms import (
     SettlementOfferForm,
 )
 from .models import Response, SettlementOffer
+from .policy import MSG_CAUSE_REQUIRED, MSG_OFFER_PENDING, Action, allowed_actions, refusal
 from .selectors import (
     assignable_staff,
-    complaint_list_for,
+    complaint_list,
     complaint_queue,
     complaint_queue_summary,
-    establishment_list_for,
+    establishment_list,
     related_or_none,
     response_templates_for,
     settlement_offer_latest,
 )
 from .services import (
-    MSG_OFFER_PENDING,
-    TRANSITIONS,
     WorkflowError,
     complaint_assign,
     complaint_classify,
@@ -75,6 +70,7 @@ from .services import (
     response_send,
 )
 from .settlement import SettlementError, settlement_offer_send
+from .trail import person_name, timeline
 
 PAGE_SIZE = 25
 
@@ -122,12 +118,6 @@ STATUS_TONES = {
     Status.CLOSED: "closed",
 }
 
-MESSAGE_TONES = {
-    OutboundMessage.Status.PENDING: "warning",
-    OutboundMessage.Status.SENDING: "info",
-    OutboundMessage.Status.SENT: "success",
-    OutboundMessage.Status.FAILED: "danger",
-}
 
 _PLACEHOLDER = re.compile(r"\[[^\]\n]{1,80}\]")
 
@@ -155,10 +145,10 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
 
-def _complaint_or_404(user, pk: int) -> Complaint:
-    """The hoja if it is in the user's scope; otherwise 404, exactly as if it did not exist."""
+def _complaint_or_404(scope: Scope, pk: int) -> Complaint:
+    """The hoja if it is in the scope; otherwise 404, exactly as if it did not exist."""
     try:
-        return complaint_list_for(user).select_related("establishment__provider").get(pk=pk)
+        return complaint_list(scope=scope).select_related("establishment__provider").get(pk=pk)
     except Complaint.DoesNotExist:
         raise Http404("Hoja no encontrada") from None
 
@@ -172,20 +162,6 @@ class QueueRow:
     @property
     def status_tone(self) -> str:
         return STATUS_TONES.get(self.complaint.status, "closed")
-
-
-def _days_left_fn(today: date, calendar: BusinessCalendar):
-    """Business days left per due date, memoised: one calendar, no query, at most one computation per date."""
-    cache: dict[date, int] = {}
-
-    def days_left(complaint: Complaint) -> int | None:
-        if complaint.status not in OPEN_STATUSES:
-            return None
-        if complaint.due_date not in cache:
-            cache[complaint.due_date] = business_days_left(today, complaint.due_date, calendar)
-        return cache[complaint.due_date]
-
-    return days_left
 
 
 def _tone(days_left: int | None) -> str:
@@ -203,10 +179,10 @@ def _without_page(params) -> str:
     return params.urlencode()
 
 
-def _filtered(request, establishments: list[Establishment], today: date):
+def _filtered(request, scope: Scope, establishments: list[Establishment], today: date):
     """(form, filtered and ordered queryset) for the queue and its exports."""
     form = QueueFilterForm(request.GET or None, establishments=establishments)
-    return form, complaint_queue(user=request.user, today=today, **form.filters())
+    return form, complaint_queue(scope=scope, today=today, **form.filters())
 
 
 class QueueView(StaffRequiredMixin, View):
@@ -214,11 +190,10 @@ class QueueView(StaffRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        calendar = business_calendar_get()
-        establishments = establishment_list_for(request.user)
-        form, complaints = _filtered(request, establishments, today)
+        establishments = establishment_list(scope=self.scope)
+        form, complaints = _filtered(request, self.scope, establishments, today)
         page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
-        days_left = _days_left_fn(today, calendar)
+        days_left = DaysLeft(today=today, calendar=business_calendar_get())
         rows = []
         for complaint in page.object_list:
             left = days_left(complaint)
@@ -228,7 +203,7 @@ class QueueView(StaffRequiredMixin, View):
             "page": page,
             "rows": rows,
             "today": today,
-            "summary": complaint_queue_summary(user=request.user, today=today),
+            "summary": complaint_queue_summary(scope=self.scope, today=today),
             "tracker": tracker_status(),
             "many_establishments": len(establishments) > 1,
             "query_string": _without_page(request.GET),
@@ -243,9 +218,9 @@ class QueueExportView(StaffRequiredMixin, View):
 
     def get(self, request):
         today = timezone.localdate()
-        establishments = establishment_list_for(request.user)
-        _, complaints = _filtered(request, establishments, today)
-        days_left = _days_left_fn(today, business_calendar_get())
+        establishments = establishment_list(scope=self.scope)
+        _, complaints = _filtered(request, self.scope, establishments, today)
+        days_left = DaysLeft(today=today, calendar=business_calendar_get())
         rows = (exports.ExportRow(c, days_left(c)) for c in complaints.iterator(chunk_size=2000))
         name = f"hojas-de-reclamacion-{today:%Y-%m-%d}.{self.fmt}"
         if self.fmt == "xlsx":
@@ -258,212 +233,33 @@ class QueueExportView(StaffRequiredMixin, View):
         return response
 
 
-def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
-def _label(choices, value) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return str(value or "—")
-
-
-def _day(iso: str | None) -> str:
-    try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else "—"
-    except ValueError:
-        return str(iso)
-
-
-def _moment(iso: str | None) -> str:
-    try:
-        return timezone.localtime(datetime.fromisoformat(iso)).strftime("%d/%m/%Y %H:%M") if iso else "—"
-    except ValueError:
-        return str(iso)
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-T = ComplaintEvent.Type
-
-# Events the consumer or the automatic tracker cause (no actor recorded).
-_NO_ACTOR = {
-    T.FILED: "Consumidor",
-    T.SETTLEMENT_ACCEPTED: "Consumidor",
-    T.SETTLEMENT_REJECTED: "Consumidor",
-    T.SURVEY_ANSWERED: "Consumidor",
-    T.REMINDED: "Seguimiento automático",
-    T.ESCALATED: "Seguimiento automático",
-    T.SETTLEMENT_EXPIRED: "Seguimiento automático",
-    T.DEADLINE_RECOMPUTED: "Seguimiento automático",
-}
-
-_EVENT_TONES = {
-    T.NOTE: "note",
-    T.ESCALATED: "danger",
-    T.MESSAGE_FAILED: "danger",
-    T.RESPONDED: "success",
-    T.SETTLEMENT_ACCEPTED: "success",
-    T.REMINDED: "warning",
-}
-
-
-def _event_lines(event: ComplaintEvent) -> list[str]:
-    """What happened, in plain Spanish, from the event's data."""
-    d = event.data or {}
-    match event.type:
-        case T.FILED:
-            return [f"Por {_label(Channel, d.get('channel')).lower()}. Fecha límite: {_day(d.get('due_date'))}."]
-        case T.MESSAGE_SENT:
-            attempts = d.get("attempts")
-            tail = f" (intento {attempts})" if attempts and attempts > 1 else ""
-            return [f"{_label(OutboundMessage.Kind, d.get('kind'))} a {d.get('recipient', '—')}{tail}."]
-        case T.MESSAGE_FAILED:
-            return [f"A {d.get('recipient', '—')}: {d.get('error') or 'error sin detalle'}."]
-        case T.MESSAGE_QUEUED:
-            return [f"{_label(OutboundMessage.Kind, d.get('kind'))} para {d.get('recipient', '—')}."]
-        case T.REMINDED:
-            left = int(d.get("days_left", 0))
-            when = "vence hoy" if left == 0 else f"quedaban {_plural(left, 'día hábil', 'días hábiles')}"
-            return [f"Aviso de plazo ({when}) a {', '.join(d.get('recipients', [])) or '—'}."]
-        case T.ESCALATED:
-            late = abs(int(d.get("days_left", 0)))
-            return [
-                f"Vencida hace {_plural(late, 'día hábil', 'días hábiles')}. "
-                f"Avisado: {', '.join(d.get('recipients', [])) or '—'}."
-            ]
-        case T.DEADLINE_RECOMPUTED:
-            return [
-                f"Fecha límite: {_day(d.get('old_due_date'))} → {_day(d.get('new_due_date'))}.",
-                f"Motivo: {d.get('reason') or 'cambio del calendario'}.",
-            ]
-        case T.DEADLINE_EXTENDED:
-            lines = [
-                f"Ampliación de {_plural(int(d.get('days', 0)), 'día calendario', 'días calendario')}: "
-                f"{_day(d.get('old_due_date'))} → {_day(d.get('new_due_date'))}.",
-                f"Motivo: {d.get('reason') or '—'}",
-            ]
-            if d.get("notice") == "letter_required":
-                lines.append("Sin correo del consumidor: debe avisarse por carta antes del vencimiento inicial.")
-            return lines
-        case T.SETTLEMENT_OFFERED:
-            return [f"El consumidor puede aceptarla hasta el {_day(d.get('respond_by'))}. El plazo queda en pausa."]
-        case T.SETTLEMENT_ACCEPTED:
-            return ["El consumidor aceptó expresamente la propuesta."]
-        case T.SETTLEMENT_REJECTED | T.SETTLEMENT_EXPIRED:
-            paused = int(d.get("suspended_business_days", 0))
-            return [
-                f"El plazo estuvo en pausa {_plural(paused, 'día hábil', 'días hábiles')}. "
-                f"Nueva fecha límite: {_day(d.get('new_due_date'))}."
-            ]
-        case T.ASSIGNED:
-            if d.get("to"):
-                return [f"Responsable: {d.get('to_name') or 'otra persona'}."]
-            return ["Devuelta a la bandeja del establecimiento (sin responsable)."]
-        case T.NOTE:
-            return [d.get("text", "")]
-        case T.RECLASSIFIED:
-            old = _label(Kind, d.get("from")) if d.get("from") else "sin clasificar"
-            return [f"De {old.lower()} a {_label(Kind, d.get('to')).lower()}.", f"Motivo: {d.get('reason', '—')}"]
-        case T.CLASSIFIED:
-            old = f" (antes: {d['from']})" if d.get("from") else ""
-            return [f"Causa: {d.get('to')} · {d.get('to_name', '')}{old}."]
-        case T.STATUS_CHANGED:
-            return [f"De «{_label(Status, d.get('from'))}» a «{_label(Status, d.get('to'))}»."]
-        case T.RESPONDED:
-            late = f"fuera del plazo (vencía el {_day(d.get('due_date'))})"
-            on_time = "dentro del plazo" if d.get("on_time") else late
-            return [
-                f"Por {_label(ResponseChannel, d.get('channel')).lower()}, "
-                f"comunicada el {_moment(d.get('communicated_at'))}: {on_time}."
-            ]
-        case T.SURVEY_ANSWERED:
-            solved = "sí" if d.get("solved") else "no"
-            return [f"¿Se solucionó? {solved} · Satisfacción {d.get('csat')}/5 · Recomendación {d.get('nps')}/10."]
-    return []
-
-
-def _timeline(events: list[ComplaintEvent], outbox: list[OutboundMessage]) -> list[dict]:
-    """Events and outgoing messages, newest first. "Message queued" events are the message entries themselves."""
-    items = [
-        {
-            "type": "event",
-            "when": e.occurred_at,
-            "title": e.get_type_display(),
-            "lines": _event_lines(e),
-            "actor": _person(e.actor) or _NO_ACTOR.get(e.type, "Sistema"),
-            "tone": _EVENT_TONES.get(e.type, ""),
-            "is_note": e.type == T.NOTE,
-            "order": (e.occurred_at, 1, e.pk),
-        }
-        for e in events
-        if e.type != T.MESSAGE_QUEUED
-    ]
-    items += [
-        {
-            "type": "message",
-            "when": m.created_at,
-            "title": f"Correo: {m.get_kind_display()}",
-            "message": m,
-            "status_tone": MESSAGE_TONES.get(m.status, "secondary"),
-            "actor": "Sistema",
-            "order": (m.created_at, 0, m.pk),
-        }
-        for m in outbox
-    ]
-    return sorted(items, key=lambda item: item["order"], reverse=True)
-
-
-def _answerable(complaint: Complaint) -> bool:
-    return Status.ANSWERED in TRANSITIONS[complaint.status] and complaint.status != Status.SETTLEMENT_OFFERED
-
-
-def _offer_allowed(complaint: Complaint, today: date) -> bool:
-    return (
-        complaint.kind == Kind.RECLAMO
-        and complaint.status in TRACKED_STATUSES
-        and bool(complaint.contact_email)
-        and today <= complaint.due_date
-    )
-
-
 def _detail_context(request, complaint: Complaint, **forms) -> dict:
     """Everything the detail page shows; `forms` carries a bound form with errors after a failed POST."""
     today = timezone.localdate()
-    calendar = business_calendar_get()
-    can_act = user_can_act_on(request.user, complaint.establishment_id)
-    is_open = complaint.status in OPEN_STATUSES
-    left = business_days_left(today, complaint.due_date, calendar) if is_open else None
-    people = list(assignable_staff(establishment_id=complaint.establishment_id)) if can_act and is_open else []
+    scope = Scope.of(request.user)
+    allowed = allowed_actions(complaint, scope=scope, today=today)
+    left = days_left(complaint, today=today, calendar=business_calendar_get())
+    people = list(assignable_staff(establishment_id=complaint.establishment_id)) if Action.ASSIGN in allowed else []
     response = Response.objects.filter(complaint=complaint).select_related("responded_by").first()
     context = {
         "complaint": complaint,
         "status_tone": STATUS_TONES.get(complaint.status, "closed"),
         "days_left": left,
         "tone": _tone(left),
-        "can_act": can_act,
+        "can_act": scope.acts_on(complaint.establishment_id),
         "response": response,
         "response_on_time": response is not None and timezone.localdate(response.communicated_at) <= complaint.due_date,
         "survey": related_or_none(complaint, "survey"),
         "offer": settlement_offer_latest(complaint=complaint),
-        "timeline": _timeline(
+        "timeline": timeline(
             list(complaint.events.select_related("actor")), list(complaint.messages.order_by("created_at"))
         ),
         "tracker": tracker_status(),
         "people": people,
         "can_take": any(p.pk == request.user.pk for p in people) and complaint.assignee_id != request.user.pk,
-        "actions": {
-            "assign": can_act and is_open,
-            "note": can_act,
-            "reclassify": can_act and is_open,
-            "classify": can_act,
-            "offer": can_act and _offer_allowed(complaint, today),
-            "answer": can_act and _answerable(complaint),
-            "close": can_act and Status.CLOSED in TRANSITIONS[complaint.status],
-        },
+        "actions": {action.value: action in allowed for action in Action},
+        # Closing waits for the cause: say so instead of hiding the panel without a reason.
+        "close_blocked": refusal(complaint, Action.CLOSE, scope=scope, today=today) == MSG_CAUSE_REQUIRED,
         "offer_pending_status": SettlementOffer.Status.PENDING,
         "integrity_problems": complaint_integrity_problems(complaint),
     }
@@ -486,13 +282,13 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
 
 class ComplaintDetailView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
-        complaint = _complaint_or_404(request.user, pk)
+        complaint = _complaint_or_404(self.scope, pk)
         return self.render(DETAIL_TEMPLATE, _detail_context(request, complaint))
 
 
 class ComplaintPdfView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
-        complaint = _complaint_or_404(request.user, pk)
+        complaint = _complaint_or_404(self.scope, pk)
         content = pdf.complaint_sheet_pdf(complaint, recipient="proveedor")
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pdf.complaint_sheet_filename(complaint)}"'
@@ -509,9 +305,9 @@ class ComplaintActionView(StaffRequiredMixin, View):
     form_name = ""  # the form's name in the detail context (and its prefix)
 
     def post(self, request, pk: int):
-        complaint = _complaint_or_404(request.user, pk)
-        if not user_can_act_on(request.user, complaint.establishment_id):
-            return _forbidden(request, read_only=True)
+        complaint = _complaint_or_404(self.scope, pk)
+        if not self.scope.acts_on(complaint.establishment_id):
+            return forbidden(request, read_only=True)
         form = self.get_form()
         if not form.is_valid():
             return self.invalid(complaint, form)
@@ -543,8 +339,8 @@ class AssignView(ComplaintActionView):
 
     def perform(self, complaint, data):
         assignee = data["assignee"]
-        complaint_assign(complaint_id=complaint.pk, assignee=assignee, actor=self.request.user)
-        return MSG_ASSIGNED.format(name=_person(assignee)) if assignee else MSG_UNASSIGNED
+        complaint_assign(complaint_id=complaint.pk, assignee=assignee, scope=self.scope)
+        return MSG_ASSIGNED.format(name=person_name(assignee)) if assignee else MSG_UNASSIGNED
 
 
 class NoteView(ComplaintActionView):
@@ -552,7 +348,7 @@ class NoteView(ComplaintActionView):
     form_name = "note_form"
 
     def perform(self, complaint, data):
-        complaint_note_add(complaint_id=complaint.pk, text=data["text"], actor=self.request.user)
+        complaint_note_add(complaint_id=complaint.pk, text=data["text"], scope=self.scope)
         return MSG_NOTE_ADDED
 
 
@@ -561,7 +357,7 @@ class ClassifyView(ComplaintActionView):
     form_name = "classify_form"
 
     def perform(self, complaint, data):
-        complaint_classify(complaint_id=complaint.pk, cause=data["cause"], actor=self.request.user)
+        complaint_classify(complaint_id=complaint.pk, cause=data["cause"], scope=self.scope)
         return MSG_CLASSIFIED.format(cause=data["cause"].name)
 
 
@@ -570,10 +366,8 @@ class ReclassifyView(ComplaintActionView):
     form_name = "reclassify_form"
 
     def perform(self, complaint, data):
-        complaint_reclassify(
-            complaint_id=complaint.pk, kind=data["kind"], reason=data["reason"], actor=self.request.user
-        )
-        return MSG_RECLASSIFIED.format(kind=_label(Kind, data["kind"]).lower())
+        complaint_reclassify(complaint_id=complaint.pk, kind=data["kind"], reason=data["reason"], scope=self.scope)
+        return MSG_RECLASSIFIED.format(kind=Kind(data["kind"]).label.lower())
 
 
 class SettlementOfferView(ComplaintActionView):
@@ -581,7 +375,7 @@ class SettlementOfferView(ComplaintActionView):
     form_name = "offer_form"
 
     def perform(self, complaint, data):
-        settlement_offer_send(complaint_id=complaint.pk, text=data["text"], actor=self.request.user)
+        settlement_offer_send(complaint_id=complaint.pk, text=data["text"], scope=self.scope)
         return MSG_OFFER_SENT
 
 
@@ -594,7 +388,7 @@ class CloseView(ComplaintActionView):
         return forms.Form(self.request.POST)
 
     def perform(self, complaint, data):
-        complaint_close(complaint_id=complaint.pk, actor=self.request.user)
+        complaint_close(complaint_id=complaint.pk, scope=self.scope)
         return MSG_CLOSED
 
 
@@ -629,9 +423,9 @@ class AnswerMixin(StaffRequiredMixin):
         return self.render(ANSWER_TEMPLATE, context, status=status)
 
     def scoped(self, request, pk: int) -> tuple[Complaint, HttpResponse | None]:
-        complaint = _complaint_or_404(request.user, pk)
-        if not user_can_act_on(request.user, complaint.establishment_id):
-            return complaint, _forbidden(request, read_only=True)
+        complaint = _complaint_or_404(self.scope, pk)
+        if not self.scope.acts_on(complaint.establishment_id):
+            return complaint, forbidden(request, read_only=True)
         return complaint, None
 
 
@@ -642,11 +436,11 @@ class AnswerView(AnswerMixin, View):
         complaint, denied = self.scoped(request, pk)
         if denied:
             return denied
-        if not _answerable(complaint):
-            if complaint.status == Status.SETTLEMENT_OFFERED:
-                messages.warning(request, MSG_OFFER_PENDING)
-            else:
-                messages.warning(request, MSG_NOT_ANSWERABLE.format(status=complaint.get_status_display()))
+        refused = refusal(complaint, Action.ANSWER, scope=self.scope, today=timezone.localdate())
+        if refused:
+            if refused != MSG_OFFER_PENDING:  # the other refusals are status moves: name the status instead
+                refused = MSG_NOT_ANSWERABLE.format(status=complaint.get_status_display())
+            messages.warning(request, refused)
             return redirect("staff:detail", pk=complaint.pk)
         templates = {str(t.pk): t for t in response_templates_for(complaint)}
         self.chosen_template = templates.get(request.GET.get("plantilla", ""))
@@ -686,7 +480,7 @@ class AnswerSendView(AnswerMixin, View):
                 text=data["text"],
                 channel=data["channel"],
                 communicated_at=data["communicated_at"],
-                actor=request.user,
+                scope=self.scope,
             )
         except WorkflowError as exc:
             messages.error(request, str(exc))

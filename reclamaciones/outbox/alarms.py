@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..access import Role
 from ..deadlines.selectors import tracker_heartbeat_get
+from .keys import delivery_failed_alarm_key, integrity_alarm_key
 from .models import OutboundMessage
 from .selectors import outbox_failed_count, staff_emails_by_establishment, superuser_emails
 
@@ -61,7 +62,7 @@ def delivery_failed_alarm(*, message: OutboundMessage, error: str, now: datetime
             kind=OutboundMessage.Kind.DELIVERY_FAILED,
             recipient=email,
             complaint=complaint,
-            idempotency_key=f"alarm:delivery:{message.pk}:{email.lower()}",
+            idempotency_key=delivery_failed_alarm_key(message_id=message.pk, recipient=email),
             context=context,
         )
     return len(recipients)
@@ -79,7 +80,7 @@ def integrity_alarm(*, broken: list[dict], total: int, today: date) -> int:
         outbox_enqueue(
             kind=OutboundMessage.Kind.INTEGRITY_ALARM,
             recipient=email,
-            idempotency_key=f"alarm:integrity:{today.isoformat()}:{email.lower()}",
+            idempotency_key=integrity_alarm_key(today=today, recipient=email),
             context={"date": today.isoformat(), "items": items, "total": total},
         )
     return len(recipients)

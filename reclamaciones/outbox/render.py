@@ -14,7 +14,7 @@ from ..book import pdf
 from ..book.models import OPEN_STATUSES, Complaint
 from ..council.models import ActionItem, ActionStatus
 from ..council.rules import ACTION_ROWS, change_pct, decimal_or_none, snapshot_display, target_rate, verification_window
-from ..deadlines.rules import business_days_left
+from ..deadlines.clock import DaysLeft
 from ..deadlines.selectors import business_calendar_get
 from .models import OutboundMessage
 
@@ -94,10 +94,8 @@ def _daily_digest(message: OutboundMessage) -> EmailMultiAlternatives:
         .select_related("establishment")
         .order_by("due_date", "pk")
     )
-    rows = [
-        {"complaint": c, "days_left": business_days_left(today, c.due_date, calendar), "url": staff_url(c)}
-        for c in complaints
-    ]
+    days_left = DaysLeft(today=today, calendar=calendar)
+    rows = [{"complaint": c, "days_left": days_left(c), "url": staff_url(c)} for c in complaints]
     return _email(message, "daily_digest", {"rows": rows, "today": today})
 
 
@@ -249,13 +247,11 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
 
 
 def _council_digest(message: OutboundMessage) -> EmailMultiAlternatives:
-    """The Monday digest, rendered from council_snapshot when sent (aggregates only: no query per hoja)."""
-    from ..council.services import council_snapshot
-
+    """The Monday digest, rendered from the snapshot the council's selector took when it was queued."""
     since = date.fromisoformat(message.context["since"])
     until = date.fromisoformat(message.context["date"])
-    as_of = date.fromisoformat(message.context.get("as_of", message.context["date"]))
-    snapshot = snapshot_display(council_snapshot(today=until, since=since, as_of=as_of))
+    as_of = date.fromisoformat(message.context["as_of"])
+    snapshot = snapshot_display(message.context["snapshot"])
     context = {
         "since": since,
         "until": until,

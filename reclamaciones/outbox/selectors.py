@@ -47,7 +47,7 @@ def outbox_failed_count() -> int:
 
 def outbox_due_ids(*, now, limit: int) -> list[int]:
     """Messages the relay must (re)dispatch: pending, due and not waiting in the queue already, or stuck in a
-    send whose lease expired (services.outbox explains the leases)."""
+    send whose lease expired (outbox.services explains the leases)."""
     return list(
         OutboundMessage.objects.filter(
             Q(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)

@@ -82,6 +82,32 @@ def outbox_message_new(
     )
 
 
+def outbox_enqueue_many(*, messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Record many messages (built by outbox_message_new) in one INSERT; those whose key is already recorded are
+    skipped. The new ones are handed to the workers with one publish when the transaction commits. Returns the
+    new messages (unsaved objects: a bulk insert that skips conflicts does not return ids)."""
+    keys = {m.idempotency_key for m in messages}
+    existing = set(OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    new = [m for m in messages if m.idempotency_key not in existing]
+    OutboundMessage.objects.bulk_create(new, ignore_conflicts=True)
+    new_keys = {m.idempotency_key for m in new}
+    if new_keys:
+        transaction.on_commit(lambda: _dispatch_keys(new_keys))
+    return new
+
+
+def _dispatch_keys(keys: set[str]) -> None:
+    """After commit: hand the new messages to the workers with ONE publish (a fan-out task), so a sweep that
+    owes thousands of notices does not spend seconds talking to the broker."""
+    ids = list(
+        OutboundMessage.objects.filter(idempotency_key__in=keys, status=OutboundMessage.Status.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    if ids:
+        outbox_dispatch_many(message_ids=ids)
+
+
 def outbox_enqueue(
     *,
     kind: str,

@@ -7,7 +7,7 @@ from celery import shared_task
 
 
 # No Celery retries: a failed send is recorded on the row and the relay dispatches it again when the outbox's
-# backoff says so (services.outbox). Retrying here too would burn the attempts in minutes.
+# backoff says so (outbox.services). Retrying here too would burn the attempts in minutes.
 # safe: outbox_send is a no-op once the message is sent or claimed by another worker
 @shared_task(name="reclamaciones.tasks.outbox_send", acks_late=True)
 def outbox_send(message_id: int, now: str | None = None) -> bool:

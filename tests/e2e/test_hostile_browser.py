@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from reclamaciones.access import Scope
 from reclamaciones.book.models import Complaint, ComplaintEvent
 from reclamaciones.book.services import complaint_file
 from reclamaciones.council.models import CouncilMeeting
@@ -301,7 +302,9 @@ def _file_with_service(shop) -> dict[str, Complaint]:
     f = complaint_file(
         **filing_kwargs(establishment=shop, doc_number="70000002", consumer_email="", filed_at=old_filed_at)
     )
-    complaint_extend_deadline(complaint_id=f.pk, days=15, reason=hostile("ex"), now=old_filed_at + timedelta(days=1))
+    complaint_extend_deadline(
+        complaint_id=f.pk, days=15, reason=hostile("ex"), now=old_filed_at + timedelta(days=1), scope=Scope.everything()
+    )
     repeats = [
         complaint_file(
             **filing_kwargs(
@@ -427,7 +430,7 @@ def test_no_payload_runs_or_lands_in_the_dom_anywhere(page, new_page, live_serve
         held_on=timezone.localdate(), guests=hostile_short("mg"), minutes=hostile("mm")
     )
     meeting.attendees.add(supervisor_user)
-    meeting_agenda_generate(meeting=meeting)
+    meeting_agenda_generate(meeting=meeting, scope=Scope.everything())
     assert "xss-sv" in json.dumps(meeting.agenda)  # the consumer's comment is in the agenda the council reads
     action = action_create(
         title=hostile_short("ac"),

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from config import celery_app
 
+from ...access import Scope
 from ...book.models import Complaint, Establishment, Provider, ResponseChannel
 from ...book.services import complaint_file
 from ...council.models import ActionItem, CouncilMeeting
@@ -227,7 +228,9 @@ class Command(BaseCommand):
         for complaint in Complaint.objects.filter(detail__in=by_detail, cause__isnull=True):
             cause = causes.get(by_detail[complaint.detail][4])
             if cause is not None:
-                complaint_classify(complaint_id=complaint.pk, cause=cause, actor=staff, now=complaint.filed_at)
+                complaint_classify(
+                    complaint_id=complaint.pk, cause=cause, scope=Scope.of(staff), now=complaint.filed_at
+                )
         for establishment in Establishment.objects.filter(slug__in={h[5] for h in DEMO_HOJAS}).order_by("name"):
             self.stdout.write(f"  Hojas en {establishment.name}: {establishment.complaints.count()}")
 
@@ -257,7 +260,7 @@ class Command(BaseCommand):
                 complaint_id=complaint.pk,
                 text=DEMO_ANSWER,
                 channel=ResponseChannel.LETTER,
-                actor=staff,
+                scope=Scope.of(staff),
                 communicated_at=filed_at + timedelta(days=5),
                 now=filed_at + timedelta(days=5),
             )
@@ -294,7 +297,7 @@ class Command(BaseCommand):
                     meeting=meeting,
                     created_by=User.objects.get(username="consejo"),
                 )
-            meeting_agenda_generate(meeting=meeting)
+            meeting_agenda_generate(meeting=meeting, scope=Scope.everything())
         self.stdout.write(
             f"  Consejo de mejora: {CouncilMeeting.objects.count()} reunión(es), "
             f"{ActionItem.objects.count()} acción(es) de mejora"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ...access import Scope
 from ...book.integrity import PROBLEM_LABELS
 from ...book.models import Establishment
 from ...book.services import BookReport, book_verify_iter
@@ -24,15 +25,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, establishment=None, **options):
-        establishment_ids = None
+        scope = Scope.everything()
         if establishment:
             found = dict(Establishment.objects.filter(code__in=establishment).values_list("code", "pk"))
             unknown = sorted(set(establishment) - set(found))
             if unknown:
                 raise CommandError(f"No existe el establecimiento con código {', '.join(unknown)}.")
-            establishment_ids = list(found.values())
+            scope = Scope(frozenset(found.values()), can_act=False)
         report = BookReport(keep=0)  # each failing hoja is printed as it is found, none kept in memory
-        for item in book_verify_iter(report=report, establishment_ids=establishment_ids):
+        for item in book_verify_iter(report=report, scope=scope):
             problems = "; ".join(PROBLEM_LABELS[p] for p in item["problems"])
             self.stdout.write(f"Nº {item['number']} · {item['establishment']}: {problems}.")
         if report.ok:

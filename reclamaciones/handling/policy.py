@@ -1,0 +1,150 @@
+"""Which actions a hoja allows, decided in one place.
+
+`allowed_actions(complaint, scope=..., today=...)` is what the staff detail page renders its buttons from, and
+`refusal(...)` is what every service checks under the row lock before it writes: a button that is shown is a
+move the service accepts, and a move the service refuses is never offered. The consumer's own actions (the
+survey, answering a settlement offer) are decided here too. Checks that depend on what the user typed (the
+assignee, the new kind, the cause, the channel of the answer) stay in the services.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ..access import Scope
+from ..book.models import OPEN_STATUSES, TRACKED_STATUSES, Kind, Status
+from ..deadlines.rules import Regime
+
+if TYPE_CHECKING:
+    from ..book.models import Complaint
+    from .models import SettlementOffer
+
+# The one place legal status moves are defined (Oscar-style pipeline).
+TRANSITIONS: dict[str, set[str]] = {
+    Status.RECEIVED: {Status.IN_PROGRESS, Status.SETTLEMENT_OFFERED, Status.ANSWERED},
+    Status.IN_PROGRESS: {Status.SETTLEMENT_OFFERED, Status.ANSWERED},
+    Status.SETTLEMENT_OFFERED: {Status.IN_PROGRESS, Status.SETTLED},
+    Status.ANSWERED: {Status.CLOSED},
+    Status.SETTLED: {Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+MSG_OUT_OF_SCOPE = "No tienes permiso para actuar sobre hojas de este establecimiento."
+MSG_NOT_OPEN = "La hoja ya no está en trámite."
+MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
+MSG_CAUSE_REQUIRED = "Clasifica la causa de la hoja antes de cerrarla (la usa el consejo de mejora)."
+MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
+MSG_OFFER_ALREADY_SENT = "Ya hay una propuesta esperando la respuesta del consumidor."
+MSG_OFFER_NO_EMAIL = "El consumidor no dio un correo electrónico: la propuesta debe dejar constancia documental."
+MSG_DEADLINE_PASSED = (
+    "El plazo de respuesta ya venció: no hay cómputo que suspender (art. 6-A). Responde formalmente al reclamo."
+)
+MSG_IMPRORROGABLE = "Desde la Ley 31435 el plazo de 15 días hábiles es improrrogable: no se puede ampliar."
+MSG_ALREADY_EXTENDED = "El plazo de esta hoja ya fue ampliado una vez."
+MSG_OFFER_WAITING = "Hay una propuesta de solución esperando la respuesta del consumidor."
+MSG_TOO_LATE_TO_EXTEND = "La ampliación debe comunicarse antes de que venza el plazo inicial."
+MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
+MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
+MSG_OFFER_CLOSED = "Esta propuesta ya no está vigente."
+
+
+class Action(enum.StrEnum):
+    """What staff can do to a hoja (the detail page's panels)."""
+
+    ASSIGN = "assign"
+    NOTE = "note"
+    RECLASSIFY = "reclassify"
+    CLASSIFY = "classify"
+    OFFER = "offer"
+    EXTEND = "extend"
+    ANSWER = "answer"
+    CLOSE = "close"
+
+
+def transition_refusal(complaint: Complaint, to: str) -> str | None:
+    """Why the hoja cannot move to status `to` (None: TRANSITIONS allows it)."""
+    if to in TRANSITIONS[complaint.status]:
+        return None
+    return f"No se puede pasar de «{complaint.get_status_display()}» a «{Status(to).label}»."
+
+
+def _offer_refusal(complaint: Complaint, today: date) -> str | None:
+    if complaint.kind != Kind.RECLAMO:
+        return MSG_ONLY_RECLAMOS
+    if complaint.status == Status.SETTLEMENT_OFFERED:
+        return MSG_OFFER_ALREADY_SENT
+    if complaint.status not in TRACKED_STATUSES:
+        return MSG_NOT_OPEN
+    if not complaint.contact_email:
+        return MSG_OFFER_NO_EMAIL
+    if today > complaint.due_date:
+        return MSG_DEADLINE_PASSED
+    return None
+
+
+def _extend_refusal(complaint: Complaint, today: date) -> str | None:
+    """DS 006-2014-PCM art. 6, for hojas filed before Ley 31435 only."""
+    if complaint.regime == Regime.LEY_31435:
+        return MSG_IMPRORROGABLE
+    if complaint.extension_days:
+        return MSG_ALREADY_EXTENDED
+    if complaint.status == Status.SETTLEMENT_OFFERED:
+        return MSG_OFFER_WAITING
+    if complaint.status not in TRACKED_STATUSES:
+        return MSG_NOT_OPEN
+    if today > complaint.due_date:
+        return MSG_TOO_LATE_TO_EXTEND
+    return None
+
+
+def _answer_refusal(complaint: Complaint) -> str | None:
+    if complaint.status == Status.SETTLEMENT_OFFERED:
+        return MSG_OFFER_PENDING
+    return transition_refusal(complaint, Status.ANSWERED)
+
+
+def _close_refusal(complaint: Complaint) -> str | None:
+    refused = transition_refusal(complaint, Status.CLOSED)
+    if refused is None and complaint.cause_id is None:
+        return MSG_CAUSE_REQUIRED
+    return refused
+
+
+def refusal(complaint: Complaint, action: Action, *, scope: Scope, today: date) -> str | None:
+    """Why `scope` may not take `action` on `complaint` today, in Spanish; None when it may."""
+    if not scope.acts_on(complaint.establishment_id):
+        return MSG_OUT_OF_SCOPE
+    if action in (Action.ASSIGN, Action.RECLASSIFY):
+        return None if complaint.status in OPEN_STATUSES else MSG_NOT_OPEN
+    if action in (Action.NOTE, Action.CLASSIFY):
+        return None
+    if action is Action.OFFER:
+        return _offer_refusal(complaint, today)
+    if action is Action.EXTEND:
+        return _extend_refusal(complaint, today)
+    if action is Action.ANSWER:
+        return _answer_refusal(complaint)
+    return _close_refusal(complaint)
+
+
+def allowed_actions(complaint: Complaint, *, scope: Scope, today: date) -> frozenset[Action]:
+    """Every action `refusal` accepts: what the staff detail page offers."""
+    return frozenset(action for action in Action if refusal(complaint, action, scope=scope, today=today) is None)
+
+
+def survey_refusal(*, answered: bool, surveyed: bool) -> str | None:
+    """The consumer's one-time survey opens once the answer was communicated."""
+    if not answered:
+        return MSG_SURVEY_NOT_YET
+    if surveyed:
+        return MSG_SURVEY_DONE
+    return None
+
+
+def offer_answer_refusal(offer: SettlementOffer, *, today: date) -> str | None:
+    """The consumer may accept or reject an offer while it is pending and within its 5 business days."""
+    if offer.status != offer.Status.PENDING or today > offer.respond_by:
+        return MSG_OFFER_CLOSED
+    return None

@@ -1,0 +1,69 @@
+"""CSV and XLSX exports of the filtered queue."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reclamaciones.book.models import Complaint
+
+from .staff_support import _csv_rows, _xlsx_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_csv_export_of_the_filtered_list(client, mixed):
+    supervisor, hojas = mixed
+    client.force_login(supervisor)
+
+    response = client.get(reverse("staff:export-csv"), {"vencidas": "on"})
+
+    assert 'attachment; filename="hojas-de-reclamacion-' in response["Content-Disposition"]
+    [row] = _csv_rows(response)
+    late = hojas["late"]
+    assert row == {
+        "Número": late.display_number,
+        "Establecimiento": late.establishment.name,
+        "Código del libro": late.establishment_code,
+        "Tipo": "Reclamo",
+        "Consumidor": "Jorge Salas",
+        "Tipo de documento": "DNI",
+        "Número de documento": "42222222",
+        "Presentada (hora de Lima)": timezone.localtime(late.filed_at).strftime("%d/%m/%Y %H:%M"),
+        "Fecha límite": late.due_date.strftime("%d/%m/%Y"),
+        "Días hábiles restantes": "-2",
+        "Responsable": "",
+        "Estado": "Registrada",
+        "Canal": "Libro virtual (web)",
+    }
+
+
+def test_xlsx_export_has_spanish_headers_and_real_dates(client, mixed):
+    supervisor, hojas = mixed
+    client.force_login(supervisor)
+
+    rows = _xlsx_rows(client.get(reverse("staff:export-xlsx")))
+
+    header, *data = rows
+    assert header[:3] == ("Número", "Establecimiento", "Código del libro")
+    assert "Días hábiles restantes" in header
+    assert len(data) == 5
+    by_number = {r[0]: dict(zip(header, r, strict=True)) for r in data}
+    mine = by_number[hojas["mine"].display_number]
+    assert mine["Responsable"] == "Sofia"
+    assert mine["Estado"] == "En atención"
+    assert mine["Fecha límite"].date() == Complaint.objects.get(pk=hojas["mine"].pk).due_date
+    assert mine["Días hábiles restantes"] == 8
+    assert by_number[hojas["answered"].display_number]["Días hábiles restantes"] is None
+
+
+def test_exports_neutralise_spreadsheet_formulas(client, agent, file_complaint):
+    file_complaint(consumer_name='=HYPERLINK("http://malo.example","clic")')
+    client.force_login(agent)
+
+    [row] = _csv_rows(client.get(reverse("staff:export-csv")))
+    [_, xrow] = _xlsx_rows(client.get(reverse("staff:export-xlsx")))
+
+    assert row["Consumidor"].startswith("'=")
+    assert xrow[4].startswith("'=")
