@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from ..access import Scope, ScopedAdminMixin
 from ..council.forms import ActionFromComplaintsForm
 from ..council.services import (
-    ImprovementError,
+    CouncilError,
     action_create,
     causes_of_complaints,
 )
@@ -210,7 +210,7 @@ class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     verification_weeks=data["verification_weeks"],
                     created_by=request.user,
                 )
-            except ImprovementError as exc:
+            except CouncilError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(

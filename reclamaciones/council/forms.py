@@ -12,7 +12,7 @@ from ..book.models import Establishment
 from ..handling.models import Cause
 from ..handling.selectors import cause_choices, staff_user_choices
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus
-from .services import ACTION_TRANSITIONS, MSG_IMPLEMENTED_DATE, MSG_NO_CAUSE, ImprovementError, action_status_check
+from .services import ACTION_TRANSITIONS, MSG_IMPLEMENTED_DATE, MSG_NO_CAUSE, CouncilError, action_status_check
 
 MSG_TARGET_RANGE = "La meta es un porcentaje de reducción entre 1 y 100."
 
@@ -88,7 +88,7 @@ class ActionItemAdminForm(forms.ModelForm):
             implemented_on = cleaned["implemented_on"] = today
         try:
             action_status_check(old=self.old_status, new=new, implemented_on=implemented_on, today=today)
-        except ImprovementError as exc:
+        except CouncilError as exc:
             self.add_error("implemented_on" if str(exc) == MSG_IMPLEMENTED_DATE else "status", str(exc))
             return cleaned
         if new not in {ActionStatus.IMPLEMENTED, *ACTION_VERDICT_STATUSES}:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ..book.models import Establishment
 from ..handling.models import Cause
 from ..records import AppendOnlyModel, TimeStampedModel
-from .rules import target_rate as improvement_target_rate
+from . import rules
 
 
 class ActionStatus(models.TextChoices):
@@ -149,7 +149,7 @@ class ActionItem(TimeStampedModel):
         """The weekly rate the verification must reach (the same rounding the verdict uses)."""
         if self.baseline_rate is None:
             return None
-        return improvement_target_rate(self.baseline_rate, self.target_reduction_pct)
+        return rules.target_rate(self.baseline_rate, self.target_reduction_pct)
 
 
 class ActionItemEvent(AppendOnlyModel):

@@ -405,7 +405,7 @@ def cause_flags(
     factor: float | None = None,
     min_count: int | None = None,
 ) -> list[dict]:
-    """Recurring causes as of `today` (improvement.is_recurring): per cause, hojas in the last 4 weeks and in the
+    """Recurring causes as of `today` (rules.is_recurring): per cause, hojas in the last 4 weeks and in the
     12 weeks before, from one GROUP BY with two filtered counts; flagged ones only, steepest rise first."""
     factor = settings.COUNCIL_FLAG_FACTOR if factor is None else factor
     min_count = settings.COUNCIL_FLAG_MIN_COUNT if min_count is None else min_count

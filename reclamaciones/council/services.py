@@ -66,7 +66,7 @@ MSG_OWNER_EMAIL = "El responsable necesita un correo electrónico para recibir l
 MEASURED = Scope.everything()
 
 
-class ImprovementError(Exception):
+class CouncilError(Exception):
     """A change the council's rules do not allow (Spanish message)."""
 
 
@@ -126,7 +126,7 @@ def action_create(
 ) -> ActionItem:
     causes = list(causes)
     if not causes:
-        raise ImprovementError(MSG_NO_CAUSE)
+        raise CouncilError(MSG_NO_CAUSE)
     action = ActionItem.objects.create(
         title=title,
         description=description,
@@ -196,7 +196,7 @@ def action_update(
     if causes is not None:
         causes = list(causes)
         if not causes:
-            raise ImprovementError(MSG_NO_CAUSE)
+            raise CouncilError(MSG_NO_CAUSE)
         old_codes = sorted(action.causes.values_list("code", flat=True))
         new_codes = sorted(c.code for c in causes)
         if old_codes != new_codes:
@@ -225,7 +225,7 @@ def action_complaints_set(*, action_id: int, complaint_ids: Iterable[int], scope
         )
     )
     if wanted - visible:
-        raise ImprovementError(MSG_COMPLAINT_OUT_OF_SCOPE)
+        raise CouncilError(MSG_COMPLAINT_OUT_OF_SCOPE)
     result = (linked - visible) | wanted
     if result != linked:
         action.complaints.set(sorted(result))
@@ -240,16 +240,16 @@ def action_complaints_set(*, action_id: int, complaint_ids: Iterable[int], scope
 
 
 def action_status_check(*, old: str, new: str, implemented_on: date | None, today: date) -> None:
-    """Raise ImprovementError unless people may move an action from `old` to `new` (shared by the service
+    """Raise CouncilError unless people may move an action from `old` to `new` (shared by the service
     and the admin form, so the rule lives once)."""
     if old == new:
         return
     if new in (ActionStatus.EFFECTIVE, ActionStatus.NOT_EFFECTIVE):
-        raise ImprovementError(MSG_VERDICT_BY_DATA)
+        raise CouncilError(MSG_VERDICT_BY_DATA)
     if new not in ACTION_TRANSITIONS[old]:
-        raise ImprovementError(MSG_STATUS_MOVE.format(old=ActionStatus(old).label, new=ActionStatus(new).label))
+        raise CouncilError(MSG_STATUS_MOVE.format(old=ActionStatus(old).label, new=ActionStatus(new).label))
     if new == ActionStatus.IMPLEMENTED and (implemented_on is None or implemented_on > today):
-        raise ImprovementError(MSG_IMPLEMENTED_DATE)
+        raise CouncilError(MSG_IMPLEMENTED_DATE)
 
 
 @transaction.atomic

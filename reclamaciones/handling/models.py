@@ -147,8 +147,11 @@ class ResponseTemplate(TimeStampedModel):
         return self.name
 
 
-class SurveyAnswer(models.Model):
-    """The consumer's one-time satisfaction survey after the answer."""
+class SurveyAnswer(AppendOnlyModel):
+    """The consumer's one-time satisfaction survey after the answer: what they said is never edited."""
+
+    message_changed = "La encuesta respondida no se modifica."
+    message_deleted = "La encuesta respondida no se elimina."
 
     complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="survey")
     solved = models.BooleanField("¿se solucionó?")

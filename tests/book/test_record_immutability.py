@@ -327,3 +327,31 @@ def test_new_events_can_be_appended(file_complaint, admin_user):
     )
 
     assert complaint.events.count() == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda row: type(row).objects.filter(pk=row.pk).update(complaint=row.complaint), id="update"),
+        pytest.param(lambda row: type(row).objects.filter(pk=row.pk).delete(), id="queryset-delete"),
+        pytest.param(lambda row: row.delete(), id="delete"),
+        pytest.param(lambda row: row.save(), id="save"),
+    ],
+)
+def test_the_answer_and_the_survey_are_written_once(file_complaint, change):
+    """Section 4 as communicated and what the consumer said about it are records, like the trail."""
+    from reclamaciones.access import Role, Scope
+    from reclamaciones.handling.models import Response, SurveyAnswer
+    from reclamaciones.handling.services import response_send, survey_answer
+
+    from ..factories import staff_user
+
+    complaint = file_complaint()
+    agent = staff_user("ana", Role.AGENT, establishments=[complaint.establishment])
+    response_send(complaint_id=complaint.pk, text="Respuesta.", channel="email", scope=Scope.of(agent))
+    survey_answer(complaint=complaint, solved=True, csat=5, nps=10, comment="Gracias.")
+    for row in (Response.objects.get(complaint=complaint), SurveyAnswer.objects.get(complaint=complaint)):
+        with pytest.raises(ImmutableRecordError):
+            change(row)
+    assert Response.objects.filter(complaint=complaint, text="Respuesta.").exists()
+    assert SurveyAnswer.objects.filter(complaint=complaint, csat=5).exists()

@@ -12,7 +12,7 @@ from reclamaciones.access import Scope
 from reclamaciones.book.models import Complaint
 from reclamaciones.council.models import ActionItem, ActionItemEvent, ActionStatus
 from reclamaciones.council.services import (
-    ImprovementError,
+    CouncilError,
     action_create,
     action_reminders_queue,
     action_status_set,
@@ -61,7 +61,7 @@ def test_action_create_stores_the_baseline_of_the_twelve_weeks_before(file_compl
     assert created.actor == owner
     assert created.data == {"baseline_rate": "0.25", "baseline_count": 3, "window": ["2026-09-07", "2026-11-29"]}
     assert here.status == ActionStatus.PROPOSED
-    with pytest.raises(ImprovementError):
+    with pytest.raises(CouncilError):
         action_create(title="Sin causa", owner=owner, due_date=date(2026, 12, 31), causes=[])
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from reclamaciones.access import Role, Scope
 from reclamaciones.council.models import ActionItemEvent, ActionStatus
 from reclamaciones.council.services import (
-    ImprovementError,
+    CouncilError,
     action_complaints_set,
     action_create,
     action_update,
@@ -78,7 +78,7 @@ def test_an_update_that_changes_nothing_leaves_no_event_and_a_status_move_its_ow
 def test_an_action_cannot_lose_all_its_causes(establishment):
     council = staff_user("consejo", Role.COUNCIL, all_establishments=True)
     action = _action(council)
-    with pytest.raises(ImprovementError):
+    with pytest.raises(CouncilError):
         action_update(action_id=action.pk, scope=Scope.of(council), changes={}, causes=[])
 
 
@@ -95,7 +95,7 @@ def test_linking_hojas_is_recorded_and_other_establishments_links_are_kept(file_
     assert set(action.complaints.values_list("pk", flat=True)) == {other_here.pk, there_hoja.pk}
     event = action.events.get(type=ActionItemEvent.Type.COMPLAINTS_LINKED)
     assert (event.actor, event.data) == (local, {"added": [other_here.pk], "removed": [here_hoja.pk]})
-    with pytest.raises(ImprovementError):
+    with pytest.raises(CouncilError):
         action_complaints_set(action_id=action.pk, complaint_ids=[there_hoja.pk], scope=Scope.of(local))
 
 
