@@ -15,6 +15,7 @@ from reclamaciones.handling.services import survey_answer
 from reclamaciones.handling.settlement import settlement_offer_accept, settlement_offer_reject
 
 from ..factories import filing_kwargs, hoja_answered, hoja_offered, staff_user
+from .followup_support import ANSWER_TEXT
 from .fuzz_support import HOSTILE_CONTENT, HOSTILE_STAFF_TEXT, LONGEST_CONTENT
 from .public_support import _filing_data, _post
 
@@ -75,3 +76,28 @@ def hojas(establishment) -> dict[str, Complaint]:
         "rejected": rejected,
     }
     return {label: Complaint.objects.get(pk=c.pk) for label, c in labels.items()}
+
+
+@pytest.fixture
+def agent(establishment):
+    """The agent who answers the consumer's hoja (every establishment)."""
+    return staff_user(
+        "ana.quispe",
+        Role.AGENT,
+        all_establishments=True,
+        first_name="Ana",
+        last_name="Quispe",
+        email="ana.quispe@andina.example.pe",
+        is_staff=False,
+    )
+
+
+@pytest.fixture
+def hoja(file_complaint):
+    return file_complaint()
+
+
+@pytest.fixture
+def answer(hoja, agent):
+    """The answer to `hoja`, e-mailed by an agent in scope."""
+    return hoja_answered(hoja, by=agent, text=ANSWER_TEXT).response

@@ -6,13 +6,11 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones.access import Role, Scope
+from reclamaciones.access import Scope
 from reclamaciones.book.models import ResponseChannel
-from reclamaciones.handling.models import StaffProfile
 from reclamaciones.handling.services import (
     complaint_note_add,
 )
@@ -34,27 +32,6 @@ from .followup_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def agent(establishment):
-    user = User.objects.create_user(
-        username="ana.quispe", first_name="Ana", last_name="Quispe", email="ana.quispe@andina.example.pe"
-    )
-    user.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
-    StaffProfile.objects.create(user=user, all_establishments=True)
-    return user
-
-
-@pytest.fixture
-def hoja(file_complaint):
-    return file_complaint()
-
-
-@pytest.fixture
-def answer(hoja, agent):
-    """The answer to `hoja`, e-mailed by an agent in scope."""
-    return hoja_answered(hoja, by=agent, text=ANSWER_TEXT).response
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -5,20 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from reclamaciones.access import Role
 from reclamaciones.book.forms import (
     MSG_SURVEY_CSAT,
     MSG_SURVEY_NPS,
     MSG_SURVEY_SOLVED,
 )
-from reclamaciones.handling.models import StaffProfile, SurveyAnswer
+from reclamaciones.handling.models import SurveyAnswer
 from reclamaciones.handling.policy import MSG_SURVEY_DONE, MSG_SURVEY_NOT_YET
 
-from ..book.followup_support import (
-    ANSWER_TEXT,
+from .followup_support import (
     SURVEY_FIELDS,
     VALID_SURVEY,
     _assert_private,
@@ -31,30 +28,8 @@ from ..book.followup_support import (
     _text,
     _track_url,
 )
-from ..factories import hoja_answered
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def agent(establishment):
-    user = User.objects.create_user(
-        username="ana.quispe", first_name="Ana", last_name="Quispe", email="ana.quispe@andina.example.pe"
-    )
-    user.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
-    StaffProfile.objects.create(user=user, all_establishments=True)
-    return user
-
-
-@pytest.fixture
-def hoja(file_complaint):
-    return file_complaint()
-
-
-@pytest.fixture
-def answer(hoja, agent):
-    """The answer to `hoja`, e-mailed by an agent in scope."""
-    return hoja_answered(hoja, by=agent, text=ANSWER_TEXT).response
 
 
 def test_survey_form_is_offered_after_the_answer_as_accessible_radios(client, hoja, answer):
