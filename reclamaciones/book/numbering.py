@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from .models import SheetCounter
+from .models import Complaint, SheetCounter
 
 _UPSERT = """
 INSERT INTO {table} (establishment_id, year, last_number) VALUES (%s, %s, 1)
@@ -28,3 +28,15 @@ def number_allocate(*, establishment_id: int, year: int) -> int:
         cursor.execute(_UPSERT.format(table=table), [establishment_id, year])
         (number,) = cursor.fetchone()
     return number
+
+
+def complaint_id_reserve() -> int | None:
+    """PostgreSQL: the id the hoja being filed will have, from its table's sequence, so that rows naming it (its
+    outbox copies) can be written before the counter row is locked. Elsewhere None: SQLite's IMMEDIATE
+    transaction locks the whole database from its start, so writing earlier gains nothing there."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Complaint._meta.db_table])
+        (complaint_id,) = cursor.fetchone()
+    return complaint_id

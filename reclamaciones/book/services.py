@@ -22,7 +22,7 @@ from ..deadlines.selectors import business_calendar_get
 from ..outbox.alarms import INTEGRITY, INTEGRITY_ALARM_ITEMS, integrity_alarm
 from ..outbox.keys import sheet_copy_key
 from ..outbox.models import OutboundMessage
-from ..outbox.services import outbox_enqueue
+from ..outbox.services import message_queued_event, outbox_enqueue_fresh, outbox_message_new
 from .integrity import (
     GENESIS,
     PROBLEM_CONTENT,
@@ -50,7 +50,7 @@ from .models import (
     doc_number_normalize,
     number_format,
 )
-from .numbering import number_allocate
+from .numbering import complaint_id_reserve, number_allocate
 from .selectors import complaint_seal_get
 
 # Excluded from the fingerprint: the secret token (not content) and the fingerprints themselves.
@@ -184,6 +184,10 @@ def complaint_file(
 
     try:
         with transaction.atomic():
+            # Everything that does not need the number is written before the book's counter row is locked,
+            # so concurrent filings into one book wait on it for as few round trips as possible.
+            complaint.pk = complaint_id_reserve()
+            copies = _copies_queue(complaint) if complaint.pk is not None else []
             complaint.number = number_allocate(establishment_id=establishment.pk, year=filed_on.year)
             complaint.content_sha256 = complaint_content_hash(complaint)
             previous = GENESIS
@@ -195,7 +199,9 @@ def complaint_file(
                 key=integrity_key(), previous_seal=previous or GENESIS, content_sha256=complaint.content_sha256
             )
             complaint.save(force_insert=True)
-            ComplaintEvent.objects.create(
+            if not copies:
+                copies = _copies_queue(complaint)
+            filed = ComplaintEvent(
                 complaint=complaint,
                 type=ComplaintEvent.Type.FILED,
                 occurred_at=filed_at,
@@ -210,13 +216,7 @@ def complaint_file(
                     "user_agent": user_agent[:300],
                 },
             )
-            for recipient in _copy_recipients(complaint):
-                outbox_enqueue(
-                    kind=OutboundMessage.Kind.SHEET_COPY,
-                    recipient=recipient,
-                    complaint=complaint,
-                    idempotency_key=sheet_copy_key(complaint_id=complaint.pk, recipient=recipient),
-                )
+            ComplaintEvent.objects.bulk_create([filed, *(message_queued_event(m) for m in copies)])
     except IntegrityError:
         # A concurrent double submit lost the race on submission_key; its rollback consumed no number.
         if complaint.submission_key is not None:
@@ -225,6 +225,24 @@ def complaint_file(
                 return existing
         raise
     return complaint
+
+
+def _copies_queue(complaint: Complaint) -> list[OutboundMessage]:
+    """The e-mailed copies of a hoja being filed (its id known), recorded in the outbox."""
+    now = timezone.now()
+    return outbox_enqueue_fresh(
+        messages=[
+            outbox_message_new(
+                kind=OutboundMessage.Kind.SHEET_COPY,
+                recipient=recipient,
+                complaint_id=complaint.pk,
+                idempotency_key=sheet_copy_key(complaint_id=complaint.pk, recipient=recipient),
+                context={},
+                now=now,
+            )
+            for recipient in _copy_recipients(complaint)
+        ]
+    )
 
 
 def _copy_recipients(complaint: Complaint) -> list[str]:

@@ -132,13 +132,29 @@ def outbox_enqueue(
     )
     if created:
         if complaint is not None:
-            ComplaintEvent.objects.create(
-                complaint=complaint,
-                type=ComplaintEvent.Type.MESSAGE_QUEUED,
-                data={"message": message.pk, "kind": kind, "recipient": recipient},
-            )
+            message_queued_event(message).save()
         transaction.on_commit(lambda: outbox_dispatch(message_id=message.pk))
     return message
+
+
+def message_queued_event(message: OutboundMessage) -> ComplaintEvent:
+    """The hoja's trail row saying this message was queued (unsaved, for writers that insert events in bulk)."""
+    return ComplaintEvent(
+        complaint_id=message.complaint_id,
+        type=ComplaintEvent.Type.MESSAGE_QUEUED,
+        data={"message": message.pk, "kind": message.kind, "recipient": message.recipient},
+    )
+
+
+def outbox_enqueue_fresh(*, messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Record messages whose keys cannot exist yet because they name a row this transaction is creating (the
+    copies of a hoja being filed): one INSERT and no lookup. Each is handed to a worker when the transaction
+    commits. Returns them with their ids; their MESSAGE_QUEUED events are the caller's to write
+    (message_queued_event), in the same bulk as its own."""
+    created = OutboundMessage.objects.bulk_create(messages)
+    for message in created:
+        transaction.on_commit(lambda pk=message.pk: outbox_dispatch(message_id=pk))
+    return created
 
 
 def outbox_dispatch(*, message_id: int, now: datetime | None = None) -> None:
