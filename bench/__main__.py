@@ -45,6 +45,10 @@ from bench.common import (
 )
 from bench.council import SQLITE_REASON as COUNCIL_SQLITE_REASON
 from bench.council import council_meaning, council_table
+from bench.export import SQLITE_REASON as EXPORT_SQLITE_REASON
+from bench.export import export_meaning, export_table
+from bench.queue import SQLITE_REASON as QUEUE_SQLITE_REASON
+from bench.queue import queue_meaning, queue_table
 from bench.sweep import SQLITE_REASON, sweep_meaning, sweep_table
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
@@ -151,6 +155,55 @@ SCENARIOS = [
         table=council_table,
         timeout=1800,
         meaning=council_meaning,
+    ),
+    Scenario(
+        "staff-queue",
+        "bench.queue",
+        True,
+        "The back office queue (`/gestion/`, `QueueView`; issue 11) over books of 10,000, 100,000 and 1,000,000 "
+        "hojas, for the regional supervisor (every establishment) and one agent (one establishment); goals: the "
+        "default page, any deep page, the filters and the summary counters under 200 ms, a search by DNI or by name "
+        "under 150 ms, flat from 10k to 1M. The book is the deadlines-sweep's generator (bench/book.py, indexes "
+        "built after the load, rows in filing order), 2% open, consumers named with accents and Ñ. Measured: "
+        "`complaint_queue_page` (a bounded count and the keyset page's rows) for each case and "
+        "`complaint_queue_summary`, 1 warm-up then 15 calls (median, nearest-rank p95), side by side with the "
+        "anchor (a bare `SELECT * … ORDER BY due_date, id LIMIT 25` served by the open hojas' partial index, same "
+        "connection, same run) and with the pre-issue-11 read (Paginator over the CASE order: full count + OFFSET); "
+        "every statement then run under EXPLAIN (ANALYZE, BUFFERS); the whole view rendered for three cases.",
+        postgres_only=QUEUE_SQLITE_REASON,
+        table=queue_table,
+        timeout=3600,
+        meaning=queue_meaning,
+    ),
+    Scenario(
+        "queue-export",
+        "bench.export",
+        True,
+        "The staff queue's export (issue 11: streamed, constant memory, first byte under 1 s, total at most 3x the "
+        "SELECT) over a book of 10,000, 100,000 and 1,000,000 hojas (bench/book.py's generator, the "
+        "deadlines-sweep's shape), as the regional supervisor: the anchor (the export's own SELECT on a psycopg "
+        "server-side cursor, rows thrown away), the streamed CSV through `QueueExportView` (first byte, first rows, "
+        "total), and the background jobs (`exports.export_job_run`) writing CSV and XLSX to the export storage. "
+        "Memory: peak RSS growth of the process, sampled every 5 ms.",
+        postgres_only=EXPORT_SQLITE_REASON,
+        table=export_table,
+        timeout=2400,
+        meaning=export_meaning,
+    ),
+    Scenario(
+        "http-anchor",
+        "bench.http",
+        True,
+        "The portal's HTTP paths against a bare Django 5.2 app (bench/bare/: a ModelForm of 18 fields, validate, "
+        "INSERT, redirect; a detail page, one SELECT by a random token + a small template; startproject's "
+        "middleware; the portal's database settings) on the same PostgreSQL server, in the same run (issue 11; "
+        "goals: filing >= 0.6x the anchor's throughput, GETs >= 0.7x). Each app in its own process with Django's "
+        "test client, CSRF enforced on both (each POST carries the token of an untimed GET of its form); 5 rounds "
+        "of 100 requests per path, alternating which app goes first. Portal rate limits on, in Redis, a fresh "
+        "client address per filing. Then one batch of each portal path under cProfile (see bench/http.py).",
+        postgres_only="PostgreSQL only: the goals are set against the production database.",
+        table=lambda scenario, results: __import__("bench.http", fromlist=["_"]).anchor_table(scenario, results),
+        timeout=900,
     ),
 ]
 
@@ -440,6 +493,8 @@ def meaning(results: dict) -> list[str]:
         "with fontTools, measured about 4x slower.",
         *sweep_meaning(results),
         *council_meaning(results),
+        *queue_meaning(results),
+        *export_meaning(results),
     ]
 
 

@@ -15,6 +15,7 @@ from .council.models import ActionItem, ActionItemEvent, CouncilMeeting  # noqa:
 from .deadlines.models import NonWorkingDay, TrackerHeartbeat  # noqa: F401
 from .handling.models import (  # noqa: F401
     Cause,
+    ExportJob,
     Response,
     ResponseTemplate,
     SettlementOffer,

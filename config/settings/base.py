@@ -225,6 +225,11 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"reclamaciones.tasks.outbox_send": {"queue": "mail"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
+    "exports-expire": {
+        # hourly, at minute 40: the files of finished exports past their TTL are deleted
+        "task": "reclamaciones.tasks.exports_expire",
+        "schedule": crontab(minute="40"),
+    },
     "outbox-relay": {
         # every minute: https://crontab.guru/#*_*_*_*_*
         "task": "reclamaciones.tasks.outbox_relay",
@@ -279,6 +284,12 @@ RECLAMACIONES_LOOKUP_RATE = env("RECLAMACIONES_LOOKUP_RATE", default="10/h")
 # Password-reset e-mails: per client IP and per account (an attacker must not flood a staff mailbox).
 RECLAMACIONES_PASSWORD_RESET_RATE = env("RECLAMACIONES_PASSWORD_RESET_RATE", default="5/h")
 RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE = env("RECLAMACIONES_PASSWORD_RESET_ACCOUNT_RATE", default="3/h")
+# Exports: above these many rows a queue export is a Celery job with a progress page (an XLSX is only sent once
+# written whole, so its limit is lower); finished files stay downloadable for the TTL, in a private folder.
+RECLAMACIONES_EXPORT_ASYNC_ROWS = env.int("RECLAMACIONES_EXPORT_ASYNC_ROWS", default=50_000)
+RECLAMACIONES_EXPORT_XLSX_ASYNC_ROWS = env.int("RECLAMACIONES_EXPORT_XLSX_ASYNC_ROWS", default=10_000)
+RECLAMACIONES_EXPORT_TTL_HOURS = env.int("RECLAMACIONES_EXPORT_TTL_HOURS", default=24)
+RECLAMACIONES_EXPORT_ROOT = Path(env("RECLAMACIONES_EXPORT_ROOT", default=str(RUN_DIR / "exports")))
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
 RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book

@@ -3,6 +3,8 @@ settlement offers (art. 6-A), the answer, answer templates and the consumer's su
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -170,3 +172,62 @@ class SurveyAnswer(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Encuesta de {self.complaint}"
+
+
+class ExportJob(models.Model):
+    """A big export running as a Celery job: who asked for it, with which filters, how far it got and where its
+    file is. The file lives in a private folder (never under the web root) and is served only to the person who
+    asked for it (and superusers), until it expires."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "En cola"
+        RUNNING = "running", "En preparación"
+        DONE = "done", "Lista"
+        FAILED = "failed", "Falló"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="solicitada por", on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    kind = models.CharField("exportación", max_length=30, default="queue")  # which export (later: compliance ones)
+    format = models.CharField("formato", max_length=10, choices=Format)
+    filters = models.JSONField("filtros", default=dict, blank=True)
+    status = models.CharField("estado", max_length=10, choices=Status, default=Status.QUEUED)
+    rows_done = models.PositiveIntegerField("filas escritas", default=0)
+    rows_total = models.PositiveIntegerField("filas en total", null=True, blank=True)
+    file_name = models.CharField("archivo", max_length=255, blank=True)  # name in the export storage
+    error = models.TextField("error", blank=True)
+    created_at = models.DateTimeField("solicitada", default=timezone.now, db_index=True)
+    started_at = models.DateTimeField("iniciada", null=True, blank=True)
+    finished_at = models.DateTimeField("terminada", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "exportación"
+        verbose_name_plural = "exportaciones"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Exportación {self.pk} ({self.get_format_display()}, {self.get_status_display()})"
+
+    @property
+    def expires_at(self):
+        """The file is served until then (RECLAMACIONES_EXPORT_TTL_HOURS after it was finished)."""
+        if self.finished_at is None:
+            return None
+        return self.finished_at + timedelta(hours=settings.RECLAMACIONES_EXPORT_TTL_HOURS)
+
+    @property
+    def is_expired(self) -> bool:
+        expires = self.expires_at
+        return expires is not None and timezone.now() >= expires
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.text import format_lazy
 
-from . import views
+from . import export_views, views
 from .forms import StaffLoginForm
 
 app_name = "staff"
@@ -65,6 +65,9 @@ urlpatterns = [
     path("", views.QueueView.as_view(), name="queue"),
     path("exportar.csv", views.QueueExportView.as_view(fmt="csv"), name="export-csv"),
     path("exportar.xlsx", views.QueueExportView.as_view(fmt="xlsx"), name="export-xlsx"),
+    path("exportaciones/<int:pk>/", export_views.ExportJobView.as_view(), name="export-job"),
+    path("exportaciones/<int:pk>/estado.json", export_views.ExportJobStatusView.as_view(), name="export-status"),
+    path("exportaciones/<int:pk>/descargar", export_views.ExportJobDownloadView.as_view(), name="export-download"),
     # One hoja
     path("hojas/<int:pk>/", views.ComplaintDetailView.as_view(), name="detail"),
     path("hojas/<int:pk>/hoja.pdf", views.ComplaintPdfView.as_view(), name="pdf"),

@@ -16,7 +16,6 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -38,7 +37,7 @@ from ..deadlines.clock import DaysLeft, days_left
 from ..deadlines.selectors import business_calendar_get
 from ..deadlines.services import tracker_status
 from ..outbox import render
-from . import exports
+from . import export_views
 from .forms import (
     AssignForm,
     ClassifyForm,
@@ -54,6 +53,7 @@ from .selectors import (
     assignable_staff,
     complaint_list,
     complaint_queue,
+    complaint_queue_page,
     complaint_queue_summary,
     establishment_list,
     related_or_none,
@@ -176,6 +176,7 @@ def _without_page(params) -> str:
     """The current filters as a query string, for the export links (every page is exported)."""
     params = params.copy()
     params.pop("page", None)
+    params.pop("cursor", None)
     return params.urlencode()
 
 
@@ -186,13 +187,16 @@ def _filtered(request, scope: Scope, establishments: list[Establishment], today:
 
 
 class QueueView(StaffRequiredMixin, View):
-    """A fixed number of queries whatever the number of rows: days left come from one calendar in Python."""
+    """A fixed number of queries whatever the number of rows: days left come from one calendar in Python. Pages
+    are keyset pages (`cursor`, see selectors.complaint_queue_page): as fast deep in the book as on top."""
 
     def get(self, request):
         today = timezone.localdate()
         establishments = establishment_list(scope=self.scope)
-        form, complaints = _filtered(request, self.scope, establishments, today)
-        page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
+        form = QueueFilterForm(request.GET or None, establishments=establishments)
+        page = complaint_queue_page(
+            scope=self.scope, today=today, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE, **form.filters()
+        )
         days_left = DaysLeft(today=today, calendar=business_calendar_get())
         rows = []
         for complaint in page.object_list:
@@ -212,25 +216,24 @@ class QueueView(StaffRequiredMixin, View):
 
 
 class QueueExportView(StaffRequiredMixin, View):
-    """The filtered queue (every page, only hojas in scope) as CSV or XLSX."""
+    """The filtered queue (every page, only hojas in scope) as CSV or XLSX, streamed in constant memory; a big
+    one is offered as a background job (POST). See export_views."""
 
     fmt = "csv"
 
-    def get(self, request):
+    def _filtered(self, request):
         today = timezone.localdate()
         establishments = establishment_list(scope=self.scope)
-        _, complaints = _filtered(request, self.scope, establishments, today)
-        days_left = DaysLeft(today=today, calendar=business_calendar_get())
-        rows = (exports.ExportRow(c, days_left(c)) for c in complaints.iterator(chunk_size=2000))
-        name = f"hojas-de-reclamacion-{today:%Y-%m-%d}.{self.fmt}"
-        if self.fmt == "xlsx":
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            response = HttpResponse(exports.queue_xlsx(rows), content_type=content_type)
-        else:
-            response = HttpResponse(exports.queue_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        add_never_cache_headers(response)
-        return response
+        form, complaints = _filtered(request, self.scope, establishments, today)
+        return form, complaints, today
+
+    def get(self, request):
+        form, complaints, today = self._filtered(request)
+        return export_views.queue_export_get(self, form, complaints, today)
+
+    def post(self, request):
+        form, _, _ = self._filtered(request)
+        return export_views.queue_export_post(self, form)
 
 
 def _detail_context(request, complaint: Complaint, **forms) -> dict:

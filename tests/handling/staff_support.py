@@ -29,9 +29,18 @@ def _login(client, user) -> None:
 ANSWER = {"text": "Le devolvemos el importe.", "channel": "email"}
 
 
+def _body(response) -> bytes:
+    """The whole body of a response, streamed or not (a stream is read once: kept on the response)."""
+    if not response.streaming:
+        return response.content
+    if not hasattr(response, "_test_body"):
+        response._test_body = b"".join(response.streaming_content)  # the test client closes it at the end
+    return response._test_body
+
+
 def _csv_rows(response) -> list[dict]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    text = response.content.decode("utf-8")
+    text = _body(response).decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
@@ -40,7 +49,7 @@ def _xlsx_rows(response) -> list[tuple]:
     from openpyxl import load_workbook
 
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(_body(response)))
     return list(workbook.active.iter_rows(values_only=True))
 
 

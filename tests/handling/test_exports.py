@@ -49,13 +49,18 @@ def test_xlsx_export_has_spanish_headers_and_real_dates(client, mixed):
     assert header[:3] == ("Número", "Establecimiento", "Código del libro")
     assert "Días hábiles restantes" in header
     assert len(data) == 5
-    by_number = {r[0]: dict(zip(header, r, strict=True)) for r in data}
-    mine = by_number[hojas["mine"].display_number]
+    # Sheet numbers restart per establishment: a row is known by its number and its establishment.
+    by_number = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in data}
+
+    def key(name: str) -> tuple[str, str]:
+        return hojas[name].display_number, hojas[name].establishment.name
+
+    mine = by_number[key("mine")]
     assert mine["Responsable"] == "Sofia"
     assert mine["Estado"] == "En atención"
     assert mine["Fecha límite"].date() == Complaint.objects.get(pk=hojas["mine"].pk).due_date
     assert mine["Días hábiles restantes"] == 8
-    assert by_number[hojas["answered"].display_number]["Días hábiles restantes"] is None
+    assert by_number[key("answered")]["Días hábiles restantes"] is None
 
 
 def test_exports_neutralise_spreadsheet_formulas(client, agent, file_complaint):

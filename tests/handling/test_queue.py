@@ -125,12 +125,15 @@ def test_queue_pagination_keeps_the_filters(client, agent, file_complaint):
     client.force_login(agent)
 
     first = client.get(reverse("staff:queue"), {"estado": "abiertas"})
-    last = client.get(reverse("staff:queue"), {"estado": "abiertas", "page": 3})
+    second = client.get(reverse("staff:queue"), {"estado": "abiertas", "cursor": first.context["page"].next_cursor})
+    last = client.get(reverse("staff:queue"), {"estado": "abiertas", "cursor": second.context["page"].next_cursor})
 
     assert len(first.context["rows"]) == 25
     assert len(last.context["rows"]) == 10
-    assert "?estado=abiertas&amp;page=2" in first.content.decode()
+    next_link = f"?estado=abiertas&amp;cursor={first.context['page'].next_cursor}"
+    assert f'href="{next_link}" rel="next">Siguiente</a>' in first.content.decode()
     assert "Mostrando 51–60 de 60 hojas" in last.content.decode()
+    assert not last.context["page"].has_next
 
 
 def test_queue_counters(client, mixed):
