@@ -356,6 +356,9 @@ class Complaint(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["status", "due_date"], name="complaint_status_due_idx"),
+            # Staff look a hoja up by its sheet number across their establishments ("12", "000000012-2026"); the
+            # unique (establishment, year, number) index cannot serve a lookup that does not name the establishment.
+            models.Index(fields=["number", "year"], name="complaint_number_year_idx"),
             # The council's per-cause counts over a period (Pareto, trend, recurring-cause flags, baselines).
             models.Index(fields=["cause", "filed_at"], name="complaint_cause_filed_idx"),
             # Every council figure reads these columns of the hojas filed in a period: an index-only scan
