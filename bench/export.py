@@ -236,7 +236,7 @@ def _job(user, fmt: str) -> dict:
     job = ExportJob.objects.create(requested_by=user, format=fmt, filters={})
     with RssPeak() as memory:
         t0 = time.perf_counter()
-        export_job_run(job.pk)
+        export_job_run(job_id=job.pk)
         total = time.perf_counter() - t0
     job.refresh_from_db()
     storage = export_storage()

@@ -52,7 +52,7 @@ def queue_export_post(view, form) -> HttpResponse:
 
 def _job_or_404(request, pk: int) -> ExportJob:
     job = ExportJob.objects.filter(pk=pk).first()
-    if job is None or not exports.export_job_visible(job, request.user):
+    if job is None or not exports.export_job_visible(job=job, user=request.user):
         raise Http404("Exportación no encontrada")
     return job
 
@@ -96,7 +96,7 @@ class ExportJobDownloadView(StaffRequiredMixin, View):
         if not _job_state(job)["ready"]:
             raise Http404("El archivo no está disponible")
         try:
-            handle = exports.export_job_open(job)
+            handle = exports.export_job_open(job=job)
         except FileNotFoundError:
             raise Http404("El archivo no está disponible") from None
         response = FileResponse(

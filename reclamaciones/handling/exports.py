@@ -439,7 +439,7 @@ def export_storage() -> Storage:
     return FileSystemStorage(location=root, file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
 
-def export_job_visible(job: ExportJob, user: Any) -> bool:
+def export_job_visible(*, job: ExportJob, user: Any) -> bool:
     """Only the person who asked for the export (and superusers) may follow and download it."""
     return user.is_superuser or job.requested_by_id == user.pk
 
@@ -486,7 +486,7 @@ def _job_export(job: ExportJob) -> Export:
     return build(job, Scope.of(job.requested_by))
 
 
-def export_job_run(job_id: int) -> ExportJob | None:
+def export_job_run(*, job_id: int) -> ExportJob | None:
     """Write the job's file to the export storage, recording rows done / total as it goes. Runs again from
     the start if the task is delivered twice (a worker lost mid-way); a finished job is left as it is."""
     job = ExportJob.objects.select_related("requested_by").filter(pk=job_id).first()
@@ -528,12 +528,12 @@ def export_job_run(job_id: int) -> ExportJob | None:
     return job
 
 
-def export_job_open(job: ExportJob):
+def export_job_open(*, job: ExportJob):
     """The job's finished file, opened for reading."""
     return export_storage().open(job.file_name, "rb")
 
 
-def exports_expire(now: datetime | None = None) -> int:
+def exports_expire(*, now: datetime | None = None) -> int:
     """Delete the files of finished jobs past RECLAMACIONES_EXPORT_TTL_HOURS (the job rows stay, as a record
     of who exported what). Run at the start of every export job. Returns how many files were removed."""
     now = now or timezone.now()

@@ -22,7 +22,7 @@ def settlement_expire() -> int:
 def export_run(job_id: int) -> int | None:
     from .exports import export_job_run
 
-    job = export_job_run(job_id)
+    job = export_job_run(job_id=job_id)
     return None if job is None else job.rows_done
 
 

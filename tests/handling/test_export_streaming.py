@@ -356,10 +356,10 @@ def test_a_job_runs_again_from_the_start_when_delivered_twice(book, export_dir):
     supervisor, _ = book
     job = ExportJob.objects.create(requested_by=supervisor, format="csv", filters={})
 
-    exports.export_job_run(job.pk)
+    exports.export_job_run(job_id=job.pk)
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_done=3)
-    again = exports.export_job_run(job.pk)
+    again = exports.export_job_run(job_id=job.pk)
 
     assert again.status == ExportJob.Status.DONE
     assert again.rows_done == 7
-    assert exports.export_job_run(job.pk).rows_done == 7  # finished: left as it is
+    assert exports.export_job_run(job_id=job.pk).rows_done == 7  # finished: left as it is
