@@ -29,13 +29,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.book import BookShape, complaints_insert, counters_insert, execute, schema, staff_create
+from bench.book import BookShape, complaints_insert, counters_insert, execute, indexes_built_after, staff_create
 from bench.common import database_settings_note, scenario_main
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_EXPORT_SIZES", "10000,100000,1000000").split(","))
@@ -98,25 +96,6 @@ class RssPeak:
 # -- the book ----------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _indexes_built_after(tables: list[str]) -> Iterator[None]:
-    """bench.book.indexes_built_after, checking the rebuilt indexes by name: PostgreSQL deparses the predicate
-    of a partial index on a status list (migration 0015's complaint_open_due_idx) differently once rebuilt from
-    its own definition (`ANY ((ARRAY[...])::text[])` becomes `ANY (ARRAY[(...)::text, ...])`), the same index,
-    which the exact comparison there refuses."""
-    before = schema(tables)
-    for table, name, definition in before:
-        execute(
-            f"ALTER TABLE {table} DROP CONSTRAINT {name}" if definition.startswith("ALTER") else f"DROP INDEX {name}"
-        )
-    yield
-    execute("SET maintenance_work_mem = '256MB'")
-    for _, _, definition in before:
-        execute(definition)
-    execute("RESET maintenance_work_mem")
-    assert [row[:2] for row in schema(tables)] == [row[:2] for row in before], "indexes missing after the load"
-
-
 def _seed(size: int, staff) -> dict:
     from django.db import transaction
 
@@ -127,7 +106,7 @@ def _seed(size: int, staff) -> dict:
     shape = BookShape(size=size, now=NOW, staff=staff, open_every=OPEN_EVERY, due_from=DUE_FROM, due_to=DUE_TO)
     _progress(f"seeding {size:,} hojas ...")
     t0 = time.perf_counter()
-    with _indexes_built_after([complaint]), transaction.atomic():
+    with indexes_built_after([complaint]), transaction.atomic():
         complaints_insert(shape)
         counters_insert()
     seed_s = time.perf_counter() - t0

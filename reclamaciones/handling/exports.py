@@ -333,8 +333,9 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
             person_memo[key] = result = safe(f"{first} {last}".strip() or username)
             return result
 
-    def typed(row: tuple) -> list:
-        (number, year, name, code, kind, consumer, doc_type, doc_number, filed_at, due, status) = row[:11]
+    def cells(row: tuple, filed: object, due: object, left: object) -> list:
+        """A row's columns, with the filing moment, due date and days left as the format writes them."""
+        number, year, name, code, kind, consumer, doc_type, doc_number = row[:8]
         return [
             f"{number:09d}-{year}",
             memo_safe(name),
@@ -343,42 +344,32 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
             safe(consumer),
             doc_types.get(doc_type, doc_type),
             safe(doc_number),
-            filed_at.astimezone(here).replace(tzinfo=None, microsecond=0),
+            filed,
             due,
-            days.until(due) if status in open_statuses else None,
+            left,
             person(row[11], row[12], row[13]),
-            statuses.get(status, status),
+            statuses.get(row[10], row[10]),
             channels.get(row[14], row[14]),
         ]
 
+    def typed(row: tuple) -> list:
+        filed_at, due, status = row[8:11]
+        left = days.until(due) if status in open_statuses else None
+        return cells(row, filed_at.astimezone(here).replace(tzinfo=None, microsecond=0), due, left)
+
     def text(row: tuple) -> list:
-        (number, year, name, code, kind, consumer, doc_type, doc_number, filed_at, due, status) = row[:11]
+        filed_at, due, status = row[8:11]
         try:
             due_str = due_text[due]
         except KeyError:
             due_str = due_text[due] = due.strftime("%d/%m/%Y")
+        left = ""
         if status in open_statuses:
             try:
                 left = left_text[due]
             except KeyError:
                 left = left_text[due] = str(days.until(due))
-        else:
-            left = ""
-        return [
-            f"{number:09d}-{year}",
-            memo_safe(name),
-            memo_safe(code),
-            kinds.get(kind, kind) if kind else "Sin clasificar",
-            safe(consumer),
-            doc_types.get(doc_type, doc_type),
-            safe(doc_number),
-            filed_at.astimezone(here).strftime("%d/%m/%Y %H:%M"),
-            due_str,
-            left,
-            person(row[11], row[12], row[13]),
-            statuses.get(status, status),
-            channels.get(row[14], row[14]),
-        ]
+        return cells(row, filed_at.astimezone(here).strftime("%d/%m/%Y %H:%M"), due_str, left)
 
     fields = list(QUEUE_FIELDS)
     fields[13] = f"assignee__{get_user_model().USERNAME_FIELD}"
