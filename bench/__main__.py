@@ -47,6 +47,8 @@ from bench.council import SQLITE_REASON as COUNCIL_SQLITE_REASON
 from bench.council import council_meaning, council_table
 from bench.export import SQLITE_REASON as EXPORT_SQLITE_REASON
 from bench.export import export_meaning, export_table
+from bench.growth import SQLITE_REASON as GROWTH_SQLITE_REASON
+from bench.growth import growth_meaning, growth_table
 from bench.queue import SQLITE_REASON as QUEUE_SQLITE_REASON
 from bench.queue import queue_meaning, queue_table
 from bench.sweep import SQLITE_REASON, sweep_meaning, sweep_table
@@ -146,8 +148,10 @@ SCENARIOS = [
         "`DashboardView.dispatch` called with a RequestFactory request, its `render` replaced by one that keeps "
         "the context (the page's data, no template), every selector the view imports wrapped for its wall time "
         "and SQL statements (a QuerySet a selector returns is evaluated inside its wrapper); the rest is the "
-        "view's own Python. Three cases: every establishment over the default 90 days, one establishment over 90 "
-        "days, every establishment over 365 days; each: a cold build (a new connection, its first build; the data "
+        "view's own Python. Before the cases the rollup the page reads (council/rollup.py, issue 11) is rebuilt in "
+        "full and refreshed, timed. Four cases: every establishment over the default 90 days, one establishment "
+        "over 90 days, every establishment over 365 and over 730 days; each also times its anchor (the same GROUP "
+        "BYs run directly over the period's hojas), then: a cold build (a new connection, its first build; the data "
         "is in the OS cache after the seed), one warm-up, then 15 builds (median, nearest-rank p95). Every "
         "statement of the last build is then run again under EXPLAIN (ANALYZE, BUFFERS), and the page is rendered "
         "with its template 3 times (not the goal).",
@@ -204,6 +208,21 @@ SCENARIOS = [
         postgres_only="PostgreSQL only: the goals are set against the production database.",
         table=lambda scenario, results: __import__("bench.http", fromlist=["_"]).anchor_table(scenario, results),
         timeout=900,
+    ),
+    Scenario(
+        "growth",
+        "bench.growth",
+        True,
+        "Issue 11 §6: filing, the queue (default page, page 200), its search (DNI, name), the first deadline sweep, "
+        "the council dashboard (365 days) and the CSV export on one book grown to 10,000, 100,000 and 1,000,000 "
+        "hojas (the council-dashboard's book, replaced at each size, rollup rebuilt), each path beside its anchor "
+        "in the same run: one INSERT + COMMIT for filing, the bare ORDER BY + LIMIT for the queue, the bare DNI "
+        "SELECT, the sweep's candidates query, the dashboard's GROUP BYs run directly, the export's SELECT on a "
+        "server-side cursor (see bench/growth.py).",
+        postgres_only=GROWTH_SQLITE_REASON,
+        table=growth_table,
+        timeout=2400,
+        meaning=growth_meaning,
     ),
 ]
 

@@ -11,16 +11,18 @@ open hojas past due; then, set-based too, the answer (Response) of about 70% of 
 filing (some after the due date), a satisfaction survey for 15% of the answered ones, the sheet counters, VACUUM
 ANALYZE; and a dozen action items with the ORM.
 
-What is measured is the view itself: `DashboardView.dispatch` for a superuser (every establishment), called
-with a RequestFactory request, its `render` replaced by one that keeps the context (the page's data, no
-template). Every selector the view module imported from its selectors is wrapped while measuring, so
-the figures follow the view as it changes: wall time and SQL statements per selector (a QuerySet a selector
-returns is evaluated inside its wrapper, where the view would list it right away), the rest being the view's
-own Python. Three cases: every establishment over the default 90 days, one establishment over 90 days, every
-establishment over 365 days. Each case: a cold build (a new database connection; the first build in it), one
-warm-up, then BENCH_COUNCIL_RUNS (default 15) builds: median and p95. Then every statement of the last build is
-run again under EXPLAIN (ANALYZE, BUFFERS) (indexes used, JIT), and the page is rendered with its template a few
-times (reported apart: the goal is the data). BENCH_COUNCIL_SIZE changes the book's size (a quick try).
+What is measured is the view itself: `DashboardView.dispatch` for a superuser (every establishment), called with a
+RequestFactory request, its `render` replaced by one that keeps the context (the page's data, no template). Every
+selector the view module imported from its selectors is wrapped while measuring, so the figures follow the view as
+it changes: wall time and SQL statements per selector (a QuerySet a selector returns is evaluated inside its
+wrapper, where the view would list it right away), the rest being the view's own Python. Four cases: every
+establishment over the default 90 days, one establishment over 90 days, every establishment over 365 and over 730
+days (two years, the longest period the goal names). Each case: a cold build (a new database connection; the first
+build in it), one warm-up, then BENCH_COUNCIL_RUNS (default 15) builds: median and p95. Then every statement of the
+last build is run again under EXPLAIN (ANALYZE, BUFFERS) (indexes used, JIT), and the page is rendered with its
+template a few times (reported apart: the goal is the data). Before the cases the rollup the page reads
+(council/rollup.py) is rebuilt in full and refreshed, timed; each case also times its anchor, the same GROUP BYs
+run directly over the period's hojas. BENCH_COUNCIL_SIZE changes the book's size (a quick try).
 """
 
 from __future__ import annotations
@@ -159,7 +161,11 @@ CASES = (
     Case("all_90", "all establishments, 90 days", 90, False),
     Case("one_90", "one establishment, 90 days", 90, True),
     Case("all_365", "all establishments, 365 days", 365, False),
+    Case("all_730", "all establishments, 730 days", 730, False),
 )
+CHANGED_HOJAS = 500  # hojas changed between two refreshes in the refresh measurement ...
+CHANGED_DAYS = 30  # ... filed over these last days
+REFRESH_RUNS = 5
 
 OWN_CODE = "(the view's own code)"
 INDEX = "complaint_cause_filed_idx"
@@ -246,18 +252,27 @@ def _action_items(now: datetime, causes: list, owners: list[int], establishment_
     return len(specs)
 
 
-def seed(now: datetime) -> dict:
-    """The council's book; returns how long it took and what it holds."""
+def people_create():
+    """The book's staff (10 establishments) and the council's superuser, created once per database."""
     from django.contrib.auth import get_user_model
+
+    staff = staff_create(ESTABLISHMENTS)
+    superuser = get_user_model().objects.create_superuser("consejo.bench", "consejo.bench@example.pe", None)
+    return staff, superuser
+
+
+def seed(now: datetime, *, size: int | None = None, people=None) -> dict:
+    """The council's book of `size` hojas (SIZE by default) for `people` (created when not given); returns how
+    long it took and what it holds. Called again with the same people, it replaces the previous book."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    size = SIZE if size is None else size
     tables = _tables()
-    staff = staff_create(ESTABLISHMENTS)
-    superuser = get_user_model().objects.create_superuser("consejo.bench", "consejo.bench@example.pe", None)
+    staff, superuser = people or people_create()
     causes = _causes_by_rank()
     shape = BookShape(
-        size=SIZE,
+        size=size,
         now=now,
         staff=staff,
         open_every=OPEN_EVERY,
@@ -275,7 +290,7 @@ def seed(now: datetime) -> dict:
         },
     )
     timings = {}
-    _progress(f"seeding {SIZE:,} hojas, their answers and surveys with generate_series ...")
+    _progress(f"seeding {size:,} hojas, their answers and surveys with generate_series ...")
     t0 = time.perf_counter()
     with (
         indexes_built_after([tables["complaint"], tables["response"], tables["survey"]]),
@@ -378,16 +393,17 @@ class _Recorder:
 
 @contextmanager
 def _selectors_wrapped(recorder: _Recorder) -> Iterator[list[str]]:
-    """Wrap every function the view module imported from its selectors (restored afterwards)."""
+    """Wrap every function the view module imported from its selectors and from the rollup (restored
+    afterwards)."""
     import inspect
 
-    from reclamaciones.council import selectors
+    from reclamaciones.council import rollup, selectors
     from reclamaciones.council import views as view_module
 
     originals = {
         name: fn
         for name, fn in vars(view_module).items()
-        if inspect.isfunction(fn) and fn.__module__ == selectors.__name__
+        if inspect.isfunction(fn) and fn.__module__ in (selectors.__name__, rollup.__name__)
     }
     for name, fn in originals.items():
         setattr(view_module, name, recorder.wrap(name, fn))
@@ -605,6 +621,7 @@ def _case(case: Case, seeded: dict, today) -> dict:
         for statement in statements:  # keep one plan in full: the slowest statement's
             if statement is not slowest:
                 statement["plan"] = []
+    direct = [_direct_group_bys(today - timedelta(days=case.days - 1), today) for _ in range(3)]
     pages, page_error = [], None
     try:
         pages = [_page_rendered(seeded["superuser"], query) for _ in range(PAGE_RUNS)]
@@ -624,8 +641,63 @@ def _case(case: Case, seeded: dict, today) -> dict:
         "selectors": selectors,
         "statements": statements,
         "page_median_ms": 1000 * median(pages) if pages else None,
+        "direct_ms": 1000 * median(direct),
         "page_error": page_error,
         "shown": _summary(context),
+    }
+
+
+def _direct_group_bys(start, end) -> float:
+    """The anchor: the GROUP BYs the rollup stores, run directly over the period's hojas, answers and surveys
+    (every establishment), what the page would group without the rollup: seconds."""
+    from reclamaciones.council.rollup import _answer_counts, _cause_counts, _survey_counts
+
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    t0 = time.perf_counter()
+    for grouped in (_cause_counts, _answer_counts, _survey_counts):
+        list(grouped(days))
+    return time.perf_counter() - t0
+
+
+def _rollup_measured(now) -> dict:
+    """The rollup's full rebuild (what `manage.py council_rollup_rebuild` and the nightly beat run), a refresh
+    with nothing new (what each page view and most beats do) and a refresh after CHANGED_HOJAS hojas filed over
+    the last CHANGED_DAYS days changed (an event each, as the services leave)."""
+    from django.utils import timezone
+
+    from reclamaciones.council.models import DailyAnswerCount, DailyCauseCount, DailySurveyCount
+    from reclamaciones.council.rollup import rollup_rebuild, rollup_refresh
+
+    _progress("rollup: full rebuild ...")
+    t0 = time.perf_counter()
+    rollup_rebuild(now=timezone.now())
+    rebuild_s = time.perf_counter() - t0
+    idle = []
+    for _ in range(REFRESH_RUNS):
+        t0 = time.perf_counter()
+        rollup_refresh(now=timezone.now())
+        idle.append(time.perf_counter() - t0)
+    changed, days = [], 0
+    for _ in range(REFRESH_RUNS):
+        execute(
+            "INSERT INTO reclamaciones_complaintevent (complaint_id, type, data, occurred_at) "
+            "SELECT id, 'note', '{}', now() FROM reclamaciones_complaint WHERE filed_at >= %(since)s "
+            "ORDER BY random() LIMIT %(n)s",
+            {"since": now - timedelta(days=CHANGED_DAYS), "n": CHANGED_HOJAS},
+        )
+        t0 = time.perf_counter()
+        days = rollup_refresh(now=timezone.now()).days_refreshed
+        changed.append(time.perf_counter() - t0)
+    return {
+        "rebuild_s": rebuild_s,
+        "rows": {
+            "causes": DailyCauseCount.objects.count(),
+            "answers": DailyAnswerCount.objects.count(),
+            "surveys": DailySurveyCount.objects.count(),
+        },
+        "refresh_idle_ms": 1000 * median(idle),
+        "refresh_changed_ms": 1000 * median(changed),
+        "refresh_changed_days": days,
     }
 
 
@@ -638,6 +710,7 @@ def council_dashboard_scale() -> dict:
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     seeded = seed(now)
     today = timezone.localdate()
+    rollup = _rollup_measured(now)
     cases = {case.key: _case(case, seeded, today) for case in CASES}
     with connection.cursor() as cursor:
         cursor.execute("SHOW shared_buffers")
@@ -651,6 +724,7 @@ def council_dashboard_scale() -> dict:
     return {
         "seed": {k: v for k, v in seeded.items() if k not in ("superuser", "establishment")},
         "cases": cases,
+        "rollup": rollup,
         "runs": RUNS,
         "info": {
             "today": f"{today:%Y-%m-%d} (America/Lima)",
@@ -692,6 +766,21 @@ def _statement_line(index: int, st: dict) -> str:
     return f"| {index} | {st['selector']} | `{sql}` | {st['median_ms']:,.1f} | {scans}{spilled} | {st['jit_ms']:,.0f} |"
 
 
+def _rollup_lines(rollup: dict | None) -> list[str]:
+    if not rollup:
+        return []
+    rows = rollup["rows"]
+    return [
+        f"The rollup (council/rollup.py): a full rebuild took {rollup['rebuild_s']:,.1f} s and wrote "
+        f"{rows['causes']:,} daily cause rows, {rows['answers']:,} (filed day, answered day) rows and "
+        f"{rows['surveys']:,} survey rows. A refresh with nothing new (each page view starts with one) takes "
+        f"{rollup['refresh_idle_ms']:,.1f} ms (median of {REFRESH_RUNS}); after {CHANGED_HOJAS} hojas filed over "
+        f"the last {CHANGED_DAYS} days changed, {rollup['refresh_changed_ms']:,.0f} ms "
+        f"({rollup['refresh_changed_days']} days rewritten; median of {REFRESH_RUNS}).",
+        "",
+    ]
+
+
 def council_table(scenario, results: dict) -> list[str]:
     result = results.get("postgres") or {}
     if "cases" not in result:
@@ -708,6 +797,7 @@ def council_table(scenario, results: dict) -> list[str]:
         f"answers {seed['sizes']['response']}, surveys {seed['sizes']['survey']}. Built in {seed['seed_s']:.0f} s, "
         f"VACUUM ANALYZE {seed['vacuum_s']:.0f} s.",
         "",
+        *_rollup_lines(result.get("rollup")),
         "Milliseconds per build of the page's data: median / p95 / cold (a new connection, its first build); "
         "queries per build:",
         "",
@@ -734,6 +824,11 @@ def council_table(scenario, results: dict) -> list[str]:
         f"**{_queries(all_queries)}**",
     )
     row("– of which SQL (median)", [_f(t["sql_median"]) for t in totals])
+    if all("direct_ms" in c for c in cases):
+        row(
+            "anchor: the same GROUP BYs run directly over the period's hojas (median of 3)",
+            [f"{_f(c['direct_ms'])} ({c['direct_ms'] / c['total']['median']:,.1f}x the page)" for c in cases],
+        )
     row(f"under {GOAL_SECONDS:.0f} s (p95)", ["yes" if t["p95"] < 1000 * GOAL_SECONDS else "**NO**" for t in totals])
     row(
         f"page with its template (median of {PAGE_RUNS}; not the goal)",

@@ -11,7 +11,15 @@ from .book.models import (  # noqa: F401
     tracking_token_new,
     validate_ruc,
 )
-from .council.models import ActionItem, ActionItemEvent, CouncilMeeting  # noqa: F401
+from .council.models import (  # noqa: F401
+    ActionItem,
+    ActionItemEvent,
+    CouncilMeeting,
+    DailyAnswerCount,
+    DailyCauseCount,
+    DailySurveyCount,
+    RollupState,
+)
 from .deadlines.models import NonWorkingDay, TrackerHeartbeat  # noqa: F401
 from .handling.models import (  # noqa: F401
     Cause,

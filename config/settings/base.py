@@ -250,6 +250,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.council_actions_daily",
         "schedule": crontab(hour="7", minute="30"),
     },
+    "council-rollup-refresh": {
+        # every 5 minutes: the days that changed since the last refresh: https://crontab.guru/#*/5_*_*_*_*
+        "task": "reclamaciones.tasks.council_rollup_refresh",
+        "schedule": crontab(minute="*/5"),
+    },
+    "council-rollup-rebuild": {
+        # 03:50 Lima, after the integrity check: every day rewritten: https://crontab.guru/#50_3_*_*_*
+        "task": "reclamaciones.tasks.council_rollup_rebuild",
+        "schedule": crontab(hour="3", minute="50"),
+    },
     "council-digest-weekly": {
         # Mondays 08:00 Lima: https://crontab.guru/#0_8_*_*_1
         "task": "reclamaciones.tasks.council_digest_weekly",

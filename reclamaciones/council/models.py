@@ -179,3 +179,104 @@ class ActionItemEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M})"
+
+
+# -- The dashboard's rollup -------------------------------------------------------------------------------
+# Daily counts the council's figures are summed from, so a period of two years reads a few thousand rows
+# instead of every hoja of it. council/rollup.py writes them (set-based, a day at a time, idempotently);
+# nothing else does. "day" is a Lima date; a hoja counts on the day it was filed, a survey on the day it
+# was answered. What changes with the clock (open, past due) is not rolled up: open hojas are few and
+# read live.
+
+
+class DailyCauseCount(models.Model):
+    """Hojas filed on `day` in an establishment with a cause (None: not classified yet)."""
+
+    day = models.DateField("día")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="+")
+    cause = models.ForeignKey(Cause, null=True, on_delete=models.CASCADE, related_name="+")
+    filed = models.PositiveIntegerField("hojas")
+    reclamos = models.PositiveIntegerField("reclamos")
+    quejas = models.PositiveIntegerField("quejas")
+
+    class Meta:
+        verbose_name = "conteo diario por causa"
+        verbose_name_plural = "conteos diarios por causa"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "establishment", "cause"], condition=Q(cause__isnull=False), name="daily_cause_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["day", "establishment"], condition=Q(cause__isnull=True), name="daily_cause_unique_none"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], include=["establishment", "cause", "filed"], name="daily_cause_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.establishment_id} · {self.cause_id}: {self.filed}"
+
+
+class DailyAnswerCount(models.Model):
+    """Hojas filed on `day` in an establishment whose answer was communicated on `answered_day`, and how many of
+    those by their due date: the median days to answer is computed from these (filed day, answered day) pairs."""
+
+    day = models.DateField("día de presentación")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="+")
+    answered_day = models.DateField("día de la respuesta")
+    answered = models.PositiveIntegerField("respondidas")
+    on_time = models.PositiveIntegerField("a tiempo")
+
+    class Meta:
+        verbose_name = "conteo diario de respuestas"
+        verbose_name_plural = "conteos diarios de respuestas"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "establishment", "answered_day"], name="daily_answer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} → {self.answered_day} · {self.establishment_id}: {self.answered}"
+
+
+class DailySurveyCount(models.Model):
+    """Satisfaction surveys answered on `day` about hojas of an establishment and a cause."""
+
+    day = models.DateField("día")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="+")
+    cause = models.ForeignKey(Cause, null=True, on_delete=models.CASCADE, related_name="+")
+    answers = models.PositiveIntegerField("respuestas")
+    csat_sum = models.PositiveIntegerField("suma de satisfacción")
+    satisfied = models.PositiveIntegerField("satisfechos (4-5)")
+    solved = models.PositiveIntegerField("solucionadas")
+    promoters = models.PositiveIntegerField("promotores (9-10)")
+    detractors = models.PositiveIntegerField("detractores (0-6)")
+
+    class Meta:
+        verbose_name = "conteo diario de encuestas"
+        verbose_name_plural = "conteos diarios de encuestas"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "establishment", "cause"], condition=Q(cause__isnull=False), name="daily_survey_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["day", "establishment"], condition=Q(cause__isnull=True), name="daily_survey_unique_none"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.establishment_id} · {self.cause_id}: {self.answers}"
+
+
+class RollupState(models.Model):
+    """The one row saying how current the rollup is: `refreshed_at` is the instant changes were read up to
+    (the next refresh re-reads from a little before it); `rebuilt_at` the last full rebuild."""
+
+    refreshed_at = models.DateTimeField("actualizado hasta", null=True)
+    rebuilt_at = models.DateTimeField("reconstruido", null=True)
+    days_refreshed = models.PositiveIntegerField("días recalculados en la última actualización", default=0)
+
+    class Meta:
+        verbose_name = "estado de las cifras del consejo"
+        verbose_name_plural = "estado de las cifras del consejo"
+
+    def __str__(self) -> str:
+        return f"cifras al {self.refreshed_at}"

@@ -9,26 +9,30 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
-    Avg,
-    BooleanField,
     Count,
-    ExpressionWrapper,
     F,
-    FilteredRelation,
     Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
+    Sum,
 )
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from ..access import Role, Scope
-from ..book.models import OPEN_STATUSES, Complaint, Establishment, Kind
+from ..book.models import OPEN_STATUSES, Complaint, Establishment
 from ..deadlines.selectors import business_calendar_get
 from ..handling.models import Cause, SurveyAnswer
-from .models import ACTION_PENDING_STATUSES, ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .models import (
+    ACTION_PENDING_STATUSES,
+    ACTION_VERDICT_STATUSES,
+    ActionItem,
+    ActionStatus,
+    CouncilMeeting,
+    DailyAnswerCount,
+    DailyCauseCount,
+    DailySurveyCount,
+)
 from .rules import (
     BASELINE_WEEKS,
     RECENT_WEEKS,
@@ -77,12 +81,22 @@ def _causes_by_id(ids: Iterable[int | None]) -> dict[int, Cause]:
     }
 
 
+def _daily(model, *, scope: Scope, start: date, end: date, establishment_id: int | None) -> QuerySet:
+    """The rollup's rows (council/rollup.py) of the days `start` .. `end` (Lima dates, inclusive) in `scope`.
+    The figures read from them equal the GROUP BY over the hojas as of the rollup's last refresh; pages that
+    show them refresh it first (rollup_refresh)."""
+    rows = scope.filter(model.objects.order_by(), path="establishment").filter(day__gte=start, day__lte=end)
+    if establishment_id:
+        rows = rows.filter(establishment_id=establishment_id)
+    return rows
+
+
 def cause_pareto(*, scope: Scope, start: date, end: date, establishment_id: int | None = None, limit: int = 10) -> dict:
     """Hojas per cause filed between `start` and `end` (Lima dates, inclusive) in `scope`, most frequent
-    first, with each cause's share and the cumulative share (one GROUP BY; nothing loops over hojas).
+    first, with each cause's share and the cumulative share (one GROUP BY over the daily rollup).
     Unclassified hojas are counted apart, so the council sees how much is still unexplained."""
-    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
-    counts = dict(complaints.values_list("cause_id").annotate(count=Count("pk")))
+    daily = _daily(DailyCauseCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
+    counts = dict(daily.values_list("cause_id").annotate(count=Sum("filed")))
     total = sum(counts.values())
     unclassified = counts.pop(None, 0)
     causes = _causes_by_id(counts)
@@ -109,19 +123,21 @@ def cause_weekly_trend(
     *, scope: Scope, end: date, cause_ids: list[int], establishment_id: int | None = None, weeks: int = TREND_WEEKS
 ) -> dict:
     """Hojas per week (Monday-Sunday, Lima) for each of `cause_ids` over the `weeks` weeks ending with `end`'s
-    week: one GROUP BY cause, week. Weeks without hojas read 0."""
+    week, from the daily rollup. Weeks without hojas read 0."""
     mondays = trend_weeks(end, weeks)
     causes = {c.pk: c for c in Cause.objects.filter(pk__in=cause_ids)}
     counts: dict[tuple[int, date], int] = {}
     if causes:
-        complaints = _filed_between(
-            _council_complaints(scope, establishment_id).filter(cause_id__in=causes),
-            mondays[0],
-            mondays[-1] + timedelta(6),
-        )
-        for row in complaints.annotate(week=TruncWeek("filed_at")).values("cause_id", "week").annotate(n=Count("pk")):
-            week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
-            counts[(row["cause_id"], week)] = row["n"]
+        daily = _daily(
+            DailyCauseCount,
+            scope=scope,
+            start=mondays[0],
+            end=mondays[-1] + timedelta(6),
+            establishment_id=establishment_id,
+        ).filter(cause_id__in=causes)
+        for cause_id, day, n in daily.values_list("cause_id", "day").annotate(n=Sum("filed")):
+            key = (cause_id, day - timedelta(day.weekday()))
+            counts[key] = counts.get(key, 0) + n
     series = [
         {
             "code": causes[pk].code,
@@ -135,20 +151,29 @@ def cause_weekly_trend(
 
 
 def establishment_counts(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> list[dict]:
-    """Hojas per establishment filed in the period (reclamos, quejas, still open), most first."""
-    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
+    """Hojas per establishment filed in the period (reclamos, quejas, still open), most first. The counts come
+    from the daily rollup; "still open" changes by the minute and is read live from the few open hojas."""
+    daily = _daily(DailyCauseCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
     grouped = list(
-        complaints.values("establishment_id").annotate(
-            count=Count("pk"),
-            reclamos=Count("pk", filter=Q(kind=Kind.RECLAMO)),
-            quejas=Count("pk", filter=Q(kind=Kind.QUEJA)),
-            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        )
+        daily.values("establishment_id").annotate(count=Sum("filed"), reclamos=Sum("reclamos"), quejas=Sum("quejas"))
+    )
+    still_open = dict(
+        _filed_between(_council_complaints(scope, establishment_id), start, end)
+        .filter(status__in=OPEN_STATUSES)
+        .values_list("establishment_id")
+        .annotate(n=Count("pk"))
     )
     names = dict(
         Establishment.objects.filter(pk__in=[r["establishment_id"] for r in grouped]).values_list("pk", "name")
     )
-    rows = [{**row, "establishment__name": names[row["establishment_id"]]} for row in grouped]
+    rows = [
+        {
+            **row,
+            "open": still_open.get(row["establishment_id"], 0),
+            "establishment__name": names[row["establishment_id"]],
+        }
+        for row in grouped
+    ]
     return sorted(rows, key=lambda row: (-row["count"], row["establishment__name"]))
 
 
@@ -263,44 +288,37 @@ def answer_performance(
     - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
     - median business days from filing to the answer;
     - overdue now: open hojas of the scope past their due date today, whatever the period.
-    One pass over the period's hojas: GROUP BY (filed day, answered day, on time, open past due), at most a
-    few thousand groups for any period; the counts and the median are summed from those groups."""
-    complaints = _filed_between(_council_complaints(scope, establishment_id), start, end)
-    # An answer never precedes its hoja: joining only the answers given since the period began is the same
-    # join, and lets PostgreSQL read just those from response_communicated_idx instead of every answer.
-    answer = FilteredRelation("response", condition=Q(response__communicated_at__gte=lima_midnight(start)))
-    groups = (
-        complaints.annotate(answer=answer)
-        .annotate(
-            filed_day=TruncDate("filed_at"),
-            answered_day=TruncDate("answer__communicated_at"),
-            on_time=ExpressionWrapper(Q(answer__communicated_at__date__lte=F("due_date")), output_field=BooleanField()),
-            past_due=ExpressionWrapper(
-                Q(status__in=OPEN_STATUSES, due_date__lt=today, answer__complaint__isnull=True),
-                output_field=BooleanField(),
-            ),
-        )
-        .values("filed_day", "answered_day", "on_time", "past_due")
-        .annotate(n=Count("pk"))
+    Hojas and answers are summed from the daily rollup, (filed day, answered day) pairs giving the median;
+    what depends on today (open past due) is read live from the few open hojas."""
+    period = {"scope": scope, "start": start, "end": end, "establishment_id": establishment_id}
+    total = _daily(DailyCauseCount, **period).aggregate(n=Sum("filed"))["n"] or 0
+    pairs = list(
+        _daily(DailyAnswerCount, **period)
+        .values_list("day", "answered_day")
+        .annotate(n=Sum("answered"), t=Sum("on_time"))
     )
-    figures = {"total": 0, "answered": 0, "on_time": 0, "open_past_due": 0}
-    days_to_answer: dict[tuple[date, date], int] = {}
-    for group in groups:
-        figures["total"] += group["n"]
-        if group["answered_day"] is not None:
-            figures["answered"] += group["n"]
-            pair = (group["filed_day"], group["answered_day"])
-            days_to_answer[pair] = days_to_answer.get(pair, 0) + group["n"]
-        figures["on_time"] += group["n"] if group["on_time"] else 0
-        figures["open_past_due"] += group["n"] if group["past_due"] else 0
+    open_past_due = (
+        _filed_between(_council_complaints(scope, establishment_id), start, end)
+        .filter(status__in=OPEN_STATUSES, due_date__lt=today, response__isnull=True)
+        .count()
+    )
+    answered = sum(n for _, _, n, _ in pairs)
+    on_time = sum(t for _, _, _, t in pairs)
     calendar = business_calendar_get()
-    measured = figures["answered"] + figures["open_past_due"]
+    measured = answered + open_past_due
     return {
-        **figures,
-        "late": measured - figures["on_time"],
-        "on_time_rate": 100 * figures["on_time"] / measured if measured else None,
+        "total": total,
+        "answered": answered,
+        "on_time": on_time,
+        "open_past_due": open_past_due,
+        "late": measured - on_time,
+        "on_time_rate": 100 * on_time / measured if measured else None,
         "median_business_days": weighted_median(
-            zip(calendar.business_days_between_many(days_to_answer), days_to_answer.values(), strict=True)
+            zip(
+                calendar.business_days_between_many((filed, answered) for filed, answered, _, _ in pairs),
+                (n for _, _, n, _ in pairs),
+                strict=True,
+            )
         ),
         "overdue_now": complaints_overdue_count(today=today, scope=scope, establishment_id=establishment_id),
     }
@@ -329,40 +347,29 @@ def complaints_overdue_count(*, today: date, scope: Scope, establishment_id: int
 
 
 def survey_by_cause(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> dict:
-    """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja (one GROUP
-    BY) and overall. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) - % detractors (0-6)."""
-    surveys = SurveyAnswer.objects.filter(
-        answered_at__gte=lima_midnight(start), answered_at__lt=lima_midnight(end + timedelta(1))
-    ).order_by()
-    surveys = scope.filter(surveys, path="complaint__establishment")
-    if establishment_id:
-        surveys = surveys.filter(complaint__establishment_id=establishment_id)
-    measures = {
-        "answers": Count("pk"),
-        "csat_avg": Avg("csat"),
-        "satisfied": Count("pk", filter=Q(csat__gte=4)),
-        "solved": Count("pk", filter=Q(solved=True)),
-        "promoters": Count("pk", filter=Q(nps__gte=9)),
-        "detractors": Count("pk", filter=Q(nps__lte=6)),
-    }
+    """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja and overall,
+    summed from the daily survey rollup. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) -
+    % detractors (0-6)."""
+    daily = _daily(DailySurveyCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
+    parts = ("answers", "csat_sum", "satisfied", "solved", "promoters", "detractors")
+    grouped = list(daily.values("cause_id").annotate(**{part: Sum(part) for part in parts}))
 
     def finish(row: dict) -> dict:
-        n = row["answers"]
+        n = row.pop("answers")
+        csat_sum = row.pop("csat_sum")
         return {
+            "answers": n,
             **row,
+            "csat_avg": csat_sum / n if n else None,
             "satisfied_pct": 100 * row["satisfied"] / n if n else None,
             "solved_pct": 100 * row["solved"] / n if n else None,
             "nps": nps(promoters=row["promoters"], detractors=row["detractors"], answers=n),
         }
 
-    # A correlated lookup of each survey's cause: PostgreSQL otherwise joins by scanning every hoja's index
-    # entry to meet a few thousand surveys.
-    cause_of = Subquery(Complaint.objects.filter(pk=OuterRef("complaint_id")).values("cause_id")[:1])
-    grouped = list(surveys.annotate(survey_cause=cause_of).values("survey_cause").annotate(**measures))
-    causes = _causes_by_id(row["survey_cause"] for row in grouped)
+    causes = _causes_by_id(row["cause_id"] for row in grouped)
     rows = []
     for row in grouped:
-        cause = causes.get(row.pop("survey_cause"))
+        cause = causes.get(row.pop("cause_id"))
         rows.append(
             finish(
                 {
@@ -373,13 +380,7 @@ def survey_by_cause(*, scope: Scope, start: date, end: date, establishment_id: i
             )
         )
     rows.sort(key=lambda row: (-row["answers"], row["complaint__cause__code"] or "~"))
-    overall = {
-        "answers": sum(row["answers"] for row in rows),
-        **{key: sum(row[key] for row in rows) for key in ("satisfied", "solved", "promoters", "detractors")},
-    }
-    overall["csat_avg"] = (
-        sum(row["csat_avg"] * row["answers"] for row in rows) / overall["answers"] if overall["answers"] else None
-    )
+    overall = {part: sum(row[part] for row in grouped) for part in parts}
     return {"rows": rows, "overall": finish(overall)}
 
 
@@ -406,18 +407,21 @@ def cause_flags(
     min_count: int | None = None,
 ) -> list[dict]:
     """Recurring causes as of `today` (rules.is_recurring): per cause, hojas in the last 4 weeks and in the
-    12 weeks before, from one GROUP BY with two filtered counts; flagged ones only, steepest rise first."""
+    12 weeks before, from one GROUP BY of the daily rollup with two filtered sums; flagged ones only, steepest
+    rise first."""
     factor = settings.COUNCIL_FLAG_FACTOR if factor is None else factor
     min_count = settings.COUNCIL_FLAG_MIN_COUNT if min_count is None else min_count
     recent, baseline = flag_windows(today)
-    complaints = _filed_between(_council_complaints(scope, establishment_id), baseline.start, recent.end).filter(
-        cause__isnull=False
-    )
-    recent_q = Q(filed_at__gte=lima_midnight(recent.start))
+    daily = _daily(
+        DailyCauseCount, scope=scope, start=baseline.start, end=recent.end, establishment_id=establishment_id
+    ).filter(cause__isnull=False)
+    recent_q = Q(day__gte=recent.start)
     grouped = [
         row
-        for row in complaints.values("cause_id")
-        .annotate(recent=Count("pk", filter=recent_q), baseline=Count("pk", filter=~recent_q))
+        for row in daily.values("cause_id")
+        .annotate(
+            recent=Coalesce(Sum("filed", filter=recent_q), 0), baseline=Coalesce(Sum("filed", filter=~recent_q), 0)
+        )
         .filter(recent__gte=min_count)
         if is_recurring(recent=row["recent"], baseline=row["baseline"], factor=factor, min_count=min_count)
     ]

@@ -20,6 +20,7 @@ from ..outbox.keys import action_reminder_key, action_verdict_key, council_diges
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import ACTION_PENDING_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from .rollup import rollup_refresh
 from .rules import (
     BASELINE_WEEKS,
     action_verdict,
@@ -410,6 +411,7 @@ def meeting_agenda_generate(*, meeting: CouncilMeeting, scope: Scope, now: datet
     previous = council_meeting_previous(meeting)
     since = previous.held_on if previous else today - timedelta(weeks=4) + timedelta(days=1)
     since = min(since, today)
+    rollup_refresh(now=timezone.now())  # the wall clock: it marks how far changes were read
     meeting.agenda = council_snapshot(scope=scope, today=today, since=since)
     meeting.agenda["previous_meeting"] = previous.held_on.isoformat() if previous else None
     meeting.agenda_generated_at = now
@@ -437,6 +439,7 @@ def council_digest_queue(*, scope: Scope, now: datetime | None = None) -> int:
     due = [email for email in recipients if not OutboundMessage.objects.filter(idempotency_key=keys[email]).exists()]
     if not due:
         return 0
+    rollup_refresh(now=timezone.now())
     context = {
         "date": until.isoformat(),
         "since": since.isoformat(),

@@ -22,3 +22,24 @@ def council_digest_weekly() -> int:
     from .services import council_digest_queue
 
     return council_digest_queue(scope=Scope.everything())
+
+
+# idempotent: a refresh rewrites whole days from the hojas; a second one finds nothing new
+@shared_task(name="reclamaciones.tasks.council_rollup_refresh", acks_late=True)
+def council_rollup_refresh() -> int:
+    from django.utils import timezone
+
+    from .rollup import rollup_refresh
+
+    state = rollup_refresh(now=timezone.now())
+    return state.days_refreshed if state else 0
+
+
+# idempotent: every day rewritten from the hojas
+@shared_task(name="reclamaciones.tasks.council_rollup_rebuild", acks_late=True)
+def council_rollup_rebuild() -> str:
+    from django.utils import timezone
+
+    from .rollup import rollup_rebuild
+
+    return rollup_rebuild(now=timezone.now()).rebuilt_at.isoformat()

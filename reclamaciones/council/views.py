@@ -22,6 +22,7 @@ from ..book.models import DocType
 from ..handling.selectors import establishment_list
 from . import pdf
 from .models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .rollup import rollup_refresh
 from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
 from .selectors import (
     action_item_list,
@@ -154,6 +155,9 @@ class DashboardView(StaffRequiredMixin, View):
     def get(self, request):
         if not reads_council(request.user, self.roles):
             return forbidden(request)
+        # Usually a no-op (the beat refreshes every few minutes); it brings in what changed since, and when
+        # another refresh is running the page reads what that one leaves rather than waiting.
+        rollup = rollup_refresh(now=timezone.now(), wait=False)
         today = timezone.localdate()
         establishments = establishment_list(scope=self.scope)
         defaults = {"desde": today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), "hasta": today}
@@ -189,6 +193,7 @@ class DashboardView(StaffRequiredMixin, View):
             # As of the period's end: looking back at a past period shows what was rising then.
             "flags": cause_flags(today=min(end, today), **filters),
             "flags_as_of": min(end, today),
+            "figures_as_of": rollup.refreshed_at if rollup else None,
             "flag_rule": {
                 "factor": settings.COUNCIL_FLAG_FACTOR,
                 "min_count": settings.COUNCIL_FLAG_MIN_COUNT,

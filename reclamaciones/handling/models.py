@@ -169,6 +169,8 @@ class SurveyAnswer(AppendOnlyModel):
             models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5), name="survey_csat_1_5"),
             models.CheckConstraint(condition=Q(nps__gte=0, nps__lte=10), name="survey_nps_0_10"),
         ]
+        # the council's rollup refresh and its low-score list read surveys by when they were answered
+        indexes = [models.Index(fields=["answered_at"], name="survey_answered_idx")]
 
     def __str__(self) -> str:
         return f"Encuesta de {self.complaint}"

@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
+from reclamaciones.council.rollup import rollup_rebuild
 from reclamaciones.council.selectors import (
     answer_performance,
     answers_communicated,
@@ -39,6 +41,7 @@ def rising_and_steady(file_complaint):
     # steady: one a week all along
     for day in weekly(date(2026, 8, 10), 12) + weekly(date(2026, 11, 3), 4):
         _file(file_complaint, day, steady)
+    rollup_rebuild(now=timezone.now())
     return rising, steady
 
 
@@ -96,6 +99,7 @@ def test_answer_performance_on_time_rate_and_median_in_business_days(file_compla
     _file(file_complaint, date(2026, 11, 3))  # still open, past due: can no longer be on time
     _file(file_complaint, date(2026, 12, 10))  # open, in time
     _file(file_complaint, date(2026, 10, 30))  # open and past due, filed before the period
+    rollup_rebuild(now=timezone.now())
 
     figures = answer_performance(
         scope=Scope.everything(), start=date(2026, 11, 1), end=date(2026, 12, 11), today=date(2026, 12, 11)
@@ -146,6 +150,7 @@ def test_survey_by_cause_nps_and_csat(file_complaint):
         )
     outside = _file(file_complaint, date(2026, 9, 2), a)
     SurveyAnswer.objects.create(complaint=outside, solved=False, csat=1, nps=0, answered_at=at(date(2026, 10, 1)))
+    rollup_rebuild(now=timezone.now())
 
     surveys = survey_by_cause(scope=Scope.everything(), start=date(2026, 11, 1), end=date(2026, 11, 30))
 
