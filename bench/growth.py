@@ -9,10 +9,11 @@ then the set-based seed with its indexes built after the load, then ANALYZE), wi
   p95; anchor: one INSERT and its COMMIT into a narrow table (the server's commit cost at that moment);
 - queue: `complaint_queue_page` for every establishment, default page and page 200 (keyset cursor); anchor:
   the bare ORDER BY due_date, id LIMIT 25 over the open hojas;
-- search: by the DNI of a hoja in the middle of the book, and by a consumer's surname typed without accents;
-  anchor: the bare SELECT of that DNI;
-- sweep: the first `deadlines_sweep` of the day (the memory broker takes the publishes), with how many
-  candidates it had (they grow with the open hojas, 1 in 1,000); anchor: its candidates query;
+- search: by the DNI of a hoja in the middle of the book, and by a word of the regular consumers' names (12% of
+  the book: many matches, the first page and the capped count); anchor: the bare SELECT of that DNI;
+- sweep: the first `deadlines_sweep` of the day (the memory broker takes the publishes; median of 3, what each
+  wrote removed before the next), with how many candidates it had (they grow with the open hojas, 1 in 1,000);
+  anchor: its candidates query;
 - dashboard: `DashboardView`'s data for every establishment over 365 days (bench/council.py's measurement,
   the rollup refreshed by the view); anchor: the same GROUP BYs run directly over the period's hojas;
 - export: the streamed CSV of the whole book (`QueueExportView`, first byte and total, peak RSS growth);
@@ -43,17 +44,23 @@ SQLITE_REASON = (
     "PostgreSQL, the production database."
 )
 
-# path key, label, whether it must stay flat as the book grows (else: it grows with what it must read)
-PATHS = (
-    ("filing", "filing (`complaint_file`, p50)", True),
-    ("queue", "queue, default page", True),
-    ("queue_deep", f"queue, page {DEEP_PAGE} (keyset)", True),
-    ("search_dni", "search by DNI", True),
-    ("search_name", "search by name, no accents", True),
-    ("sweep", "first deadline sweep of the day", False),
-    ("dashboard", "council dashboard, 365 days", True),
-    ("export", "CSV export of the whole book", False),
+# path key, label, how it must behave as the book grows
+FLAT = "flat"
+BOUNDED = (
+    "bounded: the rollup's rows stop growing at days x establishments x causes; repeat consumers read 90 days of hojas"
 )
+GROWS = "grows with what it must read"
+PATHS = (
+    ("filing", "filing (`complaint_file`, p50)", FLAT),
+    ("queue", "queue, default page", FLAT),
+    ("queue_deep", f"queue, page {DEEP_PAGE} (keyset)", FLAT),
+    ("search_dni", "search by DNI", FLAT),
+    ("search_name", "search by name, no accents", FLAT),
+    ("sweep", "first deadline sweep of the day", GROWS),
+    ("dashboard", "council dashboard, 365 days", BOUNDED),
+    ("export", "CSV export of the whole book", GROWS),
+)
+SWEEP_RUNS = 3
 
 
 def _progress(message: str) -> None:
@@ -129,8 +136,8 @@ def _queue_and_search(today) -> dict:
     scope = Scope.everything()
     deep = _cursor_at(scope, today, (DEEP_PAGE - 1) * PAGE_SIZE + 1)
     middle = Complaint.objects.aggregate(first=Min("pk"))["first"] + Complaint.objects.count() // 2
-    dni, name = Complaint.objects.filter(pk__gte=middle).order_by("pk").values_list("doc_number", "consumer_name")[0]
-    surname = name.split()[-1].lower()
+    dni = Complaint.objects.filter(pk__gte=middle).order_by("pk").values_list("doc_number", flat=True)[0]
+    surname = "frecuente"  # the regular consumers' names (12% of the book): a search with many matches
     open_list = "'received', 'in_progress', 'settlement_offered'"
     table = Complaint._meta.db_table
     return {
@@ -160,16 +167,17 @@ def _sweep(now) -> dict:
     from reclamaciones.access import Scope
     from reclamaciones.deadlines.selectors import complaint_deadline_candidates
     from reclamaciones.deadlines.services import deadlines_sweep
-    from reclamaciones.outbox.models import OutboundMessage
 
-    _forget_sweeps()
-    t0 = time.perf_counter()
-    result = deadlines_sweep(scope=Scope.everything(), now=now)
-    wall = time.perf_counter() - t0
+    walls = []
+    for _ in range(SWEEP_RUNS):  # each one the day's first: what the previous one wrote is removed
+        _forget_sweeps()
+        t0 = time.perf_counter()
+        result = deadlines_sweep(scope=Scope.everything(), now=now)
+        walls.append(time.perf_counter() - t0)
     horizon = now.date() + timedelta(days=30)
     anchor = _ms(lambda: complaint_deadline_candidates(scope=Scope.everything(), horizon=horizon))
-    OutboundMessage.objects.filter(kind__in=[OutboundMessage.Kind.REMINDER, OutboundMessage.Kind.OVERDUE]).delete()
-    return {"ms": 1000 * wall, "anchor_ms": anchor, "note": f"{result.candidates:,} candidates"}
+    _forget_sweeps()  # the dashboard measured next re-reads no sweep's events
+    return {"ms": 1000 * median(walls), "anchor_ms": anchor, "note": f"{result.candidates:,} candidates"}
 
 
 def _dashboard(superuser_pk: int, today) -> dict:
@@ -269,12 +277,12 @@ def growth_table(scenario, results: dict) -> list[str]:
         "Milliseconds (median) at each size, the anchor beside it; the last columns compare the largest book "
         "with the smallest: the path's own growth, and its ratio to the anchor then and now.",
         "",
-        "| path | must stay flat | "
+        "| path | as the book grows it must be | "
         + " | ".join(f"{s['hojas']:,} hojas" for s in stages)
         + f" | {last['hojas']:,} / {first['hojas']:,} | portal / anchor ({first['hojas']:,} → {last['hojas']:,}) |",
         "|---|---|" + "---:|" * len(stages) + "---:|---:|",
     ]
-    for key, label, flat in PATHS:
+    for key, label, behaviour in PATHS:
         growth = last[key]["ms"] / first[key]["ms"]
         ratio = (
             f"{first[key]['ms'] / first[key]['anchor_ms']:,.1f}x → {last[key]['ms'] / last[key]['anchor_ms']:,.1f}x"
@@ -282,9 +290,7 @@ def growth_table(scenario, results: dict) -> list[str]:
             else "—"
         )
         lines.append(
-            f"| {label} | {'yes' if flat else 'no: grows with what it reads'} | "
-            + " | ".join(_cell(s[key]) for s in stages)
-            + f" | {growth:,.1f}x | {ratio} |"
+            f"| {label} | {behaviour} | " + " | ".join(_cell(s[key]) for s in stages) + f" | {growth:,.1f}x | {ratio} |"
         )
     notes = [
         f"{label}: " + "; ".join(s[key]["note"] for s in stages) for key, label, _ in PATHS if "note" in first[key]
@@ -316,11 +322,17 @@ def growth_meaning(results: dict) -> list[str]:
     def ratio(stage: dict, key: str) -> str:
         return f"{stage[key]['ms'] / stage[key]['anchor_ms']:,.1f}x"
 
-    flat = [f"{label.split(' (')[0]} {last[key]['ms'] / first[key]['ms']:,.1f}x" for key, label, must in PATHS if must]
+    flat = [
+        f"{label.split(' (')[0]} {last[key]['ms'] / first[key]['ms']:,.1f}x" for key, label, how in PATHS if how == FLAT
+    ]
     return [
         f"* **Growth from {first['hojas']:,} to {last['hojas']:,} hojas** (issue 11 §6), the largest book's time "
-        "over the smallest's: " + ", ".join(flat) + ". The sweep and the export read what grows with the book (the "
-        "sweep's candidates, every row); against their anchors they went "
+        "over the smallest's, for the paths that must stay flat: " + "; ".join(flat) + ". The dashboard reads the "
+        "rollup, whose rows stop growing once every day, establishment and cause has hojas (and the last 90 days' "
+        "hojas for repeat consumers): "
+        f"{first['dashboard']['ms']:,.0f} → {last['dashboard']['ms']:,.0f} ms while its direct GROUP BYs went "
+        f"{first['dashboard']['anchor_ms']:,.0f} → {last['dashboard']['anchor_ms']:,.0f} ms. The sweep and the "
+        "export read what grows with the book (the sweep's candidates, every row); against their anchors they went "
         f"{ratio(first, 'sweep')} → {ratio(last, 'sweep')} and {ratio(first, 'export')} → {ratio(last, 'export')}."
     ]
 

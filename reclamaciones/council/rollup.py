@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Literal, overload
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -28,6 +29,10 @@ from .models import DailyAnswerCount, DailyCauseCount, DailySurveyCount, RollupS
 from .selectors import ANSWERED_ON_TIME, lima_midnight
 
 REREAD_OVERLAP = timedelta(minutes=10)
+# A page reads the rollup as it is when it was refreshed less than this ago (the page says when): in a busy
+# book every refresh rewrites the days of the last REREAD_OVERLAP's changes, a cost a page should not pay on
+# every view. The beat refreshes every 5 minutes anyway.
+PAGE_MAX_AGE = timedelta(minutes=1)
 
 
 def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
@@ -160,6 +165,14 @@ def _days_rewrite(*, filed_days: list[date] | None, survey_days: list[date] | No
             _rewrite(model, grouped(days), columns, days)
 
 
+@overload
+def _state_locked(*, wait: Literal[True]) -> RollupState: ...
+
+
+@overload
+def _state_locked(*, wait: bool) -> RollupState | None: ...
+
+
 def _state_locked(*, wait: bool) -> RollupState | None:
     """The state row, locked; None when `wait` is False and another refresh holds it. Migration 0017 writes
     the row; it is created here only if it went missing (a flushed test database)."""
@@ -195,10 +208,15 @@ def _days_changed(since: datetime) -> tuple[list[date], list[date]]:
     return list(filed_days), list(survey_days)
 
 
-def rollup_refresh(*, now: datetime, wait: bool = True) -> RollupState | None:
+def rollup_refresh(*, now: datetime, wait: bool = True, max_age: timedelta | None = None) -> RollupState | None:
     """Bring the rollup up to `now`: rewrite the days that changed since the last refresh (a first refresh
-    rebuilds everything). With `wait=False` (a page about to read the figures) it returns None at once when
-    another refresh holds the state row, and the page reads what that one leaves."""
+    rebuilds everything). With `max_age` (a page about to read the figures) a rollup refreshed less than that
+    ago is read as it is, after one plain SELECT. With `wait=False` it returns None at once when another
+    refresh holds the state row, and the page reads what that one leaves."""
+    if max_age is not None:
+        state = RollupState.objects.filter(pk=1).first()
+        if state is not None and state.refreshed_at is not None and now - state.refreshed_at < max_age:
+            return state
     with transaction.atomic():
         state = _state_locked(wait=wait)
         if state is None:

@@ -290,10 +290,10 @@ def answer_performance(
     - overdue now: open hojas of the scope past their due date today, whatever the period.
     Hojas and answers are summed from the daily rollup, (filed day, answered day) pairs giving the median;
     what depends on today (open past due) is read live from the few open hojas."""
-    period = {"scope": scope, "start": start, "end": end, "establishment_id": establishment_id}
-    total = _daily(DailyCauseCount, **period).aggregate(n=Sum("filed"))["n"] or 0
+    daily_counts = _daily(DailyCauseCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
+    total = daily_counts.aggregate(n=Sum("filed"))["n"] or 0
     pairs = list(
-        _daily(DailyAnswerCount, **period)
+        _daily(DailyAnswerCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
         .values_list("day", "answered_day")
         .annotate(n=Sum("answered"), t=Sum("on_time"))
     )

@@ -22,7 +22,7 @@ from ..book.models import DocType
 from ..handling.selectors import establishment_list
 from . import pdf
 from .models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, CouncilMeeting
-from .rollup import rollup_refresh
+from .rollup import PAGE_MAX_AGE, rollup_refresh
 from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
 from .selectors import (
     action_item_list,
@@ -155,9 +155,9 @@ class DashboardView(StaffRequiredMixin, View):
     def get(self, request):
         if not reads_council(request.user, self.roles):
             return forbidden(request)
-        # Usually a no-op (the beat refreshes every few minutes); it brings in what changed since, and when
-        # another refresh is running the page reads what that one leaves rather than waiting.
-        rollup = rollup_refresh(now=timezone.now(), wait=False)
+        # One SELECT when the rollup was refreshed within the last minute; else it brings in what changed
+        # since, and when another refresh is running the page reads what that one leaves rather than waiting.
+        rollup = rollup_refresh(now=timezone.now(), wait=False, max_age=PAGE_MAX_AGE)
         today = timezone.localdate()
         establishments = establishment_list(scope=self.scope)
         defaults = {"desde": today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), "hasta": today}

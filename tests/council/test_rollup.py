@@ -304,6 +304,19 @@ def test_a_refresh_rereads_only_from_a_little_before_the_last_one(file_complaint
     assert _tables() == before
 
 
+def test_a_page_reads_a_rollup_refreshed_within_max_age_as_it_is(file_complaint):
+    file_complaint()
+    now = timezone.now()
+    rollup_refresh(now=now)
+    file_complaint()
+
+    fresh = rollup_refresh(now=now + timedelta(seconds=59), max_age=timedelta(minutes=1))
+    assert (fresh.refreshed_at, DailyCauseCount.objects.get().filed) == (now, 1)  # not rewritten yet
+
+    stale = rollup_refresh(now=now + timedelta(seconds=61), max_age=timedelta(minutes=1))
+    assert (stale.days_refreshed, DailyCauseCount.objects.get().filed) == (1, 2)
+
+
 def test_consecutive_days_are_read_as_one_range():
     days = [date(2026, 1, 3), date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 9), date(2026, 1, 2)]
     assert _day_ranges(days) == [(date(2026, 1, 1), date(2026, 1, 3)), (date(2026, 1, 9), date(2026, 1, 9))]
