@@ -83,9 +83,12 @@ SCENARIOS = [
         "filing-concurrent",
         "bench.filing",
         True,
-        "8 threads x 100 `complaint_file` calls into the SAME establishment, i.e. every filing fights for the "
-        "same counter row (the worst case). Each thread has its own connection; they start together on a "
-        "barrier. Total = wall clock from the first start to the last finish.",
+        "8 processes x 100 `complaint_file` calls into the SAME establishment, i.e. every filing fights for the "
+        "same counter row (the worst case), then the same into 8 establishments, one per process (issue 11: "
+        "filings into different books never wait on each other). Processes, as WSGI workers are (threads of one "
+        "Python process would share its GIL); each has its own connection; they start together on a barrier. "
+        "Total = wall clock from the first start to the last finish. While they run, "
+        "pg_stat_activity is sampled every 5 ms: how many backends run and how many wait on a lock.",
     ),
     Scenario(
         "filing-http",
@@ -102,7 +105,8 @@ SCENARIOS = [
         "bench.pdf",
         False,
         "`pdf.complaint_sheet_pdf` for a typical hoja (the test factory's filing), database-independent so "
-        "run once: the first render in a fresh process (WeasyPrint import included), then 30 renders alternating "
+        "run once: the first render in a fresh process (WeasyPrint import included), 30 warm-up renders of each, "
+        "then 30 renders alternating "
         "with 30 of the anchor, a minimal A4 page in the same font through the same WeasyPrint (issue 11: warm "
         "sheet under 100 ms).",
     ),
@@ -472,10 +476,11 @@ def meaning(results: dict) -> list[str]:
         "## What this means",
         "",
         f"* **The filing service is far from the bottleneck.** One `complaint_file` costs {f(seq['postgres'])} ms "
-        f"on PostgreSQL and {f(seq['sqlite'])} ms on SQLite. With 8 threads filing into one establishment "
+        f"on PostgreSQL and {f(seq['sqlite'])} ms on SQLite. With 8 processes filing into one establishment "
         f"PostgreSQL still files {f(conc_rate['postgres'], '{:.0f}')} hojas/s (about {f(per_hour, '{:,.0f}')} an "
         "hour), every number distinct and consecutive: orders of magnitude above any complaints book's rate.",
-        f"* **Filings into one book are serialized, by design.** 8 threads give {f(conc_rate['postgres'], '{:.0f}')}/s "
+        "* **Filings into one book are serialized, by design.** "
+        f"8 processes give {f(conc_rate['postgres'], '{:.0f}')}/s "
         f"on PostgreSQL against {f(seq_rate['postgres'], '{:.0f}')}/s for one thread "
         f"(SQLite: {f(conc_rate['sqlite'], '{:.0f}')}/s against {f(seq_rate['sqlite'], '{:.0f}')}/s): the gapless "
         "counter row is locked from the number upsert to the commit, so one establishment's filings queue on "

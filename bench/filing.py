@@ -5,6 +5,7 @@ through Django's test client. Run by `python -m bench`; alone: `python -m bench.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -119,61 +120,160 @@ def _outside_transaction(queries) -> list[bool]:
     return flags
 
 
-def filing_concurrent() -> dict:
+class _LockSampler:
+    """Samples pg_stat_activity every 5 ms from its own connection while filings run: how many of the
+    benchmark's backends are running and how many wait on a lock (the book's counter row, in the worst case)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                while not self._stop.is_set():
+                    cursor.execute(
+                        "SELECT count(*) FILTER (WHERE state = 'active'), "
+                        "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') "
+                        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                    self.samples.append(cursor.fetchone())
+                    time.sleep(0.005)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        n = len(self.samples) or 1
+        return {
+            "active": sum(a for a, _ in self.samples) / n,
+            "waiting": sum(w for _, w in self.samples) / n,
+            "samples": len(self.samples),
+        }
+
+
+def _concurrent_worker(establishment, barrier, queue) -> None:
+    """One filer: its own process (as a WSGI worker is), its own connection, CONCURRENT_PER_THREAD filings."""
     from django.db import connections
 
     publishes = PublishCounter()
-    establishment = _establishment()
-    connections.close_all()  # every thread opens its own connection
-    barrier = threading.Barrier(CONCURRENT_THREADS)
-    results: list[tuple[list[float], list[str], float, float]] = []
-    lock = threading.Lock()
+    durations: list[float] = []
+    errors: list[str] = []
+    cpu0 = time.process_time()
+    try:
+        barrier.wait()
+        start = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+        for _ in range(CONCURRENT_PER_THREAD):
+            t0 = time.perf_counter()
+            try:
+                _file(establishment)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            else:
+                durations.append(time.perf_counter() - t0)
+        end = time.perf_counter()
+    finally:
+        connections.close_all()
+    queue.put((durations, errors, start, end, time.process_time() - cpu0, publishes.published, publishes.failed))
 
-    def worker() -> None:
-        durations: list[float] = []
-        errors: list[str] = []
-        try:
-            barrier.wait()
-            start = time.perf_counter()
-            for _ in range(CONCURRENT_PER_THREAD):
-                t0 = time.perf_counter()
-                try:
-                    _file(establishment)
-                except Exception as exc:
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                else:
-                    durations.append(time.perf_counter() - t0)
-            end = time.perf_counter()
-        finally:
-            connections.close_all()
-        with lock:
-            results.append((durations, errors, start, end))
 
-    threads = [threading.Thread(target=worker) for _ in range(CONCURRENT_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def _concurrent(establishments: list) -> dict:
+    """CONCURRENT_THREADS filers x CONCURRENT_PER_THREAD filings, filer i into establishments[i % n]. Each filer
+    is a forked process (a Python process runs one thread at a time: threads would measure the GIL, not the
+    book), all starting on a barrier; their CPU time is added up."""
+    import multiprocessing
 
-    durations = [d for r in results for d in r[0]]
-    errors = [e for r in results for e in r[1]]
+    from django.db import connection, connections
+
+    connections.close_all()  # a forked child must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    barrier, queue = context.Barrier(CONCURRENT_THREADS), context.Queue()
+    filers = [
+        context.Process(target=_concurrent_worker, args=(establishments[i % len(establishments)], barrier, queue))
+        for i in range(CONCURRENT_THREADS)
+    ]
+    sampler = _LockSampler() if connection.vendor == "postgresql" else None
+    with sampler or contextlib.nullcontext():
+        for filer in filers:
+            filer.start()
+        results = [queue.get() for _ in filers]
+        for filer in filers:
+            filer.join()
     wall = max(r[3] for r in results) - min(r[2] for r in results)
-    expected = CONCURRENT_THREADS * CONCURRENT_PER_THREAD
+    return {
+        "durations": [d for r in results for d in r[0]],
+        "errors": [e for r in results for e in r[1]],
+        "wall": wall,
+        "cpu_share": sum(r[4] for r in results) / wall,
+        "published": sum(r[5] for r in results),
+        "publish_failures": sum(r[6] for r in results),
+        "locks": sampler.figures() if sampler else None,
+    }
+
+
+def filing_concurrent() -> dict:
+    """The same filers filing into one book (every filing needs its counter row), then into one book each."""
+    one = _establishment()
+    same = _concurrent([one])
+    books = [_establishment() for _ in range(CONCURRENT_THREADS)]
+    apart = _concurrent(books)
+    errors = same["errors"] + apart["errors"]
+
+    def locks(run: dict) -> str:
+        if run["locks"] is None:
+            return "—"
+        return f"{run['locks']['active']:.1f} active, {run['locks']['waiting']:.1f} waiting on a lock"
+
     return {
         "parts": [
             {
-                "title": f"complaint_file, {CONCURRENT_THREADS} threads x {CONCURRENT_PER_THREAD}",
-                "stats": timing_stats(durations, wall),
-            }
+                "title": f"complaint_file, {CONCURRENT_THREADS} processes x {CONCURRENT_PER_THREAD}, one book",
+                "stats": timing_stats(same["durations"], same["wall"]),
+            },
+            {
+                "title": (
+                    f"complaint_file, {CONCURRENT_THREADS} processes x {CONCURRENT_PER_THREAD}, "
+                    f"{CONCURRENT_THREADS} books (one per process)"
+                ),
+                "stats": timing_stats(apart["durations"], apart["wall"]),
+            },
         ],
         "checks": {
-            **_numbers_check(establishment, expected),
+            **_numbers_check(one, CONCURRENT_THREADS * CONCURRENT_PER_THREAD),
+            f"each of the {CONCURRENT_THREADS} books numbered 1..{CONCURRENT_PER_THREAD}": (
+                "yes"
+                if all(
+                    _numbers_check(book, CONCURRENT_PER_THREAD)[
+                        f"numbers distinct and consecutive 1..{CONCURRENT_PER_THREAD}"
+                    ]
+                    == "yes"
+                    for book in books
+                )
+                else "NO"
+            ),
             "errors": len(errors),
             '"database is locked" errors': sum("locked" in e for e in errors),
-            "tasks published (memory broker)": publishes.published,
-            "publish failures": publishes.failed,
+            "tasks published (memory broker)": same["published"] + apart["published"],
+            "publish failures": same["publish_failures"] + apart["publish_failures"],
         },
-        "info": {"connection settings": database_settings_note()},
+        "info": {
+            "backends during the run, one book (mean of 5 ms samples)": locks(same),
+            "backends during the run, one book each": locks(apart),
+            "filers' CPU / wall (2 cores: 2.0 is all of them), one book / one book each": (
+                f"{same['cpu_share']:.2f} / {apart['cpu_share']:.2f}"
+            ),
+            "connection settings": database_settings_note(),
+        },
         "raw": {"errors": sorted(set(errors))[:10]},
     }
 
