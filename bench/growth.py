@@ -68,13 +68,10 @@ def _progress(message: str) -> None:
 
 
 def _ms(fn, runs: int = RUNS) -> float:
-    fn()  # warm-up
-    values = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        values.append(time.perf_counter() - t0)
-    return 1000 * median(values)
+    """Median milliseconds of `runs` calls after a warm-up (the queue benchmark's timer)."""
+    from bench.queue import _timed
+
+    return _timed(fn, runs)["median"]
 
 
 def _fetch(sql: str, params=None) -> list[tuple]:
