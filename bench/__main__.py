@@ -526,6 +526,7 @@ def meaning(results: dict) -> list[str]:
         *council_meaning(results),
         *queue_meaning(results),
         *export_meaning(results),
+        *growth_meaning(results),
     ]
 
 
