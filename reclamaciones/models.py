@@ -11,6 +11,7 @@ from .book.models import (  # noqa: F401
     tracking_token_new,
     validate_ruc,
 )
+from .compliance.models import SirecExport, SirecReport  # noqa: F401
 from .council.models import (  # noqa: F401
     ActionItem,
     ActionItemEvent,

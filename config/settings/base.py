@@ -300,6 +300,9 @@ RECLAMACIONES_EXPORT_ASYNC_ROWS = env.int("RECLAMACIONES_EXPORT_ASYNC_ROWS", def
 RECLAMACIONES_EXPORT_XLSX_ASYNC_ROWS = env.int("RECLAMACIONES_EXPORT_XLSX_ASYNC_ROWS", default=10_000)
 RECLAMACIONES_EXPORT_TTL_HOURS = env.int("RECLAMACIONES_EXPORT_TTL_HOURS", default=24)
 RECLAMACIONES_EXPORT_ROOT = Path(env("RECLAMACIONES_EXPORT_ROOT", default=str(RUN_DIR / "exports")))
+# SIREC's bulk-upload TXT: its manual does not state an encoding (UNCONFIRMED). UTF-8 by default; "latin-1" if
+# INDECOPI's upload shows Ñ or accents garbled (a hoja with a character latin-1 lacks is then listed, not written).
+RECLAMACIONES_SIREC_ENCODING = env("RECLAMACIONES_SIREC_ENCODING", default="utf-8")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
 RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book
