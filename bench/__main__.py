@@ -51,6 +51,8 @@ from bench.growth import SQLITE_REASON as GROWTH_SQLITE_REASON
 from bench.growth import growth_meaning, growth_table
 from bench.queue import SQLITE_REASON as QUEUE_SQLITE_REASON
 from bench.queue import queue_meaning, queue_table
+from bench.sirec import SQLITE_REASON as SIREC_SQLITE_REASON
+from bench.sirec import sirec_table
 from bench.sweep import SQLITE_REASON, sweep_meaning, sweep_table
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
@@ -229,6 +231,19 @@ SCENARIOS = [
         table=growth_table,
         timeout=2400,
         meaning=growth_meaning,
+    ),
+    Scenario(
+        "sirec-export",
+        "bench.sirec",
+        True,
+        "Issue 12 §1: `compliance.services.sirec_export` (the TXT of SIREC's bulk upload) over one book of 100,000 "
+        "hojas (bench/book.py's generator), beside its anchor in the same run, the export's own SELECT read through "
+        "a server-side cursor: the first export (every row validated, then written and marked reported), the same "
+        "export again (nothing left to report) and with `include_reported` (`--all`); time, lines, file size, the "
+        "process's peak RSS growth, and whether the recorded SHA-256 is the file's.",
+        postgres_only=SIREC_SQLITE_REASON,
+        table=sirec_table,
+        timeout=1200,
     ),
 ]
 
