@@ -9,7 +9,7 @@ from django.db.models.functions import TruncDate
 
 from ..access import Scope
 from ..book.models import Complaint
-from ..council.selectors import lima_midnight
+from ..deadlines.clock import lima_midnight
 
 # What one SIREC line is built from (compliance.rules.sirec_fields): no model instances, one join to the answer.
 SIREC_VALUES = (

@@ -24,9 +24,10 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from ..book.models import Complaint, ComplaintEvent, Kind
+from ..deadlines.clock import lima_midnight
 from ..handling.models import SurveyAnswer
 from .models import DailyAnswerCount, DailyCauseCount, DailySurveyCount, RollupState
-from .selectors import ANSWERED_ON_TIME, lima_midnight
+from .selectors import ANSWERED_ON_TIME
 
 REREAD_OVERLAP = timedelta(minutes=10)
 # A page reads the rollup as it is when it was refreshed less than this ago (the page says when): in a busy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ..access import Role, Scope
 from ..book.models import OPEN_STATUSES, Complaint, Establishment
+from ..deadlines.clock import lima_midnight
 from ..deadlines.selectors import business_calendar_get
 from ..handling.models import Cause, SurveyAnswer
 from .models import (
@@ -50,11 +51,6 @@ from .rules import (
     weekly_rate,
     weighted_median,
 )
-
-
-def lima_midnight(day: date) -> datetime:
-    """The aware instant a Lima date starts: periods filter `filed_at` by range so its index is used."""
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 def _council_complaints(scope: Scope, establishment_id: int | None) -> QuerySet[Complaint]:

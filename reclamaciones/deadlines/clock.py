@@ -9,7 +9,7 @@ hoja, or a non-working day added to the calendar.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -19,6 +19,11 @@ from .rules import BusinessCalendar, business_days_left, effective_due_date
 
 if TYPE_CHECKING:
     from ..book.models import Complaint
+
+
+def lima_midnight(day: date) -> datetime:
+    """The aware instant a Lima date starts: days are filtered as ranges of instants, so indexes are used."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 class DaysLeft:

@@ -21,7 +21,7 @@ from ..outbox.keys import daily_digest_key, overdue_key, reminder_key
 from ..outbox.models import OutboundMessage
 from ..outbox.selectors import staff_emails_by_establishment
 from ..outbox.services import outbox_enqueue_many, outbox_message_new
-from .clock import DaysLeft, due_date_move
+from .clock import DaysLeft, due_date_move, lima_midnight
 from .models import NonWorkingDay, TrackerHeartbeat
 from .notices import OVERDUE, notice_for
 from .selectors import business_calendar_get, complaint_deadline_candidates, open_complaint_rows, tracker_heartbeat_get
@@ -72,7 +72,7 @@ def deadlines_sweep(*, scope: Scope, now: datetime | None = None) -> SweepResult
 
         # (key, kind, recipient, complaint_id or None, context): plain tuples; objects only for what is new.
         planned: list[tuple[str, str, str, int | None, dict]] = []
-        day_start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+        day_start = lima_midnight(today)
         escalated_today = set(
             ComplaintEvent.objects.filter(
                 type=ComplaintEvent.Type.ESCALATED,
@@ -206,7 +206,7 @@ def deadlines_recompute(*, changed_on: date, reason: str, scope: Scope) -> int:
     """A non-working day was added or removed: recompute the due date of every open hoja whose period
     contains it, recording old and new dates. Answered and closed hojas never move. Returns how many moved."""
     calendar = business_calendar_get()
-    start_of_day = timezone.make_aware(datetime.combine(changed_on, datetime.min.time()))
+    start_of_day = lima_midnight(changed_on)
     with transaction.atomic():
         affected = list(
             scope.filter(Complaint.objects.select_for_update(), path="establishment")

@@ -29,9 +29,9 @@ from reclamaciones.council.selectors import (
     cause_pareto,
     cause_weekly_trend,
     establishment_counts,
-    lima_midnight,
     survey_by_cause,
 )
+from reclamaciones.deadlines.clock import lima_midnight
 from reclamaciones.deadlines.selectors import business_calendar_get
 from reclamaciones.handling.models import Cause
 from reclamaciones.handling.services import complaint_classify, complaint_reclassify, survey_answer
