@@ -37,13 +37,16 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", required=True, metavar="AAAA-MM-DD")
         parser.add_argument("--to", dest="end", required=True, metavar="AAAA-MM-DD")
         parser.add_argument(
-            "--all", action="store_true", help="También las hojas ya reportadas (no las marca de nuevo)."
+            "--all",
+            dest="include_reported",
+            action="store_true",
+            help="También las hojas ya reportadas (no las marca de nuevo).",
         )
         parser.add_argument(
             "-o", "--output", metavar="ARCHIVO", help="Archivo de salida (por defecto, la salida estándar)."
         )
 
-    def handle(self, *args, establishment, start, end, all, output, **options):
+    def handle(self, *args, establishment, start, end, include_reported, output, **options):
         start, end = _day(start), _day(end)
         if end < start:
             raise CommandError("La fecha final es anterior a la inicial.")
@@ -58,7 +61,12 @@ class Command(BaseCommand):
         try:
             with os.fdopen(handle, "wb") as out:
                 result = sirec_export(
-                    scope=Scope.everything(), establishment=book, start=start, end=end, out=out, include_reported=all
+                    scope=Scope.everything(),
+                    establishment=book,
+                    start=start,
+                    end=end,
+                    out=out,
+                    include_reported=include_reported,
                 )
             if result.problems:
                 for number, problems in result.problems:
@@ -81,6 +89,6 @@ class Command(BaseCommand):
         export = result.export
         self.stderr.write(
             f"{export.lines} hoja(s) exportadas ({export.encoding}), SHA-256 {export.sha256}"
-            + ("" if all else "; marcadas como reportadas")
+            + ("" if include_reported else "; marcadas como reportadas")
             + "."
         )
