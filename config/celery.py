@@ -10,5 +10,5 @@ app = Celery("reclamaciones")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each context of the app keeps its tasks in its own tasks.py.
 app.autodiscover_tasks(
-    [f"reclamaciones.{context}" for context in ("book", "handling", "deadlines", "outbox", "council")]
+    [f"reclamaciones.{context}" for context in ("book", "handling", "deadlines", "outbox", "council", "compliance")]
 )

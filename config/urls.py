@@ -7,6 +7,7 @@ admin.site.index_title = "Administración del portal"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("gestion/cumplimiento/", include("reclamaciones.compliance.urls")),
     path("gestion/", include("reclamaciones.handling.urls")),
     path("consejo/", include("reclamaciones.council.urls")),
     path("", include("reclamaciones.book.urls")),

@@ -42,11 +42,18 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     COUNCIL = "council"
     AUDITOR = "auditor"
+    COMPLIANCE = "compliance"
 
 
 ALL_ROLES = tuple(Role)
-COUNCIL_READERS = frozenset({Role.COUNCIL, Role.SUPERVISOR, Role.AUDITOR})  # who reads /consejo/
+COUNCIL_READERS = frozenset({Role.COUNCIL, Role.SUPERVISOR, Role.AUDITOR, Role.COMPLIANCE})  # who reads /consejo/
 ACTING_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR})  # who acts on hojas; council and auditors only read
+# The compliance desk (/gestion/cumplimiento/): the compliance role runs its tools (SIREC, INDECOPI requests,
+# posters, retention); auditors read what was done. Both read every hoja in their scope, like the council.
+COMPLIANCE_RUNNERS = frozenset({Role.COMPLIANCE})
+COMPLIANCE_READERS = frozenset({Role.COMPLIANCE, Role.AUDITOR})
+# Who types a paper backup-book sheet into the virtual book (Reglamento art. 4-A): whoever staffs the counter.
+TRANSCRIBERS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.COMPLIANCE})
 STAFF_ROLES = frozenset(ALL_ROLES)
 
 _M = TypeVar("_M", bound=Model)
@@ -60,11 +67,12 @@ class Scope:
     establishment_ids: frozenset[int] | None  # None: every establishment
     can_act: bool  # agents and supervisors act; council members and auditors only read
     user: Any = field(default=None, compare=False)  # who acts, recorded on events; None for the system
+    roles: frozenset[str] = field(default=frozenset(), compare=False)  # the user's staff roles
 
     @classmethod
     def everything(cls) -> Scope:
         """The whole book, acting as the system: beat jobs and management commands."""
-        return cls(None, can_act=True)
+        return cls(None, can_act=True, roles=frozenset(ALL_ROLES))
 
     @classmethod
     def of(cls, user: Any) -> Scope:
@@ -75,6 +83,7 @@ class Scope:
             None if ids is None else frozenset(ids),
             can_act=bool(staff_roles(user) & ACTING_ROLES),
             user=user,
+            roles=frozenset(staff_roles(user)),
         )
 
     @property
@@ -88,6 +97,26 @@ class Scope:
     def acts_on(self, establishment_id: int | None) -> bool:
         """May act on the hojas of `establishment_id`."""
         return self.can_act and self.allows(establishment_id)
+
+    @property
+    def supervises(self) -> bool:
+        """Holds the supervisor role (decisions beyond an agent's: the old-regime extension)."""
+        return Role.SUPERVISOR in self.roles
+
+    @property
+    def runs_compliance(self) -> bool:
+        """May run the compliance desk's tools (SIREC, INDECOPI bundles, posters, retention)."""
+        return bool(self.roles & COMPLIANCE_RUNNERS)
+
+    @property
+    def reads_compliance(self) -> bool:
+        """May read the compliance desk: what was exported, requested, anonymised, and the personal-data log."""
+        return bool(self.roles & COMPLIANCE_READERS)
+
+    @property
+    def transcribes(self) -> bool:
+        """May type a paper backup-book sheet into the virtual book."""
+        return bool(self.roles & TRANSCRIBERS)
 
     def filter(self, queryset: QuerySet[_M], *, path: str, unbound: bool = False) -> QuerySet[_M]:
         """`queryset` narrowed to the scope through `path`, the lookup of the establishment's id ("establishment",
@@ -178,6 +207,7 @@ ROLE_LABELS = {
     Role.SUPERVISOR: "Supervisión",
     Role.COUNCIL: "Consejo de mejora",
     Role.AUDITOR: "Auditoría",
+    Role.COMPLIANCE: "Cumplimiento",
 }
 
 
@@ -203,6 +233,7 @@ class StaffRequiredMixin(AccessMixin, _ViewBase):
         context.setdefault("tracker", None)
         context["role_label"] = _role_label(self.request.user, self.roles)
         context["can_see_council"] = self.request.user.is_superuser or bool(self.roles & COUNCIL_READERS)
+        context["can_see_compliance"] = self.request.user.is_superuser or bool(self.roles & COMPLIANCE_READERS)
         response = render(self.request, template, context, status=status)
         add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button
         return response

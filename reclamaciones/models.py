@@ -11,7 +11,15 @@ from .book.models import (  # noqa: F401
     tracking_token_new,
     validate_ruc,
 )
-from .compliance.models import SirecExport, SirecReport  # noqa: F401
+from .compliance.models import (  # noqa: F401
+    Anonymisation,
+    EvidenceBundle,
+    IndecopiRequest,
+    PersonalDataAccess,
+    RetentionRun,
+    SirecExport,
+    SirecReport,
+)
 from .council.models import (  # noqa: F401
     ActionItem,
     ActionItemEvent,

@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.book_verify_daily",
         "schedule": crontab(hour="3", minute="30"),
     },
+    "sirec-reminder": {
+        # 08:10 Lima: hojas near 30 calendar days without a SIREC report: https://crontab.guru/#10_8_*_*_*
+        "task": "reclamaciones.tasks.sirec_reminder",
+        "schedule": crontab(hour="8", minute="10"),
+    },
     "digest-daily": {
         # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
         "task": "reclamaciones.tasks.digest_daily",
@@ -303,6 +308,12 @@ RECLAMACIONES_EXPORT_ROOT = Path(env("RECLAMACIONES_EXPORT_ROOT", default=str(RU
 # SIREC's bulk-upload TXT: its manual does not state an encoding (UNCONFIRMED). UTF-8 by default; "latin-1" if
 # INDECOPI's upload shows Ñ or accents garbled (a hoja with a character latin-1 lacks is then listed, not written).
 RECLAMACIONES_SIREC_ENCODING = env("RECLAMACIONES_SIREC_ENCODING", default="utf-8")
+# Directive 004-2014 §VIII: each hoja reaches SIREC within 30 calendar days of filing. The compliance role is
+# reminded, once a day, of the hojas of books with a SIREC code not reported this many days after filing.
+RECLAMACIONES_SIREC_REMIND_AFTER_DAYS = env.int("RECLAMACIONES_SIREC_REMIND_AFTER_DAYS", default=25)
+# Reglamento art. 12: every hoja, answer and proof is kept at least 2 years from filing. After this many years
+# `anonymise_expired` may replace the consumer's personal data (a system check refuses less than 2).
+RECLAMACIONES_RETENTION_YEARS = env.int("RECLAMACIONES_RETENTION_YEARS", default=2)
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
 RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book

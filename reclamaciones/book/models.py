@@ -451,6 +451,8 @@ class ComplaintEvent(AppendOnlyModel):
         STATUS_CHANGED = "status_changed", "Cambio de estado"
         RESPONDED = "responded", "Respuesta comunicada"
         SURVEY_ANSWERED = "survey_answered", "Encuesta respondida"
+        TRANSCRIBED = "transcribed", "Transcrita del libro de respaldo"
+        ANONYMISED = "anonymised", "Datos personales anonimizados"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)

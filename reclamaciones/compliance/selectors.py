@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import F, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from ..access import Scope
-from ..book.models import Complaint
+from ..book.models import Complaint, Establishment
 from ..deadlines.clock import lima_midnight
+from .models import IndecopiRequest, PersonalDataAccess, RetentionRun, SirecExport
+
+SIREC_DEADLINE_DAYS = 30  # Directive 004-2014 §VIII: in SIREC within 30 calendar days of filing
+SIREC_LOOKBACK_DAYS = 365  # older unreported hojas are shown on the page, not chased every morning
 
 # What one SIREC line is built from (compliance.rules.sirec_fields): no model instances, one join to the answer.
 SIREC_VALUES = (
@@ -60,3 +67,98 @@ def sirec_rows(
         .order_by("year", "number")
         .values(*SIREC_VALUES)
     )
+
+
+@dataclass(frozen=True)
+class SirecPending:
+    """One SIREC book's hojas not yet reported: how many, the oldest, and how many are near or past 30 days."""
+
+    establishment: Establishment
+    unreported: int
+    due_soon: int  # filed RECLAMACIONES_SIREC_REMIND_AFTER_DAYS or more days ago
+    late: int  # filed more than 30 calendar days ago
+    oldest: datetime | None
+
+    @property
+    def oldest_days(self) -> int | None:
+        return None if self.oldest is None else (timezone.localdate() - timezone.localdate(self.oldest)).days
+
+
+def sirec_pending(*, scope: Scope, now: datetime) -> list[SirecPending]:
+    """Per book with a SIREC code, in scope: hojas of the last year not yet reported (one aggregate query over
+    the filing-date index and the report's unique key)."""
+    today = timezone.localdate(now)
+    soon = lima_midnight(today - timedelta(days=settings.RECLAMACIONES_SIREC_REMIND_AFTER_DAYS - 1))
+    late = lima_midnight(today - timedelta(days=SIREC_DEADLINE_DAYS))
+    establishments = {
+        e.pk: e
+        for e in scope.filter(Establishment.objects.exclude(sirec_code=""), path="pk").select_related("provider")
+    }
+    if not establishments:
+        return []
+    counts = (
+        Complaint.objects.filter(
+            establishment_id__in=establishments,
+            filed_at__gte=lima_midnight(today - timedelta(days=SIREC_LOOKBACK_DAYS)),
+            sirec_report__isnull=True,
+        )
+        .values("establishment_id")
+        .annotate(
+            unreported=Count("pk"),
+            due_soon=Count("pk", filter=Q(filed_at__lt=soon)),
+            late=Count("pk", filter=Q(filed_at__lt=late)),
+            oldest=Min("filed_at"),
+        )
+    )
+    by_pk = {row["establishment_id"]: row for row in counts}
+    return [
+        SirecPending(
+            establishment=e,
+            unreported=by_pk.get(pk, {}).get("unreported", 0),
+            due_soon=by_pk.get(pk, {}).get("due_soon", 0),
+            late=by_pk.get(pk, {}).get("late", 0),
+            oldest=by_pk.get(pk, {}).get("oldest"),
+        )
+        for pk, e in sorted(establishments.items(), key=lambda item: item[1].name)
+    ]
+
+
+def sirec_export_list(*, scope: Scope) -> QuerySet[SirecExport]:
+    return scope.filter(SirecExport.objects.all(), path="establishment").select_related(
+        "establishment", "created_by"
+    )
+
+
+def access_log_page(
+    *, scope: Scope, username: str, number: str, before: int | None, size: int
+) -> list[PersonalDataAccess]:
+    """The newest `size` accesses (below `before`, a primary key) to hojas of the scope's establishments,
+    optionally of one user or one sheet number ("12", "000000012-2026"). Keyset pages over the primary key or
+    the (user, id) / (complaint, id) indexes: one index range per page at any depth."""
+    rows = scope.filter(PersonalDataAccess.objects.all(), path="establishment")
+    if before:
+        rows = rows.filter(pk__lt=before)
+    if username:
+        rows = rows.filter(user__username=username.strip())
+    if number:
+        digits, _, year = number.strip().partition("-")
+        if not digits.isdigit():
+            return []
+        hojas = Complaint.objects.filter(number=int(digits))
+        if year.isdigit():
+            hojas = hojas.filter(year=int(year))
+        rows = rows.filter(complaint__in=scope.filter(hojas, path="establishment").values("pk")[:50])
+    return list(rows.select_related("user", "complaint", "establishment").order_by("-pk")[:size])
+
+
+def desk_summary(*, scope: Scope, now: datetime) -> dict:
+    """The desk's home: SIREC pending, open INDECOPI requests by due date, the last retention run."""
+    requests = IndecopiRequest.objects.filter(status=IndecopiRequest.Status.OPEN)
+    if not scope.is_everything:
+        # A request is the desk's when every establishment it covers is in scope.
+        requests = requests.exclude(establishments__in=Establishment.objects.exclude(pk__in=scope.establishment_ids))
+    return {
+        "sirec": sirec_pending(scope=scope, now=now),
+        "requests": list(requests.order_by("due_on", "pk")[:20]),
+        "retention": RetentionRun.objects.filter(dry_run=False).first(),
+    }

@@ -26,6 +26,8 @@ class OutboundMessage(TimeStampedModel):
         COUNCIL_DIGEST = "council_digest", "Resumen semanal del consejo"
         DELIVERY_FAILED = "delivery_failed", "Alerta: correo no entregado"
         INTEGRITY_ALARM = "integrity_alarm", "Alerta de integridad del libro"
+        SIREC_REMINDER = "sirec_reminder", "Recordatorio de reporte SIREC"
+        INDECOPI_REMINDER = "indecopi_reminder", "Recordatorio de requerimiento del INDECOPI"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pendiente"

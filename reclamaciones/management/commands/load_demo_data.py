@@ -30,6 +30,7 @@ DEMO_NAMES = {
     "supervisor": ("Jorge", "Salazar"),
     "consejo": ("Lucía", "Paredes"),
     "auditor": ("Martín", "Rojas"),
+    "cumplimiento": ("Carmen", "Vega"),
 }
 
 DEMO_USERS = [
@@ -77,6 +78,19 @@ DEMO_USERS = [
             "view_complaintevent",
             "view_outboundmessage",
             "view_establishment",
+            "view_provider",
+        ],
+    ),
+    (
+        "cumplimiento",
+        "cumplimiento-demo-2026",
+        "compliance",
+        [
+            "view_complaint",
+            "view_complaintevent",
+            "view_outboundmessage",
+            "view_establishment",
+            "change_establishment",
             "view_provider",
         ],
     ),
