@@ -1,6 +1,7 @@
 """Django autodiscovers this module; each context registers its own model admins, scoped by access.Scope."""
 
 from .book import admin as book_admin  # noqa: F401
+from .compliance import admin as compliance_admin  # noqa: F401
 from .council import admin as council_admin  # noqa: F401
 from .deadlines import admin as deadlines_admin  # noqa: F401
 from .handling import admin as handling_admin  # noqa: F401

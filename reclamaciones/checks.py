@@ -44,3 +44,19 @@ def integrity_key_check(app_configs, **kwargs):
             id="reclamaciones.W001",
         )
     ]
+
+
+@checks.register()
+def retention_check(app_configs, **kwargs):
+    from .book.models import RETENTION_YEARS
+
+    if settings.RECLAMACIONES_RETENTION_YEARS >= RETENTION_YEARS:
+        return []
+    return [
+        checks.Error(
+            f"RECLAMACIONES_RETENTION_YEARS is {settings.RECLAMACIONES_RETENTION_YEARS}: the Reglamento (art. 12) "
+            f"requires keeping every hoja, its answer and its proofs at least {RETENTION_YEARS} years from filing.",
+            hint=f"Set it to {RETENTION_YEARS} or more; anonymise_expired refuses to run below it.",
+            id="reclamaciones.E003",
+        )
+    ]

@@ -67,6 +67,12 @@ def seal_compute(*, key: bytes, previous_seal: str, content_sha256: str) -> str:
     return hmac.new(key, f"{previous_seal}|{content_sha256}".encode(), hashlib.sha256).hexdigest()
 
 
+def anonymised_seal_compute(*, key: bytes, seal: str, anonymised_sha256: str) -> str:
+    """Binds an anonymised hoja's remaining content to its own seal: whoever edits the anonymised row in SQL
+    cannot produce it without the key, as for the seal itself."""
+    return hmac.new(key, f"anonymised|{seal}|{anonymised_sha256}".encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class SealedRecord:
     """What the verification needs of one hoja, in its book's number order."""
@@ -76,20 +82,34 @@ class SealedRecord:
     stored_sha256: str
     computed_sha256: str
     seal: str
+    anonymised_sha256: str = ""  # set once the personal data was replaced after the retention period
+    anonymised_seal: str = ""
 
 
-def book_problems(records: Iterable[SealedRecord], *, key: bytes) -> Iterable[tuple[SealedRecord, list[str]]]:
-    """(record, problems) for every hoja of one book and year that fails, walking it in number order.
+def book_problems(
+    records: Iterable[SealedRecord], *, key: bytes, previous_seal: str = GENESIS, first_number: int = 1
+) -> Iterable[tuple[SealedRecord, list[str]]]:
+    """(record, problems) for every hoja of one book and year that fails, walking it in number order (from
+    `first_number`, after a hoja sealed `previous_seal`: one hoja can be checked alone).
     A gap is reported on the hoja after it; a hoja whose own content is intact but whose predecessor was
     altered still verifies its seal against the predecessor's stored seal, so one edit is reported once."""
-    previous_seal, expected_number = GENESIS, 1
+    expected_number = first_number
     for record in records:
         problems = []
         if record.number != expected_number:
             problems.append(PROBLEM_GAP)
-        if record.computed_sha256 != record.stored_sha256:
+        # An anonymised hoja's content is checked against its anonymised fingerprint (sealed to its own seal);
+        # the chain goes on through the fingerprint it was filed with.
+        content_sha256 = record.computed_sha256
+        if record.anonymised_sha256:
+            anonymised_ok = record.computed_sha256 == record.anonymised_sha256 and hmac.compare_digest(
+                anonymised_seal_compute(key=key, seal=record.seal, anonymised_sha256=record.anonymised_sha256),
+                record.anonymised_seal,
+            )
+            content_sha256 = record.stored_sha256 if anonymised_ok else record.computed_sha256
+        if content_sha256 != record.stored_sha256:
             problems.append(PROBLEM_CONTENT)
-        expected_seal = seal_compute(key=key, previous_seal=previous_seal, content_sha256=record.computed_sha256)
+        expected_seal = seal_compute(key=key, previous_seal=previous_seal, content_sha256=content_sha256)
         if not hmac.compare_digest(expected_seal, record.seal):
             problems.append(PROBLEM_SEAL)
         if problems:

@@ -234,6 +234,20 @@ FILED_FIELDS = (
 
 _FILED_NAMES = frozenset(FILED_FIELDS) | {f.removesuffix("_id") for f in FILED_FIELDS}
 
+# The consumer's personal data on a hoja, replaced after the retention period (compliance.retention): what
+# identifies or reaches the person. The complaint's substance (what, how much, the detail) stays.
+PERSONAL_FIELDS = (
+    "consumer_name",
+    "doc_number",
+    "consumer_address",
+    "consumer_phone",
+    "consumer_email",
+    "guardian_name",
+    "guardian_address",
+    "guardian_phone",
+    "guardian_email",
+)
+
 
 class ComplaintQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -244,6 +258,13 @@ class ComplaintQuerySet(models.QuerySet):
 
     def delete(self):
         raise ImmutableRecordError("Las hojas de reclamación no se eliminan (Reglamento, art. 12).")
+
+    def anonymise(self, *, values: dict, anonymised_sha256: str, anonymised_seal: str) -> int:
+        """The one write allowed on filed content: the retention service replacing the personal data of hojas
+        past the retention period, with the fingerprint and seal of what remains (compliance.retention)."""
+        if not set(values) <= set(PERSONAL_FIELDS):
+            raise ImmutableRecordError(f"Solo se anonimizan datos personales: {', '.join(sorted(values))}.")
+        return super().update(**values, anonymised_sha256=anonymised_sha256, anonymised_seal=anonymised_seal)
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -334,6 +355,10 @@ class Complaint(TimeStampedModel):
     # HMAC chaining this hoja to the previous one of its book (book.integrity); "" only on rows filed
     # before the chain existed and sealed by its migration.
     seal = models.CharField("sello de integridad", max_length=64, editable=False, db_default="")
+    # After anonymisation (compliance.retention): the SHA-256 of the content left, and an HMAC binding it to
+    # this hoja's seal, so the anonymised hoja still verifies and stays a link of its book's chain.
+    anonymised_sha256 = models.CharField("huella tras la anonimización", max_length=64, editable=False, default="")
+    anonymised_seal = models.CharField("sello de la anonimización", max_length=64, editable=False, default="")
 
     objects = ComplaintQuerySet.as_manager()
 

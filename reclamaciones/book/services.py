@@ -28,7 +28,6 @@ from .integrity import (
     PROBLEM_CONTENT,
     PROBLEM_GAP,
     PROBLEM_LABELS,
-    PROBLEM_SEAL,
     SealedRecord,
     book_problems,
     canonical_json,
@@ -296,6 +295,8 @@ def _sealed(row: dict) -> SealedRecord:
         stored_sha256=row["content_sha256"],
         computed_sha256=content_hash({name: row[name] for name in HASHED_FIELDS}),
         seal=row["seal"],
+        anonymised_sha256=row["anonymised_sha256"],
+        anonymised_seal=row["anonymised_seal"],
     )
 
 
@@ -304,7 +305,7 @@ def book_verify_iter(*, report: BookReport, scope: Scope) -> Iterator[dict]:
     found and counting into `report`; streams, so memory stays flat at any size."""
     key = integrity_key()
     rows = Complaint.objects.order_by("establishment_id", "year", "number").values(
-        "pk", "content_sha256", "seal", *HASHED_FIELDS
+        "pk", "content_sha256", "seal", "anonymised_sha256", "anonymised_seal", *HASHED_FIELDS
     )
     rows = scope.filter(rows, path="establishment")
     counters = scope.filter(SheetCounter.objects.all(), path="establishment")
@@ -353,21 +354,29 @@ def book_verify(*, scope: Scope, keep: int | None = None) -> BookReport:
 def complaint_integrity_problems(complaint: Complaint) -> list[str]:
     """What fails on one hoja, in words for its detail page (empty when it verifies). One query: its
     predecessor's seal."""
-    problems = []
-    computed = complaint_content_hash(complaint)
-    if computed != complaint.content_sha256:
-        problems.append(PROBLEM_LABELS[PROBLEM_CONTENT])
     previous = GENESIS
     if complaint.number > 1:
         previous = complaint_seal_get(
             establishment_id=complaint.establishment_id, year=complaint.year, number=complaint.number - 1
         )
-        if previous is None:
-            problems.append(PROBLEM_LABELS[PROBLEM_GAP])
-            previous = GENESIS
-    if seal_compute(key=integrity_key(), previous_seal=previous, content_sha256=computed) != complaint.seal:
-        problems.append(PROBLEM_LABELS[PROBLEM_SEAL])
-    return problems
+    record = _sealed(
+        {
+            "pk": complaint.pk,
+            "number": complaint.number,
+            "content_sha256": complaint.content_sha256,
+            "seal": complaint.seal,
+            "anonymised_sha256": complaint.anonymised_sha256,
+            "anonymised_seal": complaint.anonymised_seal,
+            **{name: getattr(complaint, name) for name in HASHED_FIELDS},
+        }
+    )
+    found = book_problems(
+        [record], key=integrity_key(), previous_seal=previous or GENESIS, first_number=complaint.number
+    )
+    codes = next(iter(found), (record, []))[1]
+    if previous is None:  # the predecessor is missing: said between the content and the seal, as the book walk
+        codes = [c for c in codes if c == PROBLEM_CONTENT] + [PROBLEM_GAP] + [c for c in codes if c != PROBLEM_CONTENT]
+    return [PROBLEM_LABELS[code] for code in codes]
 
 
 def book_verify_daily(*, scope: Scope, now: datetime | None = None) -> dict:

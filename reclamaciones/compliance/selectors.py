@@ -162,3 +162,79 @@ def desk_summary(*, scope: Scope, now: datetime) -> dict:
         "requests": list(requests.order_by("due_on", "pk")[:20]),
         "retention": RetentionRun.objects.filter(dry_run=False).first(),
     }
+
+
+# -- INDECOPI requests and their evidence bundles --------------------------------------------------------------
+
+
+def _indecopi_requests(*, scope: Scope) -> QuerySet[IndecopiRequest]:
+    """The requests `scope` sees: those whose every establishment is in it."""
+    requests = IndecopiRequest.objects.all()
+    if not scope.is_everything:
+        requests = requests.exclude(establishments__in=Establishment.objects.exclude(pk__in=scope.establishment_ids))
+    return requests
+
+
+def indecopi_request_list(*, scope: Scope, limit: int = 500) -> list[IndecopiRequest]:
+    """Open requests first, the nearest last day first; then the answered ones, the latest first."""
+    requests = _indecopi_requests(scope=scope).select_related("created_by", "answered_by")
+    requests = requests.prefetch_related("establishments")
+    open_ = list(requests.filter(status=IndecopiRequest.Status.OPEN).order_by("due_on", "pk")[:limit])
+    answered = requests.filter(status=IndecopiRequest.Status.ANSWERED).order_by("-due_on", "-pk")
+    return open_ + list(answered[: max(0, limit - len(open_))])
+
+
+def indecopi_open_requests(*, scope: Scope) -> list[IndecopiRequest]:
+    return list(
+        _indecopi_requests(scope=scope)
+        .filter(status=IndecopiRequest.Status.OPEN)
+        .prefetch_related("establishments")
+        .order_by("due_on", "pk")
+    )
+
+
+def indecopi_request_get(*, scope: Scope, pk: int) -> IndecopiRequest | None:
+    return (
+        _indecopi_requests(scope=scope)
+        .filter(pk=pk)
+        .select_related("created_by", "answered_by")
+        .prefetch_related("establishments")
+        .first()
+    )
+
+
+def indecopi_request_hojas(*, scope: Scope, request: IndecopiRequest) -> QuerySet[Complaint]:
+    """The hojas a request covers that `scope` sees: of its establishments, filed within its dates (Lima days,
+    inclusive) and, when it lists sheet numbers, only those; every given criterion narrows. In book order."""
+    hojas = scope.filter(
+        Complaint.objects.filter(establishment__in=request.establishments.values("pk")), path="establishment"
+    )
+    if request.date_from:
+        hojas = hojas.filter(filed_at__gte=lima_midnight(request.date_from))
+    if request.date_to:
+        hojas = hojas.filter(filed_at__lt=lima_midnight(request.date_to + timedelta(days=1)))
+    if request.numbers:
+        by_year: dict[int, list[int]] = {}
+        for printed in request.numbers:
+            digits, _, year = printed.partition("-")
+            by_year.setdefault(int(year), []).append(int(digits))
+        numbers = Q(pk__in=[])
+        for year, wanted in by_year.items():
+            numbers |= Q(year=year, number__in=wanted)
+        hojas = hojas.filter(numbers)
+    return hojas.order_by("establishment__name", "establishment_id", "year", "number")
+
+
+def evidence_bundle_get(*, scope: Scope, pk: int) -> EvidenceBundle | None:
+    """A bundle of a request `scope` sees."""
+    from .models import EvidenceBundle
+
+    return (
+        EvidenceBundle.objects.filter(pk=pk, request__in=_indecopi_requests(scope=scope).values("pk"))
+        .select_related("request", "created_by")
+        .first()
+    )
+
+
+def evidence_bundle_list(*, request: IndecopiRequest, limit: int = 50) -> list:
+    return list(request.bundles.select_related("created_by").order_by("-created_at", "-pk")[:limit])

@@ -24,12 +24,12 @@ INTEGRITY_ALARM_ITEMS = 200  # failing hojas listed in the alarm e-mails (verify
 ALARM_KINDS = frozenset({OutboundMessage.Kind.DELIVERY_FAILED, OutboundMessage.Kind.INTEGRITY_ALARM})
 
 
-def alarm_recipients(*, establishment_ids: set[int]) -> dict[str, set[int]]:
-    """Who is alarmed, each with the establishments concerned they answer for: the supervisors of each
-    establishment; the administrators for an establishment without supervisors, or when no establishment is
-    concerned (a council e-mail)."""
+def alarm_recipients(*, establishment_ids: set[int], role: str = Role.SUPERVISOR) -> dict[str, set[int]]:
+    """Who is alarmed, each with the establishments concerned they answer for: the staff of `role` (the
+    supervisors, or the compliance role for its own reminders) of each establishment; the administrators for an
+    establishment without anyone of that role, or when no establishment is concerned (a council e-mail)."""
     recipients: dict[str, set[int]] = defaultdict(set)
-    by_establishment = staff_emails_by_establishment(role=Role.SUPERVISOR, establishment_ids=establishment_ids)
+    by_establishment = staff_emails_by_establishment(role=role, establishment_ids=establishment_ids)
     unattended = {pk for pk, emails in by_establishment.items() if not emails}
     for pk, emails in by_establishment.items():
         for email in emails:

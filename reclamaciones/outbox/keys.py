@@ -28,6 +28,10 @@ def extension_notice_key(*, complaint_id: int) -> str:
     return f"extension_notice:{complaint_id}"
 
 
+def sirec_reminder_key(*, today: date, recipient: str) -> str:
+    return f"sirec_reminder:{today.isoformat()}:{recipient.lower()}"
+
+
 def reminder_key(*, complaint_id: int, threshold: int | None, recipient: str) -> str:
     """A deadline reminder goes once per (hoja, threshold, recipient)."""
     return f"reminder:{complaint_id}:{threshold}:{recipient.lower()}"

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ..book.models import Complaint
-from ..records import TimeStampedModel
+from ..book.models import RETENTION_YEARS, Complaint
+from ..records import ImmutableRecordError, TimeStampedModel
+
+MSG_KEPT = "Los correos de una hoja se conservan como constancia (Reglamento, art. 12): no se eliminan."
+
+
+class OutboundMessageQuerySet(models.QuerySet):
+    def delete(self):
+        # A hoja's e-mails are its proof of communication: kept like the hoja, at least the legal minimum.
+        kept_since = timezone.now() - timedelta(days=366 * RETENTION_YEARS)  # leap years: never a day short
+        if self.filter(complaint__filed_at__gt=kept_since).exists():
+            raise ImmutableRecordError(MSG_KEPT)
+        return super().delete()
 
 
 class OutboundMessage(TimeStampedModel):
@@ -34,6 +47,8 @@ class OutboundMessage(TimeStampedModel):
         SENDING = "sending", "Enviando"
         SENT = "sent", "Enviado"
         FAILED = "failed", "Fallido"
+
+    objects = OutboundMessageQuerySet.as_manager()
 
     kind = models.CharField("tipo", max_length=30, choices=Kind)
     complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
@@ -63,3 +78,8 @@ class OutboundMessage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient}"
+
+    def delete(self, *args, **kwargs):
+        if self.complaint_id is not None:
+            return type(self).objects.filter(pk=self.pk).delete()
+        return super().delete(*args, **kwargs)
