@@ -2,6 +2,7 @@
 so no table was renamed). Import models from their context, not from here. Migration 0001 names
 `validate_ruc` and `tracking_token_new` through this module, so they stay reachable here."""
 
+from .audit import PersonalDataAccess  # noqa: F401
 from .book.models import (  # noqa: F401
     Complaint,
     ComplaintEvent,
@@ -15,7 +16,6 @@ from .compliance.models import (  # noqa: F401
     Anonymisation,
     EvidenceBundle,
     IndecopiRequest,
-    PersonalDataAccess,
     RetentionRun,
     SirecExport,
     SirecReport,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ..access import Scope, ScopedAdminMixin
+from ..audit import What, personal_data_access_record
 from ..council.forms import ActionFromComplaintsForm
 from ..council.services import (
     CouncilError,
@@ -107,6 +108,16 @@ class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["establishment", "assignee"]
     inlines = [OutboundMessageInline, ComplaintEventInline]
     actions = ["create_action_item"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        complaint = getattr(response, "context_data", {}).get("original") if response.status_code == 200 else None
+        if complaint is not None:  # a hoja in scope was shown: its personal data was seen
+            personal_data_access_record(
+                scope=Scope.of(request.user), what=What.ADMIN, complaint=complaint, request=request
+            )
+        return response
+
     fieldsets = [
         (
             "Hoja",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ..access import ScopedAdminMixin
+from ..audit import PersonalDataAccess
 from ..records import ReadOnlyAdminMixin
-from .models import Anonymisation, PersonalDataAccess, RetentionRun, SirecExport
+from .models import Anonymisation, RetentionRun, SirecExport
 
 
 @admin.register(SirecExport)

@@ -11,9 +11,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..access import Scope
+from ..audit import PersonalDataAccess
 from ..book.models import Complaint, Establishment
 from ..deadlines.clock import lima_midnight
-from .models import IndecopiRequest, PersonalDataAccess, RetentionRun, SirecExport
+from .models import IndecopiRequest, RetentionRun, SirecExport
 
 SIREC_DEADLINE_DAYS = 30  # Directive 004-2014 §VIII: in SIREC within 30 calendar days of filing
 SIREC_LOOKBACK_DAYS = 365  # older unreported hojas are shown on the page, not chased every morning

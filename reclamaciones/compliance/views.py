@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views import View
 
 from ..access import forbidden
+from ..audit import What, personal_data_access_record
 from ..book.models import number_format
 from ..handling.selectors import establishment_list
-from .access_log import What, personal_data_access_record
 from .desk import ComplianceReadMixin
 from .selectors import access_log_page, desk_summary, sirec_export_list, sirec_pending
 from .services import SirecError, sirec_export
@@ -51,9 +51,7 @@ class SirecForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.establishments = {e.pk: e for e in establishments}
         field = self.fields["establecimiento"]
-        field.choices = [
-            (e.pk, f"{e.name} · sede SIREC {e.sirec_code or 'sin código'}") for e in establishments
-        ]
+        field.choices = [(e.pk, f"{e.name} · sede SIREC {e.sirec_code or 'sin código'}") for e in establishments]
         field.widget.attrs["class"] = "form-select"
         for name in ("desde", "hasta"):
             self.fields[name].error_messages["invalid"] = "Escribe una fecha válida."

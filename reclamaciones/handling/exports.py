@@ -133,9 +133,13 @@ class Export:
     def count(self) -> int:
         return self.queryset.order_by().count()
 
+    def count_upto(self, limit: int) -> int:
+        """The number of rows, counted up to limit + 1 at most (a bounded count stops reading there)."""
+        return self.queryset.order_by().values("pk")[: limit + 1].count()
+
     def count_over(self, limit: int) -> bool:
-        """More than `limit` rows? A bounded count: it stops reading at limit + 1 rows."""
-        return self.queryset.order_by().values("pk")[: limit + 1].count() > limit
+        """More than `limit` rows?"""
+        return self.count_upto(limit) > limit
 
 
 def async_rows(fmt: str = "csv") -> int:

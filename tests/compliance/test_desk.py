@@ -10,11 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones.access import Role
-from reclamaciones.compliance.access_log import What, personal_data_access_record
-from reclamaciones.compliance.models import PersonalDataAccess, SirecExport, SirecReport
+from reclamaciones.access import Role, Scope
+from reclamaciones.audit import PersonalDataAccess, What, personal_data_access_record
+from reclamaciones.compliance.models import SirecExport, SirecReport
 from reclamaciones.compliance.reminders import sirec_reminder_queue
-from reclamaciones.access import Scope
 from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import EstablishmentFactory, staff_user
@@ -97,7 +96,8 @@ def test_the_page_downloads_the_file_it_recorded(client, people, establishment, 
     again = client.post(reverse("compliance:sirec"), _sirec_post(establishment))
     assert again.status_code == 200
     assert "No hay hojas por reportar" in again.content.decode()
-    assert SirecExport.objects.count() == 2 and SirecExport.objects.first().lines == 0
+    assert SirecExport.objects.count() == 2
+    assert SirecExport.objects.first().lines == 0
 
 
 def test_a_hoja_sirec_would_reject_blocks_the_file_and_is_listed(client, people, establishment, file_complaint):
@@ -108,9 +108,12 @@ def test_a_hoja_sirec_would_reject_blocks_the_file_and_is_listed(client, people,
 
     html = response.content.decode()
     assert response.status_code == 422
-    assert f"Nº {bad.display_number}" in html and f"Nº {good.display_number}" not in html
-    assert "No se generó el archivo" in html and "falta tipo de reclamo" in html
-    assert not SirecExport.objects.exists() and not SirecReport.objects.exists()
+    assert f"Nº {bad.display_number}" in html
+    assert f"Nº {good.display_number}" not in html
+    assert "No se generó el archivo" in html
+    assert "falta tipo de reclamo" in html
+    assert not SirecExport.objects.exists()
+    assert not SirecReport.objects.exists()
 
 
 def test_another_establishment_cannot_be_chosen(client, people, establishment):
@@ -209,7 +212,8 @@ def test_the_reminder_renders(people, establishment, file_complaint):
     email = message_build(OutboundMessage.objects.get(kind=OutboundMessage.Kind.SIREC_REMINDER))
 
     assert "SIREC" in email.subject
-    assert establishment.name in email.body and "30 días calendario" in email.body
+    assert establishment.name in email.body
+    assert "30 días calendario" in email.body
     assert reverse("compliance:sirec") in email.body
 
 
@@ -242,7 +246,8 @@ def test_the_log_pages_by_key(client, people, establishment, file_complaint):
     first = client.get(reverse("compliance:access-log"))
     second = client.get(reverse("compliance:access-log"), {"antes": first.context["next_before"]})
 
-    assert len(first.context["rows"]) == 50 and len(second.context["rows"]) == 5
+    assert len(first.context["rows"]) == 50
+    assert len(second.context["rows"]) == 5
     assert second.context["next_before"] is None
     assert {r.pk for r in first.context["rows"]}.isdisjoint({r.pk for r in second.context["rows"]})
     assert client.get(reverse("compliance:access-log"), {"antes": "x\x00"}).status_code == 200
