@@ -33,6 +33,8 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
+from bench.access_log import SQLITE_REASON as ACCESS_SQLITE_REASON
+from bench.access_log import access_log_table
 from bench.common import (
     BASE_DIR,
     BENCH_ENV,
@@ -244,6 +246,18 @@ SCENARIOS = [
         postgres_only=SIREC_SQLITE_REASON,
         table=sirec_table,
         timeout=1200,
+    ),
+    Scenario(
+        "access-log",
+        "bench.access_log",
+        True,
+        "Issue 12 §7: the personal-data access log's page (`compliance.selectors.access_log_page`) over 3,000,000 "
+        "access rows of a 1,000,000-hoja book: first page, a deep keyset page, one user, one hoja, a scoped reader, "
+        "beside the bare index scan under EXPLAIN ANALYZE and the page's rows as one raw query; and recording one "
+        "access beside a bare INSERT.",
+        postgres_only=ACCESS_SQLITE_REASON,
+        table=access_log_table,
+        timeout=2400,
     ),
 ]
 

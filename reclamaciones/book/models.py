@@ -357,8 +357,12 @@ class Complaint(TimeStampedModel):
     seal = models.CharField("sello de integridad", max_length=64, editable=False, db_default="")
     # After anonymisation (compliance.retention): the SHA-256 of the content left, and an HMAC binding it to
     # this hoja's seal, so the anonymised hoja still verifies and stays a link of its book's chain.
-    anonymised_sha256 = models.CharField("huella tras la anonimización", max_length=64, editable=False, default="")
-    anonymised_seal = models.CharField("sello de la anonimización", max_length=64, editable=False, default="")
+    anonymised_sha256 = models.CharField(
+        "huella tras la anonimización", max_length=64, editable=False, default="", db_default=""
+    )
+    anonymised_seal = models.CharField(
+        "sello de la anonimización", max_length=64, editable=False, default="", db_default=""
+    )
 
     objects = ComplaintQuerySet.as_manager()
 

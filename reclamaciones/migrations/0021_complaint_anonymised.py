@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reclamaciones', '0019_compliance_desk'),
+        ("reclamaciones", "0019_compliance_desk"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='complaint',
-            name='anonymised_seal',
-            field=models.CharField(default='', editable=False, max_length=64, verbose_name='sello de la anonimización'),
+            model_name="complaint",
+            name="anonymised_seal",
+            field=models.CharField(
+                db_default="", default="", editable=False, max_length=64, verbose_name="sello de la anonimización"
+            ),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='anonymised_sha256',
-            field=models.CharField(default='', editable=False, max_length=64, verbose_name='huella tras la anonimización'),
+            model_name="complaint",
+            name="anonymised_sha256",
+            field=models.CharField(
+                db_default="", default="", editable=False, max_length=64, verbose_name="huella tras la anonimización"
+            ),
         ),
     ]
