@@ -24,6 +24,21 @@ class TrackingTokenConverter:
 
 register_converter(TrackingTokenConverter, "token")
 
+
+class RucConverter:
+    """A RUC's shape (11 digits): the key of a provider's privacy page; anything else is a 404 before any query."""
+
+    regex = "[0-9]{11}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(RucConverter, "ruc")
+
 app_name = "reclamaciones"
 
 urlpatterns = [
@@ -37,5 +52,6 @@ urlpatterns = [
     path("seguimiento/<token:token>/propuesta/", views.settlement_respond, name="settlement"),
     path("seguimiento/<token:token>/encuesta/", views.survey_respond, name="survey"),
     path("privacidad/", views.privacy, name="privacy"),
+    path("privacidad/<ruc:ruc>/", views.privacy_provider, name="privacy-provider"),
     path("healthz", health.healthz, name="healthz"),
 ]

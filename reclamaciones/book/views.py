@@ -20,7 +20,7 @@ from ..handling.services import WorkflowError, survey_answer
 from ..handling.settlement import ACCEPTANCE_PHRASE, SettlementError, settlement_offer_accept, settlement_offer_reject
 from . import pdf
 from .forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
-from .models import TRACKED_STATUSES, Complaint, Establishment, Status
+from .models import RETENTION_YEARS, TRACKED_STATUSES, Complaint, Establishment, Status
 from .selectors import (
     complaint_find_by_number,
     complaint_get_by_token,
@@ -329,10 +329,68 @@ def complaint_pdf(request, token: str):
     return _private(response)
 
 
+# Spanish cardinals as a period is written before "años" (apocopated "un", "veintiún"), 0..29.
+# fmt: off
+_UNITS = (
+    "", "un", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once", "doce", "trece",
+    "catorce", "quince", "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte", "veintiún", "veintidós",
+    "veintitrés", "veinticuatro", "veinticinco", "veintiséis", "veintisiete", "veintiocho", "veintinueve",
+)
+# fmt: on
+_TENS = {3: "treinta", 4: "cuarenta", 5: "cincuenta", 6: "sesenta", 7: "setenta", 8: "ochenta", 9: "noventa"}
+
+
+def years_phrase(years: int) -> str:
+    """A period as legal texts write it, in words and figures: "dos (2) años", "un (1) año", "treinta y un (31)
+    años" (the apocopated "un" before "años"). Beyond 99 years, figures only."""
+    if years < 1 or years > 99:
+        return f"{years} años"
+    if years < 30:
+        words = _UNITS[years]
+    else:
+        tens, units = divmod(years, 10)
+        words = _TENS[tens] + (f" y {_UNITS[units]}" if units else "")
+    return f"{words} ({years}) {'año' if years == 1 else 'años'}"
+
+
+def _privacy_providers() -> dict[str, dict]:
+    """The providers with an active book, by RUC, each with its active establishments (where a consumer may
+    also exercise the ARCO rights in person)."""
+    providers: dict[str, dict] = {}
+    for establishment in establishment_list_public():
+        entry = providers.setdefault(establishment.provider.ruc, {"provider": establishment.provider, "places": []})
+        entry["places"].append(establishment)
+    return providers
+
+
+def _privacy_policy(request, entry: dict):
+    provider = entry["provider"]
+    if provider.privacy_policy_url:
+        return redirect(provider.privacy_policy_url)  # the provider publishes its own policy (admin setting)
+    context = {
+        "provider": provider,
+        "places": entry["places"],
+        # Never less than the two years of Reglamento art. 12 (a lower setting is also system-check error E003).
+        "retention": years_phrase(max(settings.RECLAMACIONES_RETENTION_YEARS, RETENTION_YEARS)),
+    }
+    return render(request, "reclamaciones/public/privacy.html", context)
+
+
 def privacy(request):
-    establishments = establishment_list_public()
-    providers = {e.provider_id: e.provider for e in establishments}.values()
-    return render(request, "reclamaciones/public/privacy.html", {"providers": providers})
+    """The privacy notice (Ley 29733 art. 18): with one provider, its policy; with several, the list of them."""
+    providers = _privacy_providers()
+    if len(providers) == 1:
+        return _privacy_policy(request, next(iter(providers.values())))
+    entries = sorted(providers.values(), key=lambda e: e["provider"].legal_name)
+    return render(request, "reclamaciones/public/privacy.html", {"providers": entries})
+
+
+def privacy_provider(request, ruc: str):
+    """One provider's privacy policy at /privacidad/<RUC>/: the RUC is its stable public identity."""
+    entry = _privacy_providers().get(ruc)
+    if entry is None:
+        raise Http404("Proveedor no encontrado")
+    return _privacy_policy(request, entry)
 
 
 def bad_request(request, exception):
