@@ -69,3 +69,10 @@ def delivery_failed_alarm_key(*, message_id: int, recipient: str) -> str:
 
 def integrity_alarm_key(*, today: date, recipient: str) -> str:
     return f"alarm:integrity:{today.isoformat()}:{recipient.lower()}"
+
+
+def indecopi_reminder_key(*, request_id: int, threshold: int | None, today: date, recipient: str) -> str:
+    """Before an INDECOPI request's last day, once per (request, threshold, recipient); once it is past
+    (`threshold` None), once a day."""
+    step = f"{threshold}" if threshold is not None else f"overdue:{today.isoformat()}"
+    return f"indecopi_reminder:{request_id}:{step}:{recipient.lower()}"

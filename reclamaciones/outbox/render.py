@@ -34,6 +34,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
         OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
         OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
+        OutboundMessage.Kind.INDECOPI_REMINDER: _indecopi_reminder,
     }
     return builders[message.kind](message)
 
@@ -166,6 +167,18 @@ def _integrity_alarm(message: OutboundMessage) -> EmailMultiAlternatives:
     ]
     context = {"date": date.fromisoformat(message.context["date"]), "items": items, "total": message.context["total"]}
     return _email(message, "integrity_alarm", context)
+
+
+def _indecopi_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the compliance role: an INDECOPI request's last day is near, or past while it is still open."""
+    context = {
+        **message.context,
+        "date": date.fromisoformat(message.context["date"]),
+        "due_on": date.fromisoformat(message.context["due_on"]),
+        "days_overdue": -message.context["days_left"],
+        "url": settings.PORTAL_BASE_URL + reverse("compliance:request", args=[message.context["request"]]),
+    }
+    return _email(message, "indecopi_reminder", context)
 
 
 def _hoja_url(pk: int | None) -> str | None:
