@@ -69,6 +69,14 @@ class TranscriptionError(FilingError):
         self.field = field
 
 
+class SheetAlreadyTranscribed(TranscriptionError):
+    """The paper sheet is in the virtual book already (`existing`): typing it again would file it twice."""
+
+    def __init__(self, message: str, *, existing: Complaint):
+        super().__init__(message, field="backup_sheet_number")
+        self.existing = existing
+
+
 @dataclass(frozen=True)
 class Transcription:
     complaint: Complaint
@@ -113,9 +121,11 @@ def _already_transcribed(*, establishment_id: int, number: str) -> Complaint | N
     return next((c for c in candidates.iterator() if _sheet_key(c.backup_sheet_number) == key), None)
 
 
-def _dates_refusal(
+def transcription_dates_refusal(
     *, establishment: Establishment, paper_filed_at: datetime, book_enabled_at: datetime, now: datetime
 ) -> TranscriptionError | None:
+    """Why these dates cannot be those of a paper sheet of `establishment` typed at `now` (None: they can). The
+    form asks too, so that its errors come together; the service asks again, whoever calls it."""
     paper_on = timezone.localdate(paper_filed_at)
     if paper_filed_at > now:
         return TranscriptionError(MSG_PAPER_FUTURE, field="paper_filed_at")
@@ -153,7 +163,7 @@ def complaint_transcribe(
         raise TranscriptionError(MSG_OUT_OF_SCOPE, field="establishment")
     number = backup_sheet_number_clean(backup_sheet_number)
     enabled_at = book_enabled_at or paper_filed_at
-    refused = _dates_refusal(
+    refused = transcription_dates_refusal(
         establishment=establishment, paper_filed_at=paper_filed_at, book_enabled_at=enabled_at, now=now
     )
     if refused is not None:
@@ -169,7 +179,7 @@ def complaint_transcribe(
         if existing is not None:
             when = timezone.localtime(existing.filed_at).strftime("%d/%m/%Y %H:%M")
             message = MSG_SHEET_DUPLICATE.format(paper=number, number=existing.display_number, when=when)
-            raise TranscriptionError(message, field="backup_sheet_number")
+            raise SheetAlreadyTranscribed(message, existing=existing)
         complaint = complaint_file(
             establishment=establishment,
             channel=Channel.BACKUP,

@@ -75,6 +75,10 @@ def _text(label: str, limit: int, *, required: bool = False, textarea_rows: int 
 
 
 class ComplaintForm(forms.Form):
+    # Spoken to the consumer; the staff's backup-book form (handling.forms) speaks of the consumer instead.
+    msg_address_or_email = MSG_ADDRESS_OR_EMAIL
+    msg_guardian_required = MSG_GUARDIAN_REQUIRED
+
     # 1. IDENTIFICACIÓN DEL CONSUMIDOR RECLAMANTE
     consumer_name = _text("Nombre completo", NAME_MAX, required=True, required_message=MSG_NAME_REQUIRED)
     doc_type = forms.ChoiceField(label="Tipo de documento", choices=DocType.choices, initial=DocType.DNI)
@@ -211,10 +215,10 @@ class ComplaintForm(forms.Form):
         cleaned = super().clean()
         missing_contact = not cleaned.get("consumer_address") and not cleaned.get("consumer_email")
         if missing_contact and "consumer_email" not in self.errors:  # a malformed e-mail has its own message
-            self.add_error("consumer_address", MSG_ADDRESS_OR_EMAIL)
-            self.add_error("consumer_email", MSG_ADDRESS_OR_EMAIL)
+            self.add_error("consumer_address", self.msg_address_or_email)
+            self.add_error("consumer_email", self.msg_address_or_email)
         if cleaned.get("is_minor") and not cleaned.get("guardian_name"):
-            self.add_error("guardian_name", MSG_GUARDIAN_REQUIRED)
+            self.add_error("guardian_name", self.msg_guardian_required)
         return cleaned
 
     def service_kwargs(self) -> dict:

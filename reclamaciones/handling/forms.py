@@ -8,8 +8,17 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
-from ..book.models import Kind, ResponseChannel, Status
+from ..book.backup import (
+    SHEET_NUMBER_MAX,
+    TranscriptionError,
+    backup_sheet_number_clean,
+    transcription_dates_refusal,
+)
+from ..book.forms import ComplaintForm
+from ..book.models import Establishment, Kind, ResponseChannel, Status
+from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS
 from ..formfields import LongTextField
 from .models import Cause
 from .selectors import STATUS_OPEN, cause_choices
@@ -57,6 +66,11 @@ class StaffForm(forms.Form):
     def full_clean(self):
         super().full_clean()
         if self.is_bound:
+            _style(self, errors=True)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        if self._errors is not None and self.is_bound:  # an error a service reported after validation
             _style(self, errors=True)
 
 
@@ -225,6 +239,147 @@ class ResponseForm(StaffForm):
         if cleaned.get("channel") == ResponseChannel.EMAIL:
             cleaned["communicated_at"] = None  # by e-mail it is communicated when sent
         return cleaned
+
+
+MSG_EXTENSION_DAYS_FORM = f"Escribe un número de días calendario entre 1 y {MAX_EXTENSION_CALENDAR_DAYS}."
+
+MSG_EXTENSION_REASON_REQUIRED = "Indica por qué la naturaleza del reclamo justifica la ampliación."
+
+
+class ExtensionForm(StaffForm):
+    """DS 006-2014-PCM art. 6: the one extension of a hoja filed before Ley 31435 (handling.settlement)."""
+
+    days = forms.IntegerField(
+        label="Días calendario de ampliación",
+        min_value=1,
+        max_value=MAX_EXTENSION_CALENDAR_DAYS,
+        initial=MAX_EXTENSION_CALENDAR_DAYS,
+        help_text=f"De 1 a {MAX_EXTENSION_CALENDAR_DAYS} días, una sola vez («hasta por otro igual»).",
+        error_messages={
+            "required": MSG_EXTENSION_DAYS_FORM,
+            "invalid": MSG_EXTENSION_DAYS_FORM,
+            "min_value": MSG_EXTENSION_DAYS_FORM,
+            "max_value": MSG_EXTENSION_DAYS_FORM,
+        },
+    )
+    reason = LongTextField(
+        label="Motivo",
+        max_length=1000,
+        rows=3,
+        help_text="Se le comunica al consumidor y queda en el historial de la hoja.",
+        error_messages={"required": MSG_EXTENSION_REASON_REQUIRED},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].widget.attrs.update({"inputmode": "numeric"})
+
+
+MSG_PICK_ESTABLISHMENT = "Elige el establecimiento al que pertenece el libro de respaldo."
+
+MSG_PAPER_DATE_REQUIRED = "Escribe la fecha y hora que figuran en la hoja de papel."
+
+MSG_DATE_INVALID = "Escribe una fecha y hora válidas."
+
+# The public form's texts speak to the consumer; here the staff copy what the consumer wrote on paper.
+_TRANSCRIBE_TEXTS = {
+    "consumer_name": ("Nombre completo", "Escribe el nombre del consumidor como figura en la hoja de papel."),
+    "doc_number": (None, "Escribe el número de documento que figura en la hoja de papel."),
+    "detail": (None, "Copia el detalle que escribió el consumidor: es obligatorio."),
+}
+
+_TRANSCRIBE_HELP = {
+    "consumer_address": "Domicilio o correo electrónico: la hoja necesita al menos uno de los dos.",
+    "consumer_email": "Si lo escribió, le enviaremos la copia de su hoja por correo al registrarla.",
+    "detail": "Cópialo tal cual, sin resumir. Hasta 4000 caracteres.",
+    "request": "El pedido del consumidor, tal cual.",
+}
+
+
+class BackupSheetForm(StaffForm, ComplaintForm):
+    """A sheet of the paper backup book, typed by staff (book.backup.complaint_transcribe): the public form's
+    fields and checks (one definition, the same cleaning) plus where and when the paper sheet was filled in.
+    No honeypot and no double-submit key: a repeated paper number is refused by the service."""
+
+    establishment = forms.ModelChoiceField(
+        label="Establecimiento",
+        queryset=Establishment.objects.none(),
+        empty_label="Elige el establecimiento…",
+        error_messages={"required": MSG_PICK_ESTABLISHMENT, "invalid_choice": MSG_PICK_ESTABLISHMENT},
+    )
+    backup_sheet_number = forms.CharField(
+        label="Número de la hoja de papel",
+        max_length=SHEET_NUMBER_MAX,
+        help_text="Tal como está impreso en la hoja del libro de respaldo, por ejemplo 000000012-2026.",
+        error_messages={
+            "required": "Escribe el número impreso en la hoja de papel.",
+            "max_length": f"El número de la hoja tiene como máximo {SHEET_NUMBER_MAX} caracteres.",
+        },
+    )
+    paper_filed_at = LimaDateTimeField(
+        label="Fecha y hora escritas en la hoja de papel (hora de Lima)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text="El plazo de respuesta se cuenta desde esta fecha, no desde hoy.",
+        error_messages={"required": MSG_PAPER_DATE_REQUIRED, "invalid": MSG_DATE_INVALID},
+    )
+    book_enabled_at = LimaDateTimeField(
+        label="El libro virtual volvió a estar disponible el… (hora de Lima)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=(
+            "Opcional. Desde ese momento hay un (01) día calendario para transcribir la hoja (art. 4-A). "
+            "Si lo dejas vacío, se cuenta desde la fecha de la hoja de papel."
+        ),
+        error_messages={"invalid": MSG_DATE_INVALID},
+    )
+
+    field_order = ["establishment", "backup_sheet_number", "paper_filed_at", "book_enabled_at"]
+
+    msg_address_or_email = (
+        "La hoja necesita el domicilio o el correo electrónico del consumidor (al menos uno): sin ellos se "
+        "considera no presentada (art. 5 del Reglamento)."
+    )
+    msg_guardian_required = "Si el consumidor es menor de edad, escribe el nombre de su padre, madre o representante."
+
+    def __init__(self, *args, establishments, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["referencia_interna"], self.fields["submission_key"]
+        self.fields["establishment"].queryset = establishments
+        self.fields["is_minor"].label = "El consumidor es menor de edad"
+        for name, (label, required_message) in _TRANSCRIBE_TEXTS.items():
+            if label:
+                self.fields[name].label = label
+            self.fields[name].error_messages["required"] = required_message
+        for name, text in _TRANSCRIBE_HELP.items():
+            self.fields[name].help_text = text
+        for name in self.fields:
+            self.fields[name].widget.attrs["autocomplete"] = "off"  # someone else's data, not the typist's
+
+    def clean_backup_sheet_number(self) -> str:
+        try:
+            return backup_sheet_number_clean(self.cleaned_data["backup_sheet_number"])
+        except TranscriptionError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        establishment, paper = cleaned.get("establishment"), cleaned.get("paper_filed_at")
+        if establishment is not None and paper is not None and "book_enabled_at" not in self.errors:
+            refused = transcription_dates_refusal(
+                establishment=establishment,
+                paper_filed_at=paper,
+                book_enabled_at=cleaned.get("book_enabled_at") or paper,
+                now=timezone.now(),
+            )
+            if refused is not None:
+                self.add_error(refused.field, str(refused))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data as keyword arguments of book.backup.complaint_transcribe."""
+        data = super().service_kwargs()
+        data.pop("submission_key", None)
+        return data
 
 
 class StaffLoginForm(AuthenticationForm):

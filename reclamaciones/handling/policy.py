@@ -45,6 +45,7 @@ MSG_IMPRORROGABLE = "Desde la Ley 31435 el plazo de 15 días hábiles es improrr
 MSG_ALREADY_EXTENDED = "El plazo de esta hoja ya fue ampliado una vez."
 MSG_OFFER_WAITING = "Hay una propuesta de solución esperando la respuesta del consumidor."
 MSG_TOO_LATE_TO_EXTEND = "La ampliación debe comunicarse antes de que venza el plazo inicial."
+MSG_EXTEND_SUPERVISORS = "Solo supervisión puede ampliar el plazo de una hoja: pídeselo a tu supervisor o supervisora."
 MSG_SURVEY_DONE = "Ya respondiste la encuesta. ¡Gracias!"
 MSG_SURVEY_NOT_YET = "La encuesta se abre cuando recibas nuestra respuesta."
 MSG_OFFER_CLOSED = "Esta propuesta ya no está vigente."
@@ -123,7 +124,9 @@ def refusal(complaint: Complaint, action: Action, *, scope: Scope, today: date) 
     if action is Action.OFFER:
         return _offer_refusal(complaint, today)
     if action is Action.EXTEND:
-        return _extend_refusal(complaint, today)
+        # What the hoja allows first, then who decides: the detail page tells an agent that a hoja which can be
+        # extended needs a supervisor, and says nothing of a hoja that cannot.
+        return _extend_refusal(complaint, today) or (None if scope.supervises else MSG_EXTEND_SUPERVISORS)
     if action is Action.ANSWER:
         return _answer_refusal(complaint)
     return _close_refusal(complaint)

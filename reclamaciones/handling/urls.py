@@ -68,6 +68,8 @@ urlpatterns = [
     path("exportaciones/<int:pk>/", export_views.ExportJobView.as_view(), name="export-job"),
     path("exportaciones/<int:pk>/estado.json", export_views.ExportJobStatusView.as_view(), name="export-status"),
     path("exportaciones/<int:pk>/descargar", export_views.ExportJobDownloadView.as_view(), name="export-download"),
+    # The paper backup book (Reglamento art. 4-A)
+    path("respaldo/transcribir/", views.TranscribeView.as_view(), name="transcribe"),
     # One hoja
     path("hojas/<int:pk>/", views.ComplaintDetailView.as_view(), name="detail"),
     path("hojas/<int:pk>/hoja.pdf", views.ComplaintPdfView.as_view(), name="pdf"),
@@ -76,6 +78,7 @@ urlpatterns = [
     path("hojas/<int:pk>/reclasificar/", views.ReclassifyView.as_view(), name="reclassify"),
     path("hojas/<int:pk>/causa/", views.ClassifyView.as_view(), name="classify"),
     path("hojas/<int:pk>/propuesta/", views.SettlementOfferView.as_view(), name="offer"),
+    path("hojas/<int:pk>/ampliar/", views.ExtendView.as_view(), name="extend"),
     path("hojas/<int:pk>/respuesta/", views.AnswerView.as_view(), name="answer"),
     path("hojas/<int:pk>/respuesta/enviar/", views.AnswerSendView.as_view(), name="answer-send"),
     path("hojas/<int:pk>/cerrar/", views.CloseView.as_view(), name="close"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,15 +23,18 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from ..access import Scope, StaffRequiredMixin, forbidden
+from ..audit import What, personal_data_access_record
 from ..book import pdf
+from ..book.backup import SheetAlreadyTranscribed, TranscriptionError, complaint_transcribe
 from ..book.models import (
     Complaint,
+    ComplaintEvent,
     Establishment,
     Kind,
     ResponseChannel,
     Status,
 )
-from ..book.services import complaint_integrity_problems
+from ..book.services import FilingError, complaint_integrity_problems
 from ..clientip import rate_limit_wait, wait_phrase
 from ..deadlines.clock import DaysLeft, days_left
 from ..deadlines.selectors import business_calendar_get
@@ -40,7 +43,9 @@ from ..outbox import render
 from . import export_views
 from .forms import (
     AssignForm,
+    BackupSheetForm,
     ClassifyForm,
+    ExtensionForm,
     NoteForm,
     QueueFilterForm,
     ReclassifyForm,
@@ -48,7 +53,14 @@ from .forms import (
     SettlementOfferForm,
 )
 from .models import Response, SettlementOffer
-from .policy import MSG_CAUSE_REQUIRED, MSG_OFFER_PENDING, Action, allowed_actions, refusal
+from .policy import (
+    MSG_CAUSE_REQUIRED,
+    MSG_EXTEND_SUPERVISORS,
+    MSG_OFFER_PENDING,
+    Action,
+    allowed_actions,
+    refusal,
+)
 from .selectors import (
     assignable_staff,
     complaint_list,
@@ -69,7 +81,7 @@ from .services import (
     complaint_reclassify,
     response_send,
 )
-from .settlement import SettlementError, settlement_offer_send
+from .settlement import SettlementError, complaint_extend_deadline, settlement_offer_send
 from .trail import person_name, timeline
 
 PAGE_SIZE = 25
@@ -79,6 +91,8 @@ AMBER_DAYS = 2  # <= 2 business days left: amber
 DETAIL_TEMPLATE = "reclamaciones/staff/complaint_detail.html"
 
 ANSWER_TEMPLATE = "reclamaciones/staff/answer.html"
+
+TRANSCRIBE_TEMPLATE = "reclamaciones/staff/transcribe.html"
 
 MSG_ASSIGNED = "Listo: la hoja quedó asignada a {name}."
 
@@ -97,6 +111,24 @@ MSG_ANSWER_EMAILED = "Respuesta enviada por correo al consumidor, con la hoja en
 MSG_ANSWER_LETTER = "Respuesta registrada como carta entregada el {when}."
 
 MSG_CLOSED = "Hoja cerrada."
+
+MSG_EXTENDED = "Plazo ampliado en {days}: la nueva fecha límite es el {due}."
+
+MSG_EXTENDED_EMAIL = " El aviso al consumidor se envía por correo a {email}: lo verás en el historial."
+
+MSG_EXTENDED_LETTER = (
+    " El consumidor no dio un correo: envíale una carta con el aviso a más tardar el {first_due}, último día del "
+    "plazo inicial (DS 006-2014-PCM, art. 6)."
+)
+
+MSG_TRANSCRIBED = "Hoja de papel Nº {paper} registrada como hoja Nº {number}. Su plazo se cuenta desde el {filed}."
+
+MSG_TRANSCRIBED_COPY = " La copia de la hoja se envía por correo al consumidor."
+
+MSG_TRANSCRIBED_LATE = (
+    "Transcrita fuera de plazo: el art. 4-A pide ingresarla dentro de un (01) día calendario desde que el libro "
+    "virtual volvió a estar disponible (hasta el {due}). Quedó registrado en el historial de la hoja."
+)
 
 MSG_NOT_ANSWERABLE = "Esta hoja ya no admite una respuesta (estado: {status})."
 
@@ -211,6 +243,7 @@ class QueueView(StaffRequiredMixin, View):
             "tracker": tracker_status(),
             "many_establishments": len(establishments) > 1,
             "query_string": _without_page(request.GET),
+            "can_transcribe": self.scope.transcribes,
         }
         return self.render("reclamaciones/staff/queue.html", context)
 
@@ -236,6 +269,79 @@ class QueueExportView(StaffRequiredMixin, View):
         return export_views.queue_export_post(self, form)
 
 
+class TranscribeView(StaffRequiredMixin, View):
+    """A sheet of the paper backup book typed into the virtual book (Reglamento art. 4-A): agents, supervisors
+    and the compliance role, into an establishment of their scope (the only ones the form offers)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.scope.roles and not self.scope.transcribes:
+            return forbidden(request, read_only=True)
+        return super().dispatch(request, *args, **kwargs)  # anonymous: login; no role: the 403 without a role
+
+    def form(self, data=None) -> BackupSheetForm:
+        establishments = self.scope.filter(
+            Establishment.objects.filter(is_active=True).select_related("provider").order_by("name"), path="pk"
+        )
+        form = BackupSheetForm(data, establishments=establishments)
+        if data is None:
+            only = list(establishments[:2])
+            if len(only) == 1:
+                form.initial["establishment"] = only[0].pk
+        return form
+
+    def page(self, form: BackupSheetForm, *, status: int = 200) -> HttpResponse:
+        return self.render(TRANSCRIBE_TEMPLATE, {"form": form}, status=status)
+
+    def get(self, request):
+        return self.page(self.form())
+
+    def post(self, request):
+        form = self.form(request.POST)
+        if not form.is_valid():
+            messages.error(request, MSG_CHECK_FORM)
+            return self.page(form, status=400)
+        try:
+            done = complaint_transcribe(scope=self.scope, **form.service_kwargs())
+        except TranscriptionError as exc:
+            form.add_error(exc.field or None, str(exc))
+            return self.page(form, status=409 if isinstance(exc, SheetAlreadyTranscribed) else 400)
+        except FilingError as exc:
+            form.add_error(None, str(exc))
+            return self.page(form, status=409)
+        complaint = done.complaint
+        personal_data_access_record(scope=self.scope, what=What.TRANSCRIBED, complaint=complaint, request=request)
+        filed = timezone.localtime(complaint.filed_at).strftime("%d/%m/%Y %H:%M")
+        message = MSG_TRANSCRIBED.format(
+            paper=complaint.backup_sheet_number, number=complaint.display_number, filed=filed
+        )
+        messages.success(request, message + (MSG_TRANSCRIBED_COPY if complaint.contact_email else ""))
+        if done.late:
+            due = timezone.localtime(done.due).strftime("%d/%m/%Y %H:%M")
+            messages.warning(request, MSG_TRANSCRIBED_LATE.format(due=due))
+        return redirect("staff:detail", pk=complaint.pk)
+
+
+def _moment(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _transcription(events: list[ComplaintEvent]) -> dict | None:
+    """Who typed a backup-book hoja, when, and whether after the art. 4-A day (from its TRANSCRIBED event)."""
+    event = next((e for e in events if e.type == ComplaintEvent.Type.TRANSCRIBED), None)
+    if event is None:
+        return None
+    data = event.data or {}
+    return {
+        "at": event.occurred_at,
+        "by": person_name(event.actor),
+        "late": bool(data.get("late")),
+        "due": _moment(data.get("transcribe_by")),
+    }
+
+
 def _detail_context(request, complaint: Complaint, **forms) -> dict:
     """Everything the detail page shows; `forms` carries a bound form with errors after a failed POST."""
     today = timezone.localdate()
@@ -244,6 +350,7 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
     left = days_left(complaint, today=today, calendar=business_calendar_get())
     people = list(assignable_staff(establishment_id=complaint.establishment_id)) if Action.ASSIGN in allowed else []
     response = Response.objects.filter(complaint=complaint).select_related("responded_by").first()
+    events = list(complaint.events.select_related("actor"))
     context = {
         "complaint": complaint,
         "status_tone": STATUS_TONES.get(complaint.status, "closed"),
@@ -254,15 +361,17 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
         "response_on_time": response is not None and timezone.localdate(response.communicated_at) <= complaint.due_date,
         "survey": related_or_none(complaint, "survey"),
         "offer": settlement_offer_latest(complaint=complaint),
-        "timeline": timeline(
-            list(complaint.events.select_related("actor")), list(complaint.messages.order_by("created_at"))
-        ),
+        "timeline": timeline(events, list(complaint.messages.order_by("created_at"))),
+        "transcription": _transcription(events),
         "tracker": tracker_status(),
         "people": people,
         "can_take": any(p.pk == request.user.pk for p in people) and complaint.assignee_id != request.user.pk,
         "actions": {action.value: action in allowed for action in Action},
         # Closing waits for the cause: say so instead of hiding the panel without a reason.
         "close_blocked": refusal(complaint, Action.CLOSE, scope=scope, today=today) == MSG_CAUSE_REQUIRED,
+        # An extension the hoja allows but the user's role does not: say who decides it.
+        "extend_needs_supervisor": refusal(complaint, Action.EXTEND, scope=scope, today=today)
+        == MSG_EXTEND_SUPERVISORS,
         "offer_pending_status": SettlementOffer.Status.PENDING,
         "integrity_problems": complaint_integrity_problems(complaint),
     }
@@ -279,6 +388,7 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
     context["classify_form"] = forms.get("classify_form") or ClassifyForm(
         initial={"cause": complaint.cause_id}, prefix="classify"
     )
+    context["extend_form"] = forms.get("extend_form") or ExtensionForm(prefix="extend")
     context["open_panel"] = next(iter(forms), "")
     return context
 
@@ -306,11 +416,13 @@ class ComplaintActionView(StaffRequiredMixin, View):
     http_method_names = ["post"]
     form_class: type = NoteForm
     form_name = ""  # the form's name in the detail context (and its prefix)
+    invalid_status = 200
 
     def post(self, request, pk: int):
         complaint = _complaint_or_404(self.scope, pk)
-        if not self.scope.acts_on(complaint.establishment_id):
-            return forbidden(request, read_only=True)
+        denied = self.denied(complaint)
+        if denied is not None:
+            return denied
         form = self.get_form()
         if not form.is_valid():
             return self.invalid(complaint, form)
@@ -321,12 +433,19 @@ class ComplaintActionView(StaffRequiredMixin, View):
         messages.success(request, message)
         return redirect("staff:detail", pk=complaint.pk)
 
+    def denied(self, complaint: Complaint) -> HttpResponse | None:
+        """The 403 for a user who may see the hoja but not take this action on it (None: may)."""
+        if not self.scope.acts_on(complaint.establishment_id):
+            return forbidden(self.request, read_only=True)
+        return None
+
     def get_form(self):
         return self.form_class(self.request.POST, prefix=self.form_name.removesuffix("_form") or None)
 
     def invalid(self, complaint: Complaint, form) -> HttpResponse:
         messages.error(self.request, MSG_CHECK_FORM)
-        return self.render(DETAIL_TEMPLATE, _detail_context(self.request, complaint, **{self.form_name: form}))
+        context = _detail_context(self.request, complaint, **{self.form_name: form})
+        return self.render(DETAIL_TEMPLATE, context, status=self.invalid_status)
 
     def refused(self, complaint: Complaint, form, message: str) -> HttpResponse:
         messages.error(self.request, message)
@@ -380,6 +499,34 @@ class SettlementOfferView(ComplaintActionView):
     def perform(self, complaint, data):
         settlement_offer_send(complaint_id=complaint.pk, text=data["text"], scope=self.scope)
         return MSG_OFFER_SENT
+
+
+class ExtendView(ComplaintActionView):
+    """DS 006-2014-PCM art. 6, hojas filed before Ley 31435: a supervisor's decision (policy), told to the consumer
+    by e-mail, or by a letter the staff must send when there is no e-mail."""
+
+    form_class = ExtensionForm
+    form_name = "extend_form"
+    invalid_status = 400
+
+    def denied(self, complaint):
+        denied = super().denied(complaint)
+        if denied is None and not self.scope.supervises:
+            # An agent: back on the hoja with the reason, as a 403 (the service would refuse it too).
+            messages.error(self.request, MSG_EXTEND_SUPERVISORS)
+            return self.render(DETAIL_TEMPLATE, _detail_context(self.request, complaint), status=403)
+        return denied
+
+    def perform(self, complaint, data):
+        first_due = complaint.due_date
+        extended = complaint_extend_deadline(
+            complaint_id=complaint.pk, days=data["days"], reason=data["reason"], scope=self.scope
+        )
+        days = f"{data['days']} día{'s' if data['days'] != 1 else ''} calendario"
+        message = MSG_EXTENDED.format(days=days, due=f"{extended.due_date:%d/%m/%Y}")
+        if extended.contact_email:
+            return message + MSG_EXTENDED_EMAIL.format(email=extended.contact_email)
+        return message + MSG_EXTENDED_LETTER.format(first_due=f"{first_due:%d/%m/%Y}")
 
 
 class CloseView(ComplaintActionView):

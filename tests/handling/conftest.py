@@ -55,6 +55,9 @@ def users(establishment, agent):
         "auditor": staff_user(
             "aurora", Role.AUDITOR, establishments=[establishment], password=PASSWORD, first_name="Aurora"
         ),
+        "compliance": staff_user(
+            "celia", Role.COMPLIANCE, establishments=[establishment], password=PASSWORD, first_name="Celia"
+        ),
         "superuser": staff_user("root", None, is_superuser=True, profile=False, password=PASSWORD, first_name="Root"),
     }
 

@@ -6,12 +6,15 @@ Dates: October 2026 (holiday Thu 08). A hoja filed Thu 2026-10-01 is due Fri 202
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
+from reclamaciones.audit import PersonalDataAccess
 from reclamaciones.book.backup import (
     MSG_ENABLED_BEFORE_PAPER,
     MSG_ENABLED_FUTURE,
@@ -25,9 +28,10 @@ from reclamaciones.book.backup import (
     complaint_transcribe,
 )
 from reclamaciones.book.models import Channel, Complaint, ComplaintEvent, Establishment
+from reclamaciones.handling.forms import DATETIME_LOCAL
 from reclamaciones.outbox.models import OutboundMessage
 
-from ..factories import EstablishmentFactory, filing_kwargs, staff_user
+from ..factories import VALID_FILING, EstablishmentFactory, filing_kwargs, staff_user
 from .settlement_support import DUE, FILED, lima
 from .staff_support import PASSWORD
 
@@ -293,3 +297,199 @@ def test_two_people_typing_the_same_paper_sheet_at_once_file_it_once():
     assert len(refused) == len(typists) - 1, outcomes
     assert all("ya fue transcrita" in str(e) for e in refused)
     assert Complaint.objects.filter(establishment=shop).count() == 1
+
+
+# 2. The page ------------------------------------------------------------------------------------------------------
+
+
+def _paper(at: datetime) -> str:
+    return timezone.localtime(at).strftime(DATETIME_LOCAL)
+
+
+def _sheet(shop, **overrides) -> dict:
+    """What the staff type from a paper sheet of `shop` filled in a minute ago (the form's field names)."""
+    return {
+        "establishment": shop.pk,
+        "backup_sheet_number": "000000012-2026",
+        "paper_filed_at": _paper(timezone.now() - timedelta(minutes=1)),
+        "book_enabled_at": "",
+        **VALID_FILING,
+        **overrides,
+    }
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_the_page_is_the_anexo_i_form_for_staff(client, agent, shop):
+    client.force_login(agent)
+
+    response = client.get(reverse("staff:transcribe"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for legend in (
+        "HOJA DEL LIBRO DE RECLAMACIONES DE RESPALDO",
+        "1. IDENTIFICACIÓN DEL CONSUMIDOR RECLAMANTE",
+        "PADRE O MADRE: [PARA EL CASO DE MENORES DE EDAD]",
+        "2. IDENTIFICACIÓN DEL BIEN CONTRATADO",
+        "3. DETALLE DE LA RECLAMACIÓN Y PEDIDO DEL CONSUMIDOR",
+    ):
+        assert legend in html
+    assert "Disconformidad relacionada a los productos o servicios." in html  # Anexo I's RECLAMO, verbatim
+    assert 'type="datetime-local" name="paper_filed_at"' in html
+    assert f'<option value="{shop.pk}" selected>' in html  # the only establishment of the agent
+    # No honeypot, no double-submit key: staff are no bots, and a repeated paper number is refused.
+    assert "referencia_interna" not in html
+    assert "submission_key" not in html
+    # Every visible control has its label.
+    form = response.context["form"]
+    for field in form.visible_fields():
+        if field.widget_type != "radioselect":
+            assert f'for="{field.id_for_label}"' in html, field.name
+
+
+def test_a_sheet_typed_through_the_page_lands_on_its_hoja(client, agent, shop):
+    client.force_login(agent)
+
+    response = client.post(reverse("staff:transcribe"), _sheet(shop), follow=True, REMOTE_ADDR="10.1.2.3")
+
+    hoja = Complaint.objects.get()
+    assert response.redirect_chain == [(reverse("staff:detail", args=[hoja.pk]), 302)]
+    [(level, message)] = _messages(response)
+    assert level == "success"
+    assert message.startswith(f"Hoja de papel Nº 000000012-2026 registrada como hoja Nº {hoja.display_number}.")
+    assert message.endswith("La copia de la hoja se envía por correo al consumidor.")
+    html = response.content.decode()
+    assert "Hoja del libro de respaldo (papel) Nº 000000012-2026" in html
+    assert "por Ana, dentro del plazo del art. 4-A." in html
+    assert hoja.events.get(type=ComplaintEvent.Type.TRANSCRIBED).actor == agent
+    access = PersonalDataAccess.objects.get(what=PersonalDataAccess.What.TRANSCRIBED)
+    assert (access.user, access.complaint, access.establishment_id) == (agent, hoja, shop.pk)
+
+
+def test_a_late_sheet_is_entered_with_a_warning(client, agent, shop):
+    client.force_login(agent)
+    paper = timezone.now() - timedelta(days=3)
+
+    response = client.post(reverse("staff:transcribe"), _sheet(shop, paper_filed_at=_paper(paper)), follow=True)
+
+    hoja = Complaint.objects.get()
+    levels = dict(_messages(response))
+    assert levels["warning"].startswith("Transcrita fuera de plazo: el art. 4-A pide ingresarla dentro de un (01) día")
+    assert "fuera del plazo</strong> de un (01) día calendario del art. 4-A" in response.content.decode()
+    assert hoja.events.get(type=ComplaintEvent.Type.TRANSCRIBED).data["late"] is True
+
+
+def test_the_book_enabled_date_moves_the_art_4_a_day(client, agent, shop):
+    client.force_login(agent)
+    paper = timezone.now() - timedelta(days=3)
+    enabled = timezone.now() - timedelta(hours=2)
+
+    response = client.post(
+        reverse("staff:transcribe"),
+        _sheet(shop, paper_filed_at=_paper(paper), book_enabled_at=_paper(enabled)),
+        follow=True,
+    )
+
+    assert [level for level, _ in _messages(response)] == ["success"]
+    event = Complaint.objects.get().events.get(type=ComplaintEvent.Type.TRANSCRIBED)
+    assert (event.data["late"], event.data["book_enabled_given"]) == (False, True)
+
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def test_markup_in_every_typed_field_is_kept_as_text_and_shown_escaped(client, agent, shop):
+    client.force_login(agent)
+    text_fields = (
+        "consumer_name",
+        "consumer_address",
+        "good_description",
+        "detail",
+        "request",
+        "guardian_name",
+        "guardian_address",
+    )
+    sheet = _sheet(shop, is_minor="on", **{name: f"{HOSTILE}\x0b{name}" for name in text_fields})
+
+    response = client.post(reverse("staff:transcribe"), sheet, follow=True)
+
+    hoja = Complaint.objects.get()
+    for name in text_fields:
+        assert getattr(hoja, name) == f"{HOSTILE}\x0b{name}"  # as the public form keeps it: the hoja as filed
+    html = response.content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        pytest.param({"consumer_name": "Ana\x00"}, "consumer_name", "caracteres nulos", id="nul-in-name"),
+        pytest.param({"detail": "Hola\x00"}, "detail", "caracteres nulos", id="nul-in-detail"),
+        pytest.param({"backup_sheet_number": "12|2026"}, "backup_sheet_number", "como está impreso", id="pipe"),
+        pytest.param({"backup_sheet_number": "12\n2026"}, "backup_sheet_number", "como está impreso", id="newline"),
+        pytest.param({"backup_sheet_number": HOSTILE[:30]}, "backup_sheet_number", "como está impreso", id="markup"),
+        pytest.param({"backup_sheet_number": "1" * 31}, "backup_sheet_number", "como máximo 30", id="too-long"),
+        pytest.param({"paper_filed_at": "2099-01-01T10:00"}, "paper_filed_at", "posteriores", id="year-2099"),
+        pytest.param({"paper_filed_at": "mañana"}, "paper_filed_at", "fecha y hora válidas", id="not-a-date"),
+        pytest.param({"paper_filed_at": "2026-02-30T10:00"}, "paper_filed_at", "fecha y hora válidas", id="30-feb"),
+        pytest.param({"paper_filed_at": ""}, "paper_filed_at", "Escribe la fecha y hora", id="no-date"),
+        pytest.param({"paper_filed_at": "2010-05-01T10:00"}, "paper_filed_at", "23/04/2014", id="before-4-a"),
+        pytest.param({"book_enabled_at": "2099-01-01T10:00"}, "book_enabled_at", "posterior", id="enabled-2099"),
+        pytest.param({"book_enabled_at": "2020-06-01T10:00"}, "book_enabled_at", "después", id="enabled-early"),
+        pytest.param({"establishment": "999999"}, "establishment", "Elige el establecimiento", id="no-such-shop"),
+        pytest.param({"establishment": "1; DROP"}, "establishment", "Elige el establecimiento", id="not-a-pk"),
+        pytest.param(
+            {"consumer_address": "", "consumer_email": ""}, "consumer_address", "del consumidor", id="no-contact"
+        ),
+        pytest.param({"is_minor": "on", "guardian_name": ""}, "guardian_name", "su padre", id="minor-no-guardian"),
+    ],
+)
+def test_bad_input_is_shown_next_to_its_field_and_nothing_is_filed(client, agent, shop, overrides, field, message):
+    client.force_login(agent)
+
+    response = client.post(reverse("staff:transcribe"), _sheet(shop, **overrides))
+
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field]), form.errors
+    assert f'id="{field}-error"' in response.content.decode()
+    assert not Complaint.objects.exists()
+
+
+def test_a_scoped_agent_cannot_type_into_another_establishment(client, shop, other_shop):
+    client.force_login(staff_user("berta", Role.AGENT, establishments=[other_shop], password=PASSWORD))
+
+    page = client.get(reverse("staff:transcribe"))
+    response = client.post(reverse("staff:transcribe"), _sheet(shop))
+
+    assert [e.pk for e in page.context["form"].fields["establishment"].queryset] == [other_shop.pk]
+    assert f'value="{shop.pk}"' not in page.content.decode()
+    assert response.status_code == 400
+    assert "Elige el establecimiento" in response.context["form"].errors["establishment"][0]
+    assert not Complaint.objects.exists()
+
+
+def test_the_same_paper_sheet_sent_twice_is_filed_once(client, agent, shop):
+    client.force_login(agent)
+    sheet = _sheet(shop)
+
+    first = client.post(reverse("staff:transcribe"), sheet)
+    second = client.post(reverse("staff:transcribe"), sheet)
+
+    hoja = Complaint.objects.get()
+    assert first.status_code == 302
+    assert second.status_code == 409
+    [error] = second.context["form"].errors["backup_sheet_number"]
+    assert f"ya fue transcrita: es la hoja Nº {hoja.display_number}" in error
+    assert 'id="backup_sheet_number-error"' in second.content.decode()
+
+
+@pytest.mark.parametrize(("role", "status"), [("council", 403), ("auditor", 403), ("compliance", 200)])
+def test_readers_may_not_transcribe_but_the_compliance_role_may(client, users, role, status):
+    client.force_login(users[role])
+
+    assert client.get(reverse("staff:transcribe")).status_code == status
