@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+
+from reclamaciones.handling.forms import DATETIME_LOCAL
 
 from .staff_support import ANSWER, _csv_rows, _login, _xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
 
-ROLES = ["anonymous", "no-role", "agent", "supervisor", "council", "auditor", "superuser"]
-ACTORS = {"agent", "supervisor", "superuser"}
+ROLES = ["anonymous", "no-role", "agent", "supervisor", "council", "auditor", "compliance", "superuser"]
+ACTORS = {"agent", "supervisor", "superuser"}  # act on hojas; council, auditors and compliance read them
+TRANSCRIBERS = {"agent", "supervisor", "compliance", "superuser"}  # type a paper backup-book sheet (art. 4-A)
+SUPERVISORS = {"supervisor", "superuser"}  # decide the old-regime extension
 
 
-# (url name, method, needs a hoja, POST data, status for someone who may act, status for a reader)
+def _transcription(hoja) -> dict:
+    """A valid paper sheet of the user's own establishment (`hoja`'s), filled in this minute."""
+    return {
+        "establishment": hoja.establishment_id,
+        "backup_sheet_number": "000000007-2026",
+        "paper_filed_at": timezone.localtime().strftime(DATETIME_LOCAL),
+        "consumer_name": "Rosa Díaz",
+        "doc_type": "dni",
+        "doc_number": "43333333",
+        "consumer_email": "rosa@example.pe",
+        "currency": "PEN",
+        "detail": "Me cobraron dos veces.",
+    }
+
+
+# (url name, method, needs a hoja, POST data (or a function of the in-scope hoja), status for someone who may
+# act, status for a reader[, who may act when not ACTORS])
 URLS = [
     ("queue", "get", False, None, 200, 200),
     ("export-csv", "get", False, None, 200, 200),
@@ -29,39 +50,47 @@ URLS = [
     ("reclassify", "post", True, {"reclassify-kind": "queja", "reclassify-reason": "Es sobre la atención."}, 302, 403),
     ("offer", "post", True, {"offer-text": "Le cambiamos el equipo."}, 302, 403),
     ("close", "post", True, {}, 302, 403),
+    # A Ley 31435 hoja: the service refuses (improrrogable) and the supervisor lands back on it; agents get a 403.
+    ("extend", "post", True, {"extend-days": "10", "extend-reason": "Peritaje."}, 302, 403, SUPERVISORS),
+    ("transcribe", "get", False, None, 200, 403, TRANSCRIBERS),
+    ("transcribe", "post", False, _transcription, 302, 403, TRANSCRIBERS),  # to the new hoja
 ]
 
 
-def _expected(role: str, needs_hoja: bool, in_scope: bool, acting: int, reading: int) -> int:
+def _expected(role: str, needs_hoja: bool, in_scope: bool, acting: int, reading: int, actors: set[str] = ACTORS) -> int:
     if role == "anonymous":
         return 302  # to the login page
     if role == "no-role":
         return 403
     if needs_hoja and not in_scope and role != "superuser":
         return 404  # never reveal that a hoja outside one's scope exists
-    return acting if role in ACTORS else reading
+    return acting if role in actors else reading
 
 
 @pytest.mark.parametrize("scope", ["in-scope", "out-of-scope"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
-    ("name", "method", "needs_hoja", "data", "acting", "reading"),
-    URLS,
+    ("name", "method", "needs_hoja", "data", "acting", "reading", "actors"),
+    [(*u, ACTORS) if len(u) == 6 else u for u in URLS],
     ids=[f"{u[1]}-{u[0]}" for u in URLS],
 )
-def test_permission_matrix(client, users, hoja, hoja_b, role, scope, name, method, needs_hoja, data, acting, reading):
+def test_permission_matrix(
+    client, users, hoja, hoja_b, role, scope, name, method, needs_hoja, data, acting, reading, actors
+):
     _login(client, users[role])
     target = hoja if scope == "in-scope" else hoja_b
     url = reverse(f"staff:{name}", args=[target.pk] if needs_hoja else [])
+    if callable(data):
+        data = data(hoja)
 
     response = getattr(client, method)(url, data or {})
 
-    assert response.status_code == _expected(role, needs_hoja, scope == "in-scope", acting, reading)
+    assert response.status_code == _expected(role, needs_hoja, scope == "in-scope", acting, reading, actors)
     if response.status_code == 302 and role == "anonymous":
         assert response["Location"].startswith(reverse("staff:login"))
 
 
-@pytest.mark.parametrize("name", ["assign", "note", "reclassify", "offer", "answer-send", "close"])
+@pytest.mark.parametrize("name", ["assign", "note", "reclassify", "offer", "extend", "answer-send", "close"])
 def test_actions_are_post_only(client, agent, hoja, name):
     client.force_login(agent)
 
@@ -79,12 +108,21 @@ def test_out_of_scope_and_missing_hojas_look_the_same(client, agent, hoja_b):
 
 
 def test_readers_see_the_detail_without_any_action(client, users, hoja):
-    for role in ("council", "auditor"):
+    for role in ("council", "auditor", "compliance"):
         client.force_login(users[role])
         html = client.get(reverse("staff:detail", args=[hoja.pk])).content.decode()
         assert "Vista de solo lectura" in html
-        for name in ("assign", "note", "reclassify", "offer", "close", "answer"):
+        for name in ("assign", "note", "reclassify", "offer", "extend", "close", "answer"):
             assert reverse(f"staff:{name}", args=[hoja.pk]) not in html
+
+
+@pytest.mark.parametrize("role", ROLES[2:])
+def test_the_queue_links_the_transcription_for_those_who_may_transcribe(client, users, role):
+    client.force_login(users[role])
+
+    html = client.get(reverse("staff:queue")).content.decode()
+
+    assert (reverse("staff:transcribe") in html) is (role in TRANSCRIBERS)
 
 
 # Scoping: an agent of one establishment never sees another's hojas ------------------------------------------------
