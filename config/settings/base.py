@@ -275,6 +275,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.sirec_reminder",
         "schedule": crontab(hour="8", minute="10"),
     },
+    "indecopi-reminder": {
+        # 08:20 Lima: open INDECOPI requests near or past their last day: https://crontab.guru/#20_8_*_*_*
+        "task": "reclamaciones.tasks.indecopi_reminder",
+        "schedule": crontab(hour="8", minute="20"),
+    },
     "digest-daily": {
         # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
         "task": "reclamaciones.tasks.digest_daily",
@@ -311,6 +316,9 @@ RECLAMACIONES_SIREC_ENCODING = env("RECLAMACIONES_SIREC_ENCODING", default="utf-
 # Directive 004-2014 §VIII: each hoja reaches SIREC within 30 calendar days of filing. The compliance role is
 # reminded, once a day, of the hojas of books with a SIREC code not reported this many days after filing.
 RECLAMACIONES_SIREC_REMIND_AFTER_DAYS = env.int("RECLAMACIONES_SIREC_REMIND_AFTER_DAYS", default=25)
+# INDECOPI requests: the compliance role is reminded at these business days before a request's last day (0 = on
+# the day), then every day while it is past and still open.
+RECLAMACIONES_INDECOPI_REMINDER_DAYS = env.list("RECLAMACIONES_INDECOPI_REMINDER_DAYS", cast=int, default=[3, 1, 0])
 # Reglamento art. 12: every hoja, answer and proof is kept at least 2 years from filing. After this many years
 # `anonymise_expired` may replace the consumer's personal data (a system check refuses less than 2).
 RECLAMACIONES_RETENTION_YEARS = env.int("RECLAMACIONES_RETENTION_YEARS", default=2)

@@ -226,7 +226,7 @@ def indecopi_request_hojas(*, scope: Scope, request: IndecopiRequest) -> QuerySe
     return hojas.order_by("establishment__name", "establishment_id", "year", "number")
 
 
-def evidence_bundle_get(*, scope: Scope, pk: int) -> EvidenceBundle | None:
+def evidence_bundle_get(*, scope: Scope, pk: int):
     """A bundle of a request `scope` sees."""
     from .models import EvidenceBundle
 
