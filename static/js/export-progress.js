@@ -1,5 +1,7 @@
-// "Tu exportación": refreshes the progress bar from the job's JSON every few seconds until the file is ready
-// (or the job failed), then shows the download link. No inline script: the Content-Security-Policy forbids it.
+// "Tu exportación" (and the evidence bundle's page): refreshes the progress bar from the job's JSON every few
+// seconds until the file is ready (or the job failed), then shows the download link. A JSON that carries its own
+// `text` (and `sha256`, shown in [data-export-sha]) is shown as it comes. No inline script: the
+// Content-Security-Policy forbids it.
 (function () {
   var root = document.querySelector("[data-export-job]");
   if (!root || !window.fetch) { return; }
@@ -11,6 +13,14 @@
   var delay = 2000;
 
   function show(state) {
+    var done = render(state);
+    if (state.text) { text.textContent = state.text; }
+    var sha = root.querySelector("[data-export-sha]");
+    if (sha && state.sha256) { sha.textContent = state.sha256; }
+    return done;
+  }
+
+  function render(state) {
     bar.value = state.percent;
     bar.textContent = state.percent + " %";
     if (state.ready) {
