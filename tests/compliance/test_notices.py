@@ -18,7 +18,7 @@ from PIL import Image
 from reclamaciones.access import Role, Scope
 from reclamaciones.compliance.notices import poster_pdf
 
-from ..factories import EstablishmentFactory, staff_user
+from ..factories import EstablishmentFactory, ProviderFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +178,23 @@ def test_the_poster_is_one_a4_page(physical_pdf, poppler, tmp_path):
     assert height == pytest.approx(841.89, abs=0.5)
 
 
+def test_the_longest_names_still_fit_on_the_one_page(poppler, tmp_path):
+    provider = ProviderFactory(legal_name=("Comercialización Internacional de Productos Ñandú y Asociados " * 3)[:150])
+    longest = EstablishmentFactory(
+        provider=provider,
+        name=("Tienda Mega Plaza Independencia Norte Segundo Nivel " * 3)[:150],
+        address=("Av. Alfredo Mendiola 3698, Independencia, Lima, interior 204 " * 3)[:150],
+        code="LR-" + "9" * 17,
+        slug="s" * 60,
+    )
+
+    (_, _), words = _layout(poster_pdf(longest), tmp_path)  # asserts one page
+
+    joined = "".join(w["text"] for w in words)  # the URL and long names wrap across lines
+    assert f"{BASE}/libro/{'s' * 60}/" in joined
+    assert f"libro:{longest.code}" in joined
+
+
 def test_letters_measured_on_the_page_meet_the_anexo_ii_minimums(physical_pdf, poppler, tmp_path):
     """Anexo II: "Libro de Reclamaciones" in letters of at least 1 x 1 cm, the rest at least 0.5 x 0.5 cm. We
     measure the ink of each printed letter at 300 dpi (±0.09 mm) and hold the *smallest* letter to the
@@ -216,19 +233,21 @@ def test_the_printed_qr_is_the_symbol_of_the_establishments_form_url(physical, p
     the symbol segno makes for the expected URL (same minimum error correction as the poster)."""
     expected = segno.make(f"{BASE}/libro/{physical.slug}/", error="m", micro=False)
     modules = expected.symbol_size(border=0)[0]
-    (width, _), words = _layout(physical_pdf, tmp_path)
+    _, words = _layout(physical_pdf, tmp_path)
     image = _raster(physical_pdf, tmp_path)
-    caption = next(w for w in words if w["text"] == "celular")
-    url = next(w for w in words if w["text"].startswith(BASE))
-    middle = width / 2 * PX_PER_PT
-    band = (
-        int(middle - 40 / MM_PER_PX),
-        int(caption["y1"] * PX_PER_PT) + 2,
-        int(middle + 40 / MM_PER_PX),
-        int(url["y0"] * PX_PER_PT) - 2,
+    # The QR stands left of its caption ("Registra tu reclamo o queja desde tu celular:"), inside the frame.
+    caption = next(w for w in words if w["text"] == "Registra")
+    region = (
+        int(13 / MM_PER_PX),  # right of the frame's left border (10 to 11.6 mm)
+        int(caption["y0"] * PX_PER_PT - 2 / MM_PER_PX),  # below the rule over the QR's row
+        int(caption["x0"] * PX_PER_PT - 1 / MM_PER_PX),
+        image.height,
     )
-    crop = image.crop(band)
-    dark = [(x, y) for y in range(crop.height) for x in range(crop.width) if crop.getpixel((x, y)) < 128]
+    crop = image.crop(region)
+    pixels = crop.load()
+    # The frame's bottom border runs across the whole region; the QR's rows start in its white quiet zone.
+    rows = [y for y in range(crop.height) if pixels[0, y] >= 128]
+    dark = [(x, y) for y in rows for x in range(crop.width) if pixels[x, y] < 128]
     x0, y0 = min(x for x, _ in dark), min(y for _, y in dark)
     x1, y1 = max(x for x, _ in dark), max(y for _, y in dark)
     side = x1 - x0 + 1
@@ -237,7 +256,7 @@ def test_the_printed_qr_is_the_symbol_of_the_establishments_form_url(physical, p
     step = side / modules
 
     printed = [
-        [crop.getpixel((int(x0 + (c + 0.5) * step), int(y0 + (r + 0.5) * step))) < 128 for c in range(modules)]
+        [pixels[int(x0 + (c + 0.5) * step), int(y0 + (r + 0.5) * step)] < 128 for c in range(modules)]
         for r in range(modules)
     ]
 
