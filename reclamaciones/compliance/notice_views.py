@@ -8,7 +8,14 @@ from django.views import View
 
 from ..book.models import Establishment
 from .desk import ComplianceReadMixin
-from .notices import NATURE, form_url, poster_establishment_get, poster_establishment_list, poster_filename, poster_pdf
+from .notices import (
+    BOOK_NATURE,
+    form_url,
+    poster_establishment_get,
+    poster_establishment_list,
+    poster_filename,
+    poster_pdf,
+)
 
 
 class PosterListView(ComplianceReadMixin, View):
@@ -16,7 +23,7 @@ class PosterListView(ComplianceReadMixin, View):
         rows = [
             {
                 "establishment": e,
-                "nature": NATURE[Establishment.Kind(e.kind)],
+                "nature": BOOK_NATURE,
                 "form_url": form_url(e),
             }
             for e in poster_establishment_list(scope=self.scope)

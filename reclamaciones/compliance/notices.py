@@ -32,12 +32,11 @@ ANEXO_II_FOOTNOTE = (
     "* El proveedor deberá indicar si el Libro de Reclamaciones del establecimiento es de naturaleza física o virtual."
 )
 
-# What fills the blank: the nature of the book the establishment offers (footnote of Anexo II), in capitals as
-# the annex's blank is usually filled. Follows Establishment.kind (UNCONFIRMED: see the report).
-NATURE = {
-    Establishment.Kind.PHYSICAL: "FÍSICO",
-    Establishment.Kind.VIRTUAL: "VIRTUAL",
-}
+# What fills the blank: the nature of the BOOK the establishment offers (footnote of Anexo II), not of the
+# store. Every establishment of this portal keeps its book here, so a shop's poster says VIRTUAL too; its paper
+# book is only the art. 4-A backup for when the virtual one is down (UNCONFIRMED reading; in capitals, as the
+# annex's blank is usually filled).
+BOOK_NATURE = "VIRTUAL"
 
 QR_SIDE_MM = 52  # printed side of the symbol, quiet zone included: scans from about half a metre
 QR_BORDER = 4  # modules of quiet zone (ISO/IEC 18004 asks for 4)
@@ -46,7 +45,7 @@ QR_BORDER = 4  # modules of quiet zone (ISO/IEC 18004 asks for 4)
 @dataclass(frozen=True)
 class Poster:
     establishment: Establishment
-    nature: str  # what fills the blank: "FÍSICO" or "VIRTUAL"
+    nature: str  # what fills the blank: the nature of the book (BOOK_NATURE)
     form_url: str  # absolute URL of the establishment's virtual form, encoded in the QR and printed under it
     qr: segno.QRCode
 
@@ -82,7 +81,7 @@ def poster_build(establishment: Establishment) -> Poster:
     # Error correction at least M (15 %): a poster gets scuffed; segno raises it further when the size allows.
     return Poster(
         establishment=establishment,
-        nature=NATURE[Establishment.Kind(establishment.kind)],
+        nature=BOOK_NATURE,
         form_url=url,
         qr=segno.make(url, error="m", micro=False),
     )

@@ -110,7 +110,8 @@ def test_personal_data_notice_is_text_with_a_link_not_a_checkbox(form_response):
     notice = _between(html, 'class="privacy-notice', "</section>")
 
     assert "Ley N.º 29733" in unescape(notice)
-    assert reverse("reclamaciones:privacy") in {href for href, _ in _links(notice)}
+    provider = form_response.context["establishment"].provider
+    assert reverse("reclamaciones:privacy-provider", args=[provider.ruc]) in {href for href, _ in _links(notice)}
     assert "<input" not in notice
 
 

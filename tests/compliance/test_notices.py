@@ -142,16 +142,17 @@ def physical_pdf(physical):
     return poster_pdf(physical)
 
 
-def test_the_anexo_ii_text_is_printed_verbatim_with_fisico_in_the_blank(physical_pdf, poppler, tmp_path):
+def test_the_anexo_ii_text_is_printed_verbatim_with_virtual_in_the_blank(physical_pdf, poppler, tmp_path):
+    """A shop's book is this virtual book (its paper one is the art. 4-A backup): the blank says VIRTUAL."""
     text = _text(physical_pdf, tmp_path)
 
-    assert NOTICE.format(nature="FÍSICO") in text
+    assert NOTICE.format(nature="VIRTUAL") in text
     assert REFUSAL in text
     assert FOOTNOTE in text
-    assert "VIRTUAL*" not in text
+    assert "FÍSICO*" not in text
 
 
-def test_a_virtual_establishment_says_virtual(poppler, tmp_path):
+def test_an_online_store_says_virtual_too(poppler, tmp_path):
     virtual = EstablishmentFactory(kind="virtual", name="Tienda virtual")
 
     text = _text(poster_pdf(virtual), tmp_path)
@@ -207,7 +208,7 @@ def test_letters_measured_on_the_page_meet_the_anexo_ii_minimums(physical_pdf, p
     end = next(i for i, w in enumerate(words) if w["text"] == "virtual." and i > start)
     anexo = words[start : end + 1]
     assert " ".join(w["text"] for w in anexo) == " ".join(
-        f"{NOTICE.format(nature='FÍSICO')} {REFUSAL} {FOOTNOTE}".split()
+        f"{NOTICE.format(nature='VIRTUAL')} {REFUSAL} {FOOTNOTE}".split()
     ), "nothing but the Anexo II text between its first and last word"
     # The book phrase is the occurrence in the notice (the footnote repeats the words at the smaller size).
     book_at = next(
@@ -320,7 +321,7 @@ def test_the_list_shows_each_active_establishment_in_scope_with_its_poster(clien
         assert reverse("compliance:poster", args=[shown.pk]) in html
         assert f"{BASE}/libro/{shown.slug}/" in html
     assert "Libro VIRTUAL" in html
-    assert "Libro FÍSICO" in html
+    assert "Libro FÍSICO" not in html
     for hidden in (closed, elsewhere):
         assert reverse("compliance:poster", args=[hidden.pk]) not in html
         assert hidden.name not in html
