@@ -142,6 +142,18 @@ def _event_lines(event: ComplaintEvent) -> list[str]:
                 f"Por {_label(ResponseChannel, d.get('channel')).lower()}, "
                 f"comunicada el {_moment(d.get('communicated_at'))}: {on_time}."
             ]
+        case T.TRANSCRIBED:
+            when = "fuera del plazo de un día calendario" if d.get("late") else "dentro del plazo de un día calendario"
+            return [
+                f"Hoja de respaldo (papel) Nº {d.get('backup_sheet_number', '—')}, "
+                f"llenada el {_moment(d.get('paper_filed_at'))}.",
+                f"Transcrita {when} (art. 4-A; debía ingresarse hasta el {_moment(d.get('transcribe_by'))}).",
+            ]
+        case T.ANONYMISED:
+            return [
+                f"Se reemplazaron los datos personales del consumidor ({len(d.get('fields', []))} campos).",
+                d.get("reason", ""),
+            ]
         case T.SURVEY_ANSWERED:
             solved = "sí" if d.get("solved") else "no"
             return [f"¿Se solucionó? {solved} · Satisfacción {d.get('csat')}/5 · Recomendación {d.get('nps')}/10."]

@@ -396,12 +396,14 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
 class ComplaintDetailView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
         complaint = _complaint_or_404(self.scope, pk)
+        personal_data_access_record(scope=self.scope, what=What.DETAIL, complaint=complaint, request=request)
         return self.render(DETAIL_TEMPLATE, _detail_context(request, complaint))
 
 
 class ComplaintPdfView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
         complaint = _complaint_or_404(self.scope, pk)
+        personal_data_access_record(scope=self.scope, what=What.PDF, complaint=complaint, request=request)
         content = pdf.complaint_sheet_pdf(complaint, recipient="proveedor")
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pdf.complaint_sheet_filename(complaint)}"'

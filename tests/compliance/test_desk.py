@@ -264,3 +264,33 @@ def test_the_log_cannot_be_changed():
 
 def test_the_system_is_not_logged(file_complaint):
     assert personal_data_access_record(scope=Scope.everything(), what=What.DETAIL, complaint=file_complaint()) is None
+
+
+def test_staff_views_and_exports_of_personal_data_are_logged(client, people, establishment, file_complaint):
+    hoja = file_complaint()
+    agent = people["agent"]
+    client.force_login(agent)
+
+    client.get(reverse("staff:detail", args=[hoja.pk]))
+    client.get(reverse("staff:pdf", args=[hoja.pk]))
+    client.get(reverse("staff:export-csv"))
+    client.get(reverse("staff:detail", args=[hoja.pk + 999]))  # a 404 saw nothing
+
+    rows = list(PersonalDataAccess.objects.order_by("pk").values_list("user", "what", "complaint", "hojas"))
+    assert rows == [
+        (agent.pk, What.DETAIL, hoja.pk, 1),
+        (agent.pk, What.PDF, hoja.pk, 1),
+        (agent.pk, What.EXPORT, None, 1),
+    ]
+    assert PersonalDataAccess.objects.filter(establishment=establishment).count() == 3
+
+
+def test_the_admins_hoja_page_is_logged(client, people, file_complaint):
+    hoja = file_complaint()
+    client.force_login(people["superuser"])
+
+    assert client.get(reverse("admin:reclamaciones_complaint_change", args=[hoja.pk])).status_code == 200
+    assert client.get(reverse("admin:reclamaciones_complaint_changelist")).status_code == 200
+
+    access = PersonalDataAccess.objects.get()
+    assert (access.what, access.complaint_id, access.user) == (What.ADMIN, hoja.pk, people["superuser"])
