@@ -16,6 +16,14 @@ def indecopi_reminder() -> int:
     return indecopi_reminder_queue(scope=Scope.everything())
 
 
+# idempotent: one reminder per (day, recipient) key
+@shared_task(name="reclamaciones.tasks.sirec_reminder", acks_late=True)
+def sirec_reminder() -> int:
+    from .reminders import sirec_reminder_queue
+
+    return sirec_reminder_queue(scope=Scope.everything())
+
+
 # Re-runnable: a redelivered job builds its ZIP again from the start (a finished bundle is left as it is). Its
 # own time limit: one sheet PDF per hoja, so a request covering thousands of hojas takes minutes.
 @shared_task(name="reclamaciones.tasks.evidence_bundle_build", acks_late=True, time_limit=3600, soft_time_limit=3540)

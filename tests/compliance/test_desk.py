@@ -294,3 +294,25 @@ def test_the_admins_hoja_page_is_logged(client, people, file_complaint):
 
     access = PersonalDataAccess.objects.get()
     assert (access.what, access.complaint_id, access.user) == (What.ADMIN, hoja.pk, people["superuser"])
+
+
+def test_every_beat_entry_names_a_task_the_worker_knows(settings):
+    import importlib
+
+    from config.celery import app
+
+    for context in ("book", "handling", "deadlines", "outbox", "council", "compliance"):
+        importlib.import_module(f"reclamaciones.{context}.tasks")
+
+    missing = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} - set(app.tasks)
+
+    assert missing == set()
+
+
+def test_the_daily_task_queues_the_sirec_reminder(people, establishment, file_complaint):
+    from reclamaciones.compliance.tasks import sirec_reminder
+
+    _days_ago(file_complaint, 29)
+
+    assert sirec_reminder() == 1
+    assert OutboundMessage.objects.filter(kind=OutboundMessage.Kind.SIREC_REMINDER).count() == 1
