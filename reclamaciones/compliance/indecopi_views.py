@@ -117,11 +117,10 @@ class RequestForm(StaffForm):
     hasta = forms.DateField(
         label="Hasta", required=False, widget=_date_input(), error_messages={"invalid": "Escribe una fecha válida."}
     )
-    numeros = LongTextField(
+    numeros = forms.CharField(  # no character limit: the count of numbers is checked (MAX_NUMBERS)
         label="Números de hoja",
         required=False,
-        max_length=MAX_NUMBERS * 16,
-        rows=2,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Separados por comas, por ejemplo: 12-2026, 000000013-2026. Vacío: todas las hojas de los "
         "establecimientos y fechas elegidos. Cada número se busca en todos los establecimientos elegidos; si "
         "indicas números y fechas, se incluyen las hojas que cumplan ambos.",
