@@ -21,11 +21,12 @@ from reclamaciones.audit import PersonalDataAccess
 from reclamaciones.book.models import Complaint
 from reclamaciones.book.services import complaint_content_hash
 from reclamaciones.compliance import bundle as bundle_module
-from reclamaciones.compliance.bundle import MSG_FAILED, VERIFIED, evidence_bundle_run
+from reclamaciones.compliance.bundle import MSG_FAILED, MSG_NOT_RUNNER, VERIFIED, evidence_bundle_run
 from reclamaciones.compliance.indecopi import (
     MSG_DEADLINE_BOTH,
     MSG_DEADLINE_MISSING,
     MSG_OUT_OF_SCOPE,
+    MSG_QUEUE_DOWN,
     MSG_RANGE_REVERSED,
     IndecopiError,
     indecopi_reminder_queue,
@@ -620,6 +621,29 @@ def test_a_failure_marks_the_bundle_failed_and_leaves_no_file(
     assert (state["status"], state["ready"], state["download_url"]) == ("failed", False, "")
     assert state["text"].startswith("No se pudo preparar el paquete (RuntimeError)")
     assert client.get(reverse("compliance:bundle-download", args=[bundle.pk])).status_code == 404
+
+
+def test_a_bundle_that_cannot_be_queued_or_whose_builder_lost_the_role_fails_with_a_message(
+    client, officer, establishment, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reclamaciones.compliance import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks.evidence_bundle_build, "delay", broker_down)
+    request = request_registered(officer, [establishment])
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("compliance:bundle-new", args=[request.pk]))
+    queued = EvidenceBundle.objects.get()
+    assert (queued.status, queued.error) == ("failed", MSG_QUEUE_DOWN)
+
+    bundle = EvidenceBundle.objects.create(request=request, created_by=officer, created_at=timezone.now())
+    officer.groups.clear()
+    evidence_bundle_run(bundle_id=bundle.pk)
+    bundle.refresh_from_db()
+    assert (bundle.status, bundle.error, bundle.file_name) == ("failed", MSG_NOT_RUNNER, "")
 
 
 def test_a_run_overtaken_by_a_redelivery_records_nothing_and_removes_its_file(
