@@ -9,7 +9,7 @@ event, and each run a RetentionRun, dry runs included."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,9 +20,9 @@ from ..access import Scope
 from ..book.integrity import anonymised_seal_compute, content_hash
 from ..book.models import PERSONAL_FIELDS, RETENTION_YEARS, Complaint, ComplaintEvent
 from ..book.services import HASHED_FIELDS, integrity_key
-from ..deadlines.clock import lima_midnight
 from ..outbox.models import OutboundMessage
-from .models import Anonymisation, IndecopiRequest, RetentionRun
+from .models import Anonymisation, RetentionRun
+from .selectors import indecopi_open_requests, indecopi_request_hojas
 
 ANONYMISED = "ANONIMIZADO"
 
@@ -72,32 +72,15 @@ def retention_cutoff(*, now: datetime, years: int) -> datetime:
         return local.replace(year=local.year - years, day=28)
 
 
-def _request_condition(request: IndecopiRequest) -> Q:
-    """The hojas an INDECOPI request covers: its establishments, within its filing dates and, when it names
-    sheet numbers, those numbers."""
-    condition = Q(establishment__in=request.establishments.all())
-    if request.date_from:
-        condition &= Q(filed_at__gte=lima_midnight(request.date_from))
-    if request.date_to:
-        condition &= Q(filed_at__lt=lima_midnight(request.date_to + timedelta(days=1)))
-    if request.numbers:
-        numbers = Q()
-        for text in request.numbers:
-            digits, _, year = str(text).partition("-")
-            if digits.isdigit() and year.isdigit():
-                numbers |= Q(number=int(digits), year=int(year))
-        condition &= numbers if numbers else Q(pk__in=[])
-    return condition
-
-
 def _held_condition() -> Q | None:
-    """Every hoja an open INDECOPI request covers (None when no request is open)."""
-    requests = IndecopiRequest.objects.filter(status=IndecopiRequest.Status.OPEN).prefetch_related("establishments")
+    """Every hoja an open INDECOPI request covers, whoever runs the retention (None when no request is open)."""
+    everything = Scope.everything()
+    requests = indecopi_open_requests(scope=everything)
     if not requests:
         return None
     condition = Q(pk__in=[])
     for request in requests:
-        condition |= _request_condition(request)
+        condition |= Q(pk__in=indecopi_request_hojas(scope=everything, request=request).order_by().values("pk"))
     return condition
 
 

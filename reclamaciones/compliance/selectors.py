@@ -125,9 +125,7 @@ def sirec_pending(*, scope: Scope, now: datetime) -> list[SirecPending]:
 
 
 def sirec_export_list(*, scope: Scope) -> QuerySet[SirecExport]:
-    return scope.filter(SirecExport.objects.all(), path="establishment").select_related(
-        "establishment", "created_by"
-    )
+    return scope.filter(SirecExport.objects.all(), path="establishment").select_related("establishment", "created_by")
 
 
 def access_log_page(
@@ -154,13 +152,9 @@ def access_log_page(
 
 def desk_summary(*, scope: Scope, now: datetime) -> dict:
     """The desk's home: SIREC pending, open INDECOPI requests by due date, the last retention run."""
-    requests = IndecopiRequest.objects.filter(status=IndecopiRequest.Status.OPEN)
-    if not scope.is_everything:
-        # A request is the desk's when every establishment it covers is in scope.
-        requests = requests.exclude(establishments__in=Establishment.objects.exclude(pk__in=scope.establishment_ids))
     return {
         "sirec": sirec_pending(scope=scope, now=now),
-        "requests": list(requests.order_by("due_on", "pk")[:20]),
+        "requests": indecopi_open_requests(scope=scope)[:20],
         "retention": RetentionRun.objects.filter(dry_run=False).first(),
     }
 

@@ -34,6 +34,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
         OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
         OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
+        OutboundMessage.Kind.SIREC_REMINDER: _sirec_reminder,
         OutboundMessage.Kind.INDECOPI_REMINDER: _indecopi_reminder,
     }
     return builders[message.kind](message)
@@ -167,6 +168,16 @@ def _integrity_alarm(message: OutboundMessage) -> EmailMultiAlternatives:
     ]
     context = {"date": date.fromisoformat(message.context["date"]), "items": items, "total": message.context["total"]}
     return _email(message, "integrity_alarm", context)
+
+
+def _sirec_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the compliance role, once a day while it lasts: books with hojas near or past 30 days unreported."""
+    context = {
+        **message.context,
+        "date": date.fromisoformat(message.context["date"]),
+        "url": settings.PORTAL_BASE_URL + reverse("compliance:sirec"),
+    }
+    return _email(message, "sirec_reminder", context)
 
 
 def _indecopi_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
