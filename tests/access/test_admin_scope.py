@@ -46,7 +46,7 @@ RECORDS = {
 }
 
 # Model admins whose rows belong to no establishment (configuration, the calendar, the council's meetings, the
-# jobs' heartbeats, people and login records): not scoped, by design. Every other admin must be.
+# jobs' heartbeats and retention runs, people and login records): not scoped, by design. Every other admin must be.
 UNBOUND = {
     "auth.Group",
     "auth.User",
@@ -58,6 +58,7 @@ UNBOUND = {
     "reclamaciones.NonWorkingDay",
     "reclamaciones.TrackerHeartbeat",
     "reclamaciones.CouncilMeeting",
+    "reclamaciones.RetentionRun",  # when anonymise_expired ran and its counts; the hojas it touched are scoped
 }
 
 
