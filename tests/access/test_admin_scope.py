@@ -14,7 +14,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from reclamaciones.access import Role, Scope
+from reclamaciones.audit import PersonalDataAccess, What, personal_data_access_record
 from reclamaciones.book.models import Complaint, ComplaintEvent
+from reclamaciones.compliance.models import Anonymisation, RetentionRun, SirecExport
 from reclamaciones.council.models import ActionItem
 from reclamaciones.handling.models import Response, SettlementOffer, SurveyAnswer
 from reclamaciones.handling.services import survey_answer
@@ -43,6 +45,9 @@ RECORDS = {
     "settlementoffer": lambda hoja: SettlementOffer.objects.get(complaint__establishment=hoja.establishment),
     "surveyanswer": lambda hoja: SurveyAnswer.objects.get(complaint=hoja),
     "actionitem": lambda hoja: ActionItem.objects.get(establishment=hoja.establishment),
+    "sirecexport": lambda hoja: SirecExport.objects.get(establishment=hoja.establishment),
+    "anonymisation": lambda hoja: Anonymisation.objects.get(complaint=hoja),
+    "personaldataaccess": lambda hoja: PersonalDataAccess.objects.get(complaint=hoja),
 }
 
 # Model admins whose rows belong to no establishment (configuration, the calendar, the council's meetings, the
@@ -84,7 +89,29 @@ def stores(db):
         survey_answer(complaint=hoja, solved=True, csat=4, nps=9, comment=f"Encuesta de {name}")
         hoja_offered(hoja_filed(store, consumer_name=name, consumer_email="y@example.pe"), by=answerer)
         action_item(f"Acción de {store.name}", establishment=store, causes=[cause_get()])
+        _compliance_records(hoja, answerer)
     return {"mine": hojas["Tienda Miraflores"], "theirs": hojas["Tienda Arequipa"]}
+
+
+def _compliance_records(hoja, user) -> None:
+    """What the compliance desk writes about a store's hoja: a SIREC export, an anonymisation, an access."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    SirecExport.objects.create(
+        establishment=hoja.establishment,
+        date_from=now.date(),
+        date_to=now.date(),
+        created_at=now,
+        lines=1,
+        sha256="0" * 64,
+        encoding="utf-8",
+    )
+    run = RetentionRun.objects.create(ran_at=now, retention_years=2, filed_before=now)
+    Anonymisation.objects.create(
+        complaint=hoja, run=run, anonymised_at=now, fields=[], reason="Prueba.", content_sha256="0" * 64
+    )
+    personal_data_access_record(scope=Scope.of(user), what=What.DETAIL, complaint=hoja)
 
 
 def _with_rights(user, *actions):
