@@ -14,6 +14,7 @@ from ..access import Scope
 from ..audit import PersonalDataAccess
 from ..book.models import Complaint, Establishment
 from ..deadlines.clock import lima_midnight
+from ..outbox.alarms import alarm_status
 from .models import IndecopiRequest, RetentionRun, SirecExport
 
 SIREC_DEADLINE_DAYS = 30  # Directive 004-2014 §VIII: in SIREC within 30 calendar days of filing
@@ -153,6 +154,7 @@ def access_log_page(
 def desk_summary(*, scope: Scope, now: datetime) -> dict:
     """The desk's home: SIREC pending, open INDECOPI requests by due date, the last retention run."""
     return {
+        "integrity": alarm_status(now=now)["integrity"],
         "sirec": sirec_pending(scope=scope, now=now),
         "requests": indecopi_open_requests(scope=scope)[:20],
         "retention": RetentionRun.objects.filter(dry_run=False).first(),

@@ -316,3 +316,22 @@ def test_the_daily_task_queues_the_sirec_reminder(people, establishment, file_co
 
     assert sirec_reminder() == 1
     assert OutboundMessage.objects.filter(kind=OutboundMessage.Kind.SIREC_REMINDER).count() == 1
+
+
+def test_the_desk_says_whether_the_book_verifies(client, people, file_complaint):
+    from django.db import connection
+
+    from reclamaciones.access import Scope as S
+    from reclamaciones.book.services import book_verify_daily
+
+    hoja = file_complaint()
+    _as(client, people["compliance"])
+    assert "aún no se ha ejecutado" in client.get(reverse("compliance:desk")).content.decode()
+
+    book_verify_daily(scope=S.everything())
+    assert "ninguna fue alterada" in client.get(reverse("compliance:desk")).content.decode()
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE reclamaciones_complaint SET detail = 'Alterado' WHERE id = %s", [hoja.pk])
+    book_verify_daily(scope=S.everything())
+    assert "encontró 1 hoja alterada o faltante" in client.get(reverse("compliance:desk")).content.decode()
