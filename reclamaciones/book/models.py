@@ -348,6 +348,16 @@ class Complaint(TimeStampedModel):
     response_channel = models.CharField(
         "medio de respuesta", max_length=10, choices=ResponseChannel, default=ResponseChannel.EMAIL
     )
+    # When the consumer did not say whether it was a product or a service (optional on Anexo I), staff say it:
+    # SIREC requires P, S or PS on every line. The consumer's own answer (good_type) is never changed.
+    good_type_classified = models.CharField(
+        "producto o servicio (según el proveedor)",
+        max_length=10,
+        choices=GoodType,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     tracking_token = models.CharField(max_length=64, unique=True, default=tracking_token_new, editable=False)
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
@@ -475,6 +485,7 @@ class ComplaintEvent(AppendOnlyModel):
         SETTLEMENT_EXPIRED = "settlement_expired", "Propuesta de solución sin respuesta"
         ASSIGNED = "assigned", "Asignada"
         CLASSIFIED = "classified", "Causa clasificada"
+        GOOD_CLASSIFIED = "good_classified", "Producto o servicio clasificado"
         NOTE = "note", "Nota interna"
         RECLASSIFIED = "reclassified", "Reclasificada"
         STATUS_CHANGED = "status_changed", "Cambio de estado"

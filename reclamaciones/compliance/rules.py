@@ -85,7 +85,8 @@ def sirec_fields(hoja: Mapping) -> dict[str, str]:
         "phone": clean(hoja["consumer_phone"]),
         "email": clean(hoja["consumer_email"]),
         "guardian": clean(hoja["guardian_name"]),
-        "good_type": GOOD_TYPES.get(hoja["good_type"], ""),
+        # The consumer's answer; when they left it empty, what staff classified (SIREC needs P, S or PS).
+        "good_type": GOOD_TYPES.get(hoja["good_type"] or hoja["good_type_classified"], ""),
         "amount": amount_text(hoja["amount_claimed"], hoja["currency"], filed_on),
         "description": clean(hoja["good_description"]),
         "kind": KINDS.get(hoja["kind"], ""),

@@ -34,6 +34,7 @@ SIREC_VALUES = (
     "consumer_email",
     "guardian_name",
     "good_type",
+    "good_type_classified",
     "amount_claimed",
     "currency",
     "good_description",

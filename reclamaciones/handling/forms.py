@@ -17,7 +17,7 @@ from ..book.backup import (
     transcription_dates_refusal,
 )
 from ..book.forms import ComplaintForm
-from ..book.models import Establishment, Kind, ResponseChannel, Status
+from ..book.models import Establishment, GoodType, Kind, ResponseChannel, Status
 from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS
 from ..formfields import LongTextField
 from .models import Cause
@@ -189,6 +189,16 @@ class ClassifyForm(StaffForm):
         for cause in self.fields["cause"].queryset:
             groups.setdefault(cause.parent.name, []).append((cause.pk, f"{cause.code} · {cause.name}"))
         self.fields["cause"].choices = [("", "Elige la causa…"), *groups.items()]
+
+
+class GoodTypeForm(StaffForm):
+    good_type = forms.ChoiceField(
+        label="¿Es un producto o un servicio?",
+        choices=GoodType.choices,
+        widget=forms.RadioSelect,
+        help_text="El consumidor no lo indicó; SIREC lo pide en cada hoja.",
+        error_messages={"required": "Elige producto, servicio o ambos.", "invalid_choice": "Elige una opción."},
+    )
 
 
 class SettlementOfferForm(StaffForm):

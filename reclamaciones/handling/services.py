@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..access import Scope
-from ..book.models import Complaint, ComplaintEvent, Kind, ResponseChannel, Status
+from ..book.models import Complaint, ComplaintEvent, GoodType, Kind, ResponseChannel, Status
 from ..outbox.keys import response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
@@ -41,6 +41,10 @@ MSG_LETTER_DATE = "Indica la fecha en que se comunicó la carta (no puede ser fu
 MSG_CAUSE_INVALID = "Elige una causa (no una categoría) activa."
 
 MSG_SAME_CAUSE = "La hoja ya tiene esa causa."
+
+MSG_GOOD_TYPE_GIVEN = "El consumidor ya indicó en su hoja si es un producto o un servicio: eso no se cambia."
+
+MSG_GOOD_TYPE_INVALID = "Elige producto, servicio o ambos."
 
 
 MSG_SURVEY_RANGE = "La satisfacción va de 1 a 5 y la recomendación de 0 a 10."
@@ -221,6 +225,31 @@ def complaint_classify(*, complaint_id: int, cause: Cause, scope: Scope, now: da
             actor=scope.user,
             occurred_at=now,
             data={"from": old.code if old else None, "to": cause.code, "to_name": cause.name},
+        )
+    return complaint
+
+
+def complaint_good_type_classify(
+    *, complaint_id: int, good_type: str, scope: Scope, now: datetime | None = None
+) -> Complaint:
+    """Say whether a hoja is about a product, a service or both when the consumer left it empty (optional on
+    Anexo I, required by SIREC on every line). The consumer's own answer is filed content and never changes."""
+    now = now or timezone.now()
+    if good_type not in GoodType.values:
+        raise WorkflowError(MSG_GOOD_TYPE_INVALID)
+    with transaction.atomic():
+        complaint = _locked(complaint_id, Action.CLASSIFY, scope, now)
+        if complaint.good_type:
+            raise WorkflowError(MSG_GOOD_TYPE_GIVEN)
+        old = complaint.good_type_classified
+        complaint.good_type_classified = good_type
+        complaint.save(update_fields=["good_type_classified", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.GOOD_CLASSIFIED,
+            actor=scope.user,
+            occurred_at=now,
+            data={"from": old or None, "to": good_type},
         )
     return complaint
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from ..book.models import Channel, ComplaintEvent, Kind, ResponseChannel, Status
+from ..book.models import Channel, ComplaintEvent, GoodType, Kind, ResponseChannel, Status
 from ..outbox.models import OutboundMessage
 
 MESSAGE_TONES = {
@@ -142,6 +142,9 @@ def _event_lines(event: ComplaintEvent) -> list[str]:
                 f"Por {_label(ResponseChannel, d.get('channel')).lower()}, "
                 f"comunicada el {_moment(d.get('communicated_at'))}: {on_time}."
             ]
+        case T.GOOD_CLASSIFIED:
+            old = f" (antes: {_label(GoodType, d['from']).lower()})" if d.get("from") else ""
+            return [f"{_label(GoodType, d.get('to'))}{old}: el consumidor no lo indicó; SIREC lo pide."]
         case T.TRANSCRIBED:
             when = "fuera del plazo de un día calendario" if d.get("late") else "dentro del plazo de un día calendario"
             return [

@@ -77,6 +77,7 @@ urlpatterns = [
     path("hojas/<int:pk>/nota/", views.NoteView.as_view(), name="note"),
     path("hojas/<int:pk>/reclasificar/", views.ReclassifyView.as_view(), name="reclassify"),
     path("hojas/<int:pk>/causa/", views.ClassifyView.as_view(), name="classify"),
+    path("hojas/<int:pk>/bien/", views.GoodTypeView.as_view(), name="good-type"),
     path("hojas/<int:pk>/propuesta/", views.SettlementOfferView.as_view(), name="offer"),
     path("hojas/<int:pk>/ampliar/", views.ExtendView.as_view(), name="extend"),
     path("hojas/<int:pk>/respuesta/", views.AnswerView.as_view(), name="answer"),

@@ -30,6 +30,7 @@ from ..book.models import (
     Complaint,
     ComplaintEvent,
     Establishment,
+    GoodType,
     Kind,
     ResponseChannel,
     Status,
@@ -46,6 +47,7 @@ from .forms import (
     BackupSheetForm,
     ClassifyForm,
     ExtensionForm,
+    GoodTypeForm,
     NoteForm,
     QueueFilterForm,
     ReclassifyForm,
@@ -77,6 +79,7 @@ from .services import (
     complaint_assign,
     complaint_classify,
     complaint_close,
+    complaint_good_type_classify,
     complaint_note_add,
     complaint_reclassify,
     response_send,
@@ -103,6 +106,8 @@ MSG_NOTE_ADDED = "Nota guardada en el historial."
 MSG_RECLASSIFIED = "La hoja ahora se atiende como {kind}."
 
 MSG_CLASSIFIED = "Causa registrada: {cause}."
+
+MSG_GOOD_CLASSIFIED = "Registrado para SIREC: {good}."
 
 MSG_OFFER_SENT = "Propuesta enviada al consumidor por correo. El plazo queda en pausa hasta su respuesta."
 
@@ -385,6 +390,9 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
         initial={"kind": other_kind}, prefix="reclassify"
     )
     context["offer_form"] = forms.get("offer_form") or SettlementOfferForm(prefix="offer")
+    context["good_type_form"] = forms.get("good_type_form") or GoodTypeForm(
+        initial={"good_type": complaint.good_type_classified}, prefix="good_type"
+    )
     context["classify_form"] = forms.get("classify_form") or ClassifyForm(
         initial={"cause": complaint.cause_id}, prefix="classify"
     )
@@ -483,6 +491,15 @@ class ClassifyView(ComplaintActionView):
     def perform(self, complaint, data):
         complaint_classify(complaint_id=complaint.pk, cause=data["cause"], scope=self.scope)
         return MSG_CLASSIFIED.format(cause=data["cause"].name)
+
+
+class GoodTypeView(ComplaintActionView):
+    form_class = GoodTypeForm
+    form_name = "good_type_form"
+
+    def perform(self, complaint, data):
+        complaint_good_type_classify(complaint_id=complaint.pk, good_type=data["good_type"], scope=self.scope)
+        return MSG_GOOD_CLASSIFIED.format(good=GoodType(data["good_type"]).label.lower())
 
 
 class ReclassifyView(ComplaintActionView):

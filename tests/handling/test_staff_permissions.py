@@ -50,6 +50,7 @@ URLS = [
     ("reclassify", "post", True, {"reclassify-kind": "queja", "reclassify-reason": "Es sobre la atención."}, 302, 403),
     ("offer", "post", True, {"offer-text": "Le cambiamos el equipo."}, 302, 403),
     ("close", "post", True, {}, 302, 403),
+    ("good-type", "post", True, {"good_type-good_type": "ambos"}, 302, 403),
     # A Ley 31435 hoja: the service refuses (improrrogable) and the supervisor lands back on it; agents get a 403.
     ("extend", "post", True, {"extend-days": "10", "extend-reason": "Peritaje."}, 302, 403, SUPERVISORS),
     ("transcribe", "get", False, None, 200, 403, TRANSCRIBERS),
