@@ -11,7 +11,12 @@ from ..records import AppendOnlyModel
 
 
 class SirecExport(models.Model):
-    """One TXT written for SIREC: who, when, for which book and dates, and the file's fingerprint."""
+    """One TXT written for SIREC: who, when, for which book and dates, and the file's fingerprint; or (manual)
+    hojas the compliance officer typed into SIREC's own form because its bulk upload would reject them."""
+
+    class Method(models.TextChoices):
+        FILE = "file", "Archivo de carga masiva"
+        MANUAL = "manual", "Ingreso manual en SIREC"
 
     establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="sirec_exports")
     date_from = models.DateField("desde")
@@ -24,6 +29,9 @@ class SirecExport(models.Model):
     lines = models.PositiveIntegerField("líneas")
     sha256 = models.CharField("SHA-256 del archivo", max_length=64)
     encoding = models.CharField("codificación", max_length=20)
+    method = models.CharField("forma", max_length=10, choices=Method, default=Method.FILE, db_default=Method.FILE)
+    skipped = models.PositiveIntegerField("hojas omitidas (SIREC las rechazaría)", default=0, db_default=0)
+    note = models.CharField("nota", max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = "exportación SIREC"

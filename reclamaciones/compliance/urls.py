@@ -12,6 +12,7 @@ app_name = "compliance"
 urlpatterns = [
     path("", views.DeskView.as_view(), name="desk"),
     path("sirec/", views.SirecView.as_view(), name="sirec"),
+    path("sirec/manual/", views.SirecManualView.as_view(), name="sirec-manual"),
     path("accesos/", views.AccessLogView.as_view(), name="access-log"),
     *urls_indecopi.urlpatterns,
     *urls_notices.urlpatterns,

@@ -9,7 +9,9 @@ import tempfile
 from datetime import timedelta
 
 from django import forms
+from django.contrib import messages
 from django.http import FileResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views import View
 
@@ -19,7 +21,7 @@ from ..book.models import number_format
 from ..handling.selectors import establishment_list
 from .desk import ComplianceReadMixin
 from .selectors import access_log_page, desk_summary, sirec_export_list, sirec_pending
-from .services import SirecError, sirec_export
+from .services import SirecError, sirec_export, sirec_report_manual
 
 ACCESS_PAGE_SIZE = 50
 
@@ -31,6 +33,10 @@ MSG_SIREC_PROBLEMS = (
 MSG_SIREC_EMPTY = "No hay hojas por reportar en ese rango: no se generó ningún archivo."
 
 MAX_RANGE_DAYS = 366
+
+MSG_MANUAL_DONE = (
+    "Listo: {count} hoja(s) quedaron registradas como ingresadas a mano en SIREC. Ya puedes exportar las demás."
+)
 
 
 def _date_input() -> forms.DateInput:
@@ -80,11 +86,13 @@ class SirecView(ComplianceReadMixin, View):
     """GET: the form, what is pending per book and the past exports. POST (compliance role): validate, then
     the TXT as a download, or the list of hojas SIREC would reject and no file."""
 
-    def _page(self, form, *, problems=None, status=200):
+    def _page(self, form, *, problems=None, status=200, manual_error="", manual_establishment=None):
         now = timezone.now()
         context = {
             "form": form,
             "problems": problems or [],
+            "manual_error": manual_error,
+            "manual_establishment": manual_establishment,  # whose blocking hojas may be marked typed by hand
             "pending": sirec_pending(scope=self.scope, now=now),
             "exports": sirec_export_list(scope=self.scope)[:30],
         }
@@ -123,7 +131,7 @@ class SirecView(ComplianceReadMixin, View):
             return self._page(form, status=400)
         if result.problems:
             out.close()
-            return self._page(form, problems=result.problems, status=422)
+            return self._page(form, problems=result.problems, status=422, manual_establishment=establishment)
         export = result.export
         if export.lines == 0:
             out.close()
@@ -142,6 +150,39 @@ class SirecView(ComplianceReadMixin, View):
         response = FileResponse(out, as_attachment=True, filename=name, content_type="text/plain")
         response["X-Content-SHA256"] = export.sha256
         return response
+
+
+class SirecManualView(SirecView):
+    """POST (compliance role): the hojas listed as blocking the file were typed into SIREC by hand; they count as
+    reported, with who, when and the officer's note. Back to the SIREC page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not self.can_run:
+            return forbidden(request, read_only=True)
+        form = self._form(request.POST)
+        establishment = form.establishments.get(_int(request.POST.get("establecimiento")))
+        numbers = [n.strip()[:20] for n in request.POST.getlist("hojas") if n.strip()]
+        if establishment is None:
+            form.is_valid()
+            return self._page(form, status=400, manual_error="Elige un establecimiento de tu ámbito.")
+        try:
+            export = sirec_report_manual(
+                scope=self.scope, establishment=establishment, numbers=numbers, note=request.POST.get("nota", "")
+            )
+        except SirecError as exc:
+            form.is_valid()
+            return self._page(form, status=400, manual_error=str(exc))
+        messages.success(request, MSG_MANUAL_DONE.format(count=export.lines))
+        return redirect("compliance:sirec")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class AccessFilterForm(forms.Form):

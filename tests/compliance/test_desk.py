@@ -335,3 +335,60 @@ def test_the_desk_says_whether_the_book_verifies(client, people, file_complaint)
         cursor.execute("UPDATE reclamaciones_complaint SET detail = 'Alterado' WHERE id = %s", [hoja.pk])
     book_verify_daily(scope=S.everything())
     assert "encontró 1 hoja alterada o faltante" in client.get(reverse("compliance:desk")).content.decode()
+
+
+def test_blocking_hojas_typed_by_hand_are_marked_from_the_page(client, people, establishment, file_complaint):
+    file_complaint()
+    passport = file_complaint(doc_type="pasaporte", doc_number="AB1234567890")
+    _as(client, people["compliance"])
+
+    blocked = client.post(reverse("compliance:sirec"), _sirec_post(establishment))
+    html = blocked.content.decode()
+    assert blocked.status_code == 422
+    assert f'name="hojas" value="{passport.display_number}"' in html
+    assert reverse("compliance:sirec-manual") in html
+
+    missing_note = client.post(
+        reverse("compliance:sirec-manual"),
+        {"establecimiento": establishment.pk, "hojas": [passport.display_number], "nota": ""},
+    )
+    assert missing_note.status_code == 400
+    assert "Indica cómo la ingresaste" in missing_note.content.decode()
+    done = client.post(
+        reverse("compliance:sirec-manual"),
+        {"establecimiento": establishment.pk, "hojas": [passport.display_number], "nota": "Constancia 77"},
+        follow=True,
+    )
+    assert "quedaron registradas como ingresadas a mano" in done.content.decode()
+    assert "a mano" in done.content.decode()
+    # Now the rest exports.
+    exported = client.post(reverse("compliance:sirec"), _sirec_post(establishment))
+    assert exported.status_code == 200
+    assert b"".join(exported.streaming_content).count(b"\n") == 1
+
+
+@pytest.mark.parametrize("role", ["auditor", "agent"])
+def test_only_the_compliance_role_marks_hojas_by_hand(client, people, establishment, file_complaint, role):
+    hoja = file_complaint()
+
+    response = _as(client, people[role]).post(
+        reverse("compliance:sirec-manual"),
+        {"establecimiento": establishment.pk, "hojas": [hoja.display_number], "nota": "x"},
+    )
+
+    assert response.status_code == 403
+    assert not SirecReport.objects.exists()
+
+
+def test_another_establishment_cannot_be_marked_from_the_page(client, people, file_complaint):
+    stranger = EstablishmentFactory()
+    hoja = file_complaint(establishment=stranger)
+
+    response = _as(client, people["compliance"]).post(
+        reverse("compliance:sirec-manual"),
+        {"establecimiento": stranger.pk, "hojas": [hoja.display_number], "nota": "x"},
+    )
+
+    assert response.status_code == 400
+    assert not SirecReport.objects.exists()
+    assert client.get(reverse("compliance:sirec-manual")).status_code == 405

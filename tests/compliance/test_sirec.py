@@ -177,3 +177,82 @@ def test_the_export_records_who_made_it(file_complaint, establishment):
     result, _ = _export(establishment, scope=Scope.of(officer))
 
     assert result.export.created_by == officer
+
+
+# Hojas SIREC's bulk upload cannot take (a passport over 11 characters) ---------------------------------------
+
+
+def test_skip_rejected_writes_the_others_and_leaves_those_unreported(file_complaint, establishment):
+    good = file_complaint()
+    passport = file_complaint(doc_type="pasaporte", doc_number="AB1234567890")
+
+    result, data = _export(establishment, skip_rejected=True)
+
+    assert data.count(b"\n") == 1
+    assert dict(result.problems) == {passport.display_number: ["nro documento tiene 12 caracteres (máximo 11)"]}
+    assert (result.export.lines, result.export.skipped) == (1, 1)
+    assert set(SirecReport.objects.values_list("complaint", flat=True)) == {good.pk}
+
+
+def test_hojas_typed_by_hand_count_as_reported_once(file_complaint, establishment):
+    from reclamaciones.compliance.services import sirec_report_manual
+
+    passport = file_complaint(doc_type="pasaporte", doc_number="AB1234567890")
+    officer = staff_user("carmen", Role.COMPLIANCE, establishments=[establishment])
+    scope = Scope.of(officer)
+
+    with pytest.raises(SirecError, match="Indica cómo"):
+        sirec_report_manual(scope=scope, establishment=establishment, numbers=[passport.display_number], note=" ")
+    export = sirec_report_manual(
+        scope=scope, establishment=establishment, numbers=[passport.display_number], note="Constancia SIREC 123"
+    )
+
+    assert (export.method, export.lines, export.created_by, export.note) == (
+        "manual",
+        1,
+        officer,
+        "Constancia SIREC 123",
+    )
+    assert SirecReport.objects.get().complaint == passport
+    with pytest.raises(SirecError, match="ya estaban reportadas"):
+        sirec_report_manual(scope=scope, establishment=establishment, numbers=[passport.display_number], note="x")
+    with pytest.raises(SirecError, match="no son de este libro"):
+        sirec_report_manual(scope=scope, establishment=establishment, numbers=["000000099-2026"], note="x")
+    with pytest.raises(SirecError, match="no válido"):
+        sirec_report_manual(scope=scope, establishment=establishment, numbers=["<script>"], note="x")
+    result, data = _export(establishment)
+    assert (result.problems, data) == ([], b"")  # nothing left to report
+
+
+def test_another_book_cannot_be_marked(file_complaint, establishment):
+    from reclamaciones.compliance.services import sirec_report_manual
+
+    hoja = file_complaint()
+    other = EstablishmentFactory()
+    officer = staff_user("carmen", Role.COMPLIANCE, establishments=[other])
+
+    with pytest.raises(SirecError, match="ámbito"):
+        sirec_report_manual(
+            scope=Scope.of(officer), establishment=establishment, numbers=[hoja.display_number], note="x"
+        )
+    agent = staff_user("ana", Role.AGENT, establishments=[establishment])
+    with pytest.raises(SirecError, match="ámbito"):
+        sirec_report_manual(scope=Scope.of(agent), establishment=establishment, numbers=[hoja.display_number], note="x")
+    assert not SirecReport.objects.exists()
+
+
+def test_the_command_can_skip_the_rejected(file_complaint, establishment, tmp_path):
+    file_complaint()
+    passport = file_complaint(doc_type="pasaporte", doc_number="AB1234567890")
+    target = tmp_path / "sirec.txt"
+    err = io.StringIO()
+
+    call_command(
+        "sirec_export",
+        "--establishment", establishment.code, "--from", "2026-01-01", "--to", "2026-12-31",
+        "--skip-rejected", "-o", str(target), stderr=err,
+    )  # fmt: skip
+
+    assert target.read_bytes().count(b"\n") == 1
+    assert f"Omitida Nº {passport.display_number}" in err.getvalue()
+    assert "1 omitida(s)" in err.getvalue()

@@ -1,7 +1,8 @@
-"""`manage.py sirec_export --establishment CODE --from YYYY-MM-DD --to YYYY-MM-DD [--all] [-o FILE]`: the TXT
-for SIREC's bulk upload. Without --all only hojas not yet reported, which are then marked reported; with --all
-every hoja of the range, marking nothing. When a hoja would make SIREC reject the file, no file is written and
-the hojas are listed (exit status 1)."""
+"""`manage.py sirec_export --establishment CODE --from YYYY-MM-DD --to YYYY-MM-DD [--all] [--skip-rejected]
+[-o FILE]`: the TXT for SIREC's bulk upload. Without --all only hojas not yet reported, which are then marked
+reported; with --all every hoja of the range, marking nothing. When a hoja would make SIREC reject the file, no
+file is written and the hojas are listed (exit status 1); with --skip-rejected the others are written and those
+listed, left unreported (to be typed into SIREC's form and marked on the SIREC page)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,16 @@ class Command(BaseCommand):
             help="También las hojas ya reportadas (no las marca de nuevo).",
         )
         parser.add_argument(
+            "--skip-rejected",
+            action="store_true",
+            help="Escribe las demás hojas y lista las que SIREC rechazaría (quedan por reportar, para ingresarlas "
+            "a mano en SIREC).",
+        )
+        parser.add_argument(
             "-o", "--output", metavar="ARCHIVO", help="Archivo de salida (por defecto, la salida estándar)."
         )
 
-    def handle(self, *args, establishment, start, end, include_reported, output, **options):
+    def handle(self, *args, establishment, start, end, include_reported, skip_rejected, output, **options):
         start, end = _day(start), _day(end)
         if end < start:
             raise CommandError("La fecha final es anterior a la inicial.")
@@ -67,8 +74,12 @@ class Command(BaseCommand):
                     end=end,
                     out=out,
                     include_reported=include_reported,
+                    skip_rejected=skip_rejected,
                 )
-            if result.problems:
+            if result.problems and skip_rejected:
+                for number, problems in result.problems:
+                    self.stderr.write(f"Omitida Nº {number}: {'; '.join(problems)}.")
+            elif result.problems:
                 for number, problems in result.problems:
                     self.stderr.write(f"Nº {number}: {'; '.join(problems)}.")
                 raise CommandError(
@@ -90,5 +101,6 @@ class Command(BaseCommand):
         self.stderr.write(
             f"{export.lines} hoja(s) exportadas ({export.encoding}), SHA-256 {export.sha256}"
             + ("" if include_reported else "; marcadas como reportadas")
+            + (f"; {export.skipped} omitida(s), por ingresar a mano en SIREC" if export.skipped else "")
             + "."
         )
