@@ -103,6 +103,8 @@ class QueueFilterForm(StaffForm):
     sin_asignar = forms.BooleanField(label="Sin asignar", required=False)
     vencidas = forms.BooleanField(label="Vencidas", required=False)
     semana = forms.BooleanField(label="Vencen esta semana", required=False)
+    # From the team view's links: one person's hojas (not a visible filter: any id only narrows the scope).
+    responsable = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, establishments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,6 +127,7 @@ class QueueFilterForm(StaffForm):
             "unassigned": bool(data.get("sin_asignar")),
             "overdue": bool(data.get("vencidas")),
             "this_week": bool(data.get("semana")),
+            "assignee_id": data.get("responsable") or None,
             "query": (data.get("q") or "").strip(),
         }
 

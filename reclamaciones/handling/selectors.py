@@ -150,6 +150,7 @@ def _queue_filter(
     unassigned: bool = False,
     overdue: bool = False,
     this_week: bool = False,
+    assignee_id: int | None = None,
     query: str = "",
 ) -> QueueFilter:
     complaints = complaint_list(scope=scope)
@@ -167,6 +168,8 @@ def _queue_filter(
         complaints = complaints.filter(assignee=scope.user)
     if unassigned:
         complaints = complaints.filter(assignee__isnull=True)
+    if assignee_id:
+        complaints = complaints.filter(assignee_id=assignee_id)
     if overdue:
         complaints = complaints.filter(status__in=OPEN_STATUS_LIST, due_date__lt=today)
     if this_week:

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.text import format_lazy
 
-from . import export_views, views
+from . import export_views, team_views, views
 from .forms import StaffLoginForm
 
 app_name = "staff"
@@ -63,6 +63,7 @@ urlpatterns = [
     ),
     # Queue
     path("", views.QueueView.as_view(), name="queue"),
+    path("equipo/", team_views.TeamView.as_view(), name="team"),
     path("exportar.csv", views.QueueExportView.as_view(fmt="csv"), name="export-csv"),
     path("exportar.xlsx", views.QueueExportView.as_view(fmt="xlsx"), name="export-xlsx"),
     path("exportaciones/<int:pk>/", export_views.ExportJobView.as_view(), name="export-job"),
