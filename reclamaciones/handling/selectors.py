@@ -405,3 +405,18 @@ def cause_choices(keep: Iterable[Cause] = ()) -> QuerySet[Cause]:
         .select_related("parent")
         .order_by("code")
     )
+
+
+CONSUMER_HISTORY_LIMIT = 10
+
+
+def consumer_other_hojas(*, scope: Scope, complaint: Complaint) -> tuple[list[Complaint], int]:
+    """The consumer's other hojas in `scope` (same document, or same e-mail), newest first: the first
+    CONSUMER_HISTORY_LIMIT and how many there are. Two index lookups (doc_number, lower(e-mail)), not a scan."""
+    same = Q(doc_type=complaint.doc_type, doc_number=complaint.doc_number)
+    if complaint.consumer_email:
+        same |= Q(consumer_email__iexact=complaint.consumer_email)
+    others = complaint_list(scope=scope).filter(same).exclude(pk=complaint.pk).select_related("cause")
+    rows = list(others.order_by("-filed_at", "-pk")[: CONSUMER_HISTORY_LIMIT + 1])
+    total = len(rows) if len(rows) <= CONSUMER_HISTORY_LIMIT else others.count()
+    return rows[:CONSUMER_HISTORY_LIMIT], total

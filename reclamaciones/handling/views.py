@@ -63,12 +63,14 @@ from .policy import (
     allowed_actions,
     refusal,
 )
+from .presence import hoja_viewers_touch
 from .selectors import (
     assignable_staff,
     complaint_list,
     complaint_queue,
     complaint_queue_page,
     complaint_queue_summary,
+    consumer_other_hojas,
     establishment_list,
     related_or_none,
     response_templates_for,
@@ -405,7 +407,12 @@ class ComplaintDetailView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
         complaint = _complaint_or_404(self.scope, pk)
         personal_data_access_record(scope=self.scope, what=What.DETAIL, complaint=complaint, request=request)
-        return self.render(DETAIL_TEMPLATE, _detail_context(request, complaint))
+        context = _detail_context(request, complaint)
+        context["viewers"] = hoja_viewers_touch(complaint_id=complaint.pk, user=request.user)
+        context["other_hojas"], context["other_hojas_total"] = consumer_other_hojas(
+            scope=self.scope, complaint=complaint
+        )
+        return self.render(DETAIL_TEMPLATE, context)
 
 
 class ComplaintPdfView(StaffRequiredMixin, View):
