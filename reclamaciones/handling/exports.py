@@ -61,9 +61,14 @@ HEADERS = [
     "Responsable",
     "Estado",
     "Canal",
+    "Causa",
+    "Respuesta comunicada (hora de Lima)",
+    "¿Respondida a tiempo?",
 ]
 
-WIDTHS = [16, 28, 14, 14, 32, 20, 18, 20, 14, 14, 24, 24, 22]
+WIDTHS = [16, 28, 14, 14, 32, 20, 18, 20, 14, 14, 24, 24, 22, 36, 22, 14]
+
+ON_TIME = {True: "Sí", False: "No", None: ""}  # None: not answered yet
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -295,6 +300,9 @@ QUEUE_FIELDS = (
     "assignee__last_name",
     "assignee__username",
     "channel",
+    "cause__code",
+    "cause__name",
+    "response__communicated_at",
 )
 
 
@@ -337,8 +345,16 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
             person_memo[key] = result = safe(f"{first} {last}".strip() or username)
             return result
 
-    def cells(row: tuple, filed: object, due: object, left: object) -> list:
-        """A row's columns, with the filing moment, due date and days left as the format writes them."""
+    def cause(code: str | None, name: str | None) -> str:
+        return memo_safe(f"{code} · {name}") if code else ""
+
+    def on_time(answered: datetime | None, due: date) -> str:
+        # The same rule as everywhere: communicated on or before the due date, in Lima.
+        return ON_TIME[None if answered is None else answered.astimezone(here).date() <= due]
+
+    def cells(row: tuple, filed: object, due: object, left: object, answered: object) -> list:
+        """A row's columns, with the filing moment, due date, days left and answer moment as the format writes
+        them."""
         number, year, name, code, kind, consumer, doc_type, doc_number = row[:8]
         return [
             f"{number:09d}-{year}",
@@ -354,12 +370,16 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
             person(row[11], row[12], row[13]),
             statuses.get(row[10], row[10]),
             channels.get(row[14], row[14]),
+            cause(row[15], row[16]),
+            answered,
+            on_time(row[17], row[9]),
         ]
 
     def typed(row: tuple) -> list:
         filed_at, due, status = row[8:11]
         left = days.until(due) if status in open_statuses else None
-        return cells(row, filed_at.astimezone(here).replace(tzinfo=None, microsecond=0), due, left)
+        answered = row[17].astimezone(here).replace(tzinfo=None, microsecond=0) if row[17] else None
+        return cells(row, filed_at.astimezone(here).replace(tzinfo=None, microsecond=0), due, left, answered)
 
     def text(row: tuple) -> list:
         filed_at, due, status = row[8:11]
@@ -373,7 +393,8 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
                 left = left_text[due]
             except KeyError:
                 left = left_text[due] = str(days.until(due))
-        return cells(row, filed_at.astimezone(here).strftime("%d/%m/%Y %H:%M"), due_str, left)
+        answered = row[17].astimezone(here).strftime("%d/%m/%Y %H:%M") if row[17] else ""
+        return cells(row, filed_at.astimezone(here).strftime("%d/%m/%Y %H:%M"), due_str, left, answered)
 
     fields = list(QUEUE_FIELDS)
     fields[13] = f"assignee__{get_user_model().USERNAME_FIELD}"

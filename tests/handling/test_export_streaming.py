@@ -42,6 +42,8 @@ def _old_safe(value: str) -> str:
 
 def _old_values(c, left) -> list:
     assignee = "" if c.assignee is None else (c.assignee.get_full_name() or c.assignee.get_username())
+    response = getattr(c, "response", None)  # RelatedObjectDoesNotExist is an AttributeError
+    answered = timezone.localtime(response.communicated_at) if response else None
     return [
         c.display_number,
         _old_safe(c.establishment.name),
@@ -56,6 +58,9 @@ def _old_values(c, left) -> list:
         _old_safe(assignee),
         c.get_status_display(),
         c.get_channel_display(),
+        _old_safe(f"{c.cause.code} · {c.cause.name}") if c.cause else "",
+        answered.replace(tzinfo=None, microsecond=0) if answered else None,
+        "" if answered is None else ("Sí" if answered.date() <= c.due_date else "No"),
     ]
 
 

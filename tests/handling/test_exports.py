@@ -36,7 +36,42 @@ def test_csv_export_of_the_filtered_list(client, mixed):
         "Responsable": "",
         "Estado": "Registrada",
         "Canal": "Libro virtual (web)",
+        "Causa": "",
+        "Respuesta comunicada (hora de Lima)": "",
+        "¿Respondida a tiempo?": "",
     }
+
+
+def test_exports_say_the_cause_when_it_was_answered_and_whether_on_time(client, establishment, file_complaint):
+    """Issue 13 §8: a quality manager filters the export by cause and by on-time answers."""
+    from datetime import timedelta
+
+    from reclamaciones.access import Role
+
+    from ..factories import cause_get, hoja_answered, staff_user
+
+    supervisor = staff_user("sofia", Role.SUPERVISOR, establishments=[establishment])
+    on_time = hoja_answered(file_complaint(), by=supervisor)
+    late_hoja = file_complaint(filed_at=timezone.now() - timedelta(days=40))
+    late = hoja_answered(late_hoja, by=supervisor)
+    from reclamaciones.access import Scope
+    from reclamaciones.handling.services import complaint_classify
+
+    cause = cause_get("TST-07")
+    complaint_classify(complaint_id=on_time.pk, cause=cause, scope=Scope.of(supervisor))
+    client.force_login(supervisor)
+
+    rows = {row["Número"]: row for row in _csv_rows(client.get(reverse("staff:export-csv")))}
+
+    assert rows[on_time.display_number]["Causa"] == f"TST-07 · {cause.name}"
+    assert rows[on_time.display_number]["¿Respondida a tiempo?"] == "Sí"
+    assert rows[late.display_number]["¿Respondida a tiempo?"] == "No"
+    answered = Complaint.objects.get(pk=late.pk).response.communicated_at
+    assert rows[late.display_number]["Respuesta comunicada (hora de Lima)"] == timezone.localtime(answered).strftime(
+        "%d/%m/%Y %H:%M"
+    )
+    sheet = _xlsx_rows(client.get(reverse("staff:export-xlsx")))
+    assert sheet[0][-3:] == ("Causa", "Respuesta comunicada (hora de Lima)", "¿Respondida a tiempo?")
 
 
 def test_xlsx_export_has_spanish_headers_and_real_dates(client, mixed):
