@@ -202,11 +202,14 @@ def hoja_answered(
 
 
 def hoja_offered(complaint=None, *, text=OFFER_TEXT, by=None, now=None, **filing):
-    """`complaint` (or a new filed reclamo) with a settlement offer e-mailed to the consumer and pending (the
-    count suspended). The offer is `.settlement_offers.get()`."""
+    """`complaint` (or a new filed reclamo) classified (under the first cause unless it has one) with a settlement
+    offer e-mailed to the consumer and pending (the count suspended). The offer is `.settlement_offers.get()`."""
+    from reclamaciones.handling.services import complaint_classify
     from reclamaciones.handling.settlement import settlement_offer_send
 
-    complaint = complaint or hoja_filed(**filing)
+    complaint = _fresh(complaint) if complaint else hoja_filed(**filing)
+    if complaint.cause_id is None:  # an offer needs the cause: its acceptance closes the hoja
+        complaint_classify(complaint_id=complaint.pk, cause=cause_get(), scope=_scope(by), now=now)
     settlement_offer_send(complaint_id=complaint.pk, text=text, scope=_scope(by), now=now)
     return _fresh(complaint)
 

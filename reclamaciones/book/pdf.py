@@ -2,16 +2,96 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from ..handling.models import Response
-from .models import Complaint
+from ..handling.models import Response, SettlementOffer
+from .models import Complaint, ComplaintEvent, Kind
 
 RECIPIENT_LABELS = {"consumidor": "Consumidor", "proveedor": "Proveedor", "indecopi": "INDECOPI"}
+
+
+# C0 controls but tab and line feed, DEL and the Unicode line/paragraph separators: what a staff member pasted
+# from elsewhere and a PDF or an e-mail client would print as garbage or act on (an ANSI escape in a terminal).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text typed by staff, as printed on the sheet and in the consumer's e-mails: control characters become
+    spaces (the text is escaped by the templates as usual; this only removes what no reader should get)."""
+    return _CONTROL.sub(" ", (text or "").replace("\r\n", "\n"))
+
+
+@dataclass(frozen=True)
+class SheetRecord:
+    """What the provider's part of the sheet shows, derived from the hoja's records (render only)."""
+
+    kind: str  # the box marked in section 3: the current classification
+    kind_note: str  # how that relates to the consumer's own mark, "" when it is the consumer's mark
+    response: Response | None
+    settlement: SettlementOffer | None  # the accepted offer of a hoja closed by agreement (art. 6-A.3)
+    answer_text: str  # section 4
+    communicated_at: datetime | None  # FECHA DE COMUNICACIÓN DE LA RESPUESTA
+
+
+def _kind_label(kind: str) -> str:
+    return Kind(kind).label.upper()
+
+
+def _kind_note(complaint: Complaint) -> str:
+    """The filed mark (kind_filed) stays part of the record: when the provider classified the hoja otherwise,
+    or classified a hoja the consumer left unmarked, the sheet says so, when and why."""
+    if not complaint.kind or complaint.kind == complaint.kind_filed:
+        return ""
+    event = (
+        complaint.events.filter(type=ComplaintEvent.Type.RECLASSIFIED, data__to=complaint.kind)
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    verb = "Reclasificada" if complaint.kind_filed else "Clasificada"
+    how = f"{verb} por el proveedor como {_kind_label(complaint.kind)}"
+    if event is not None:
+        reason = " ".join(printable(event.data.get("reason", "")).split()).rstrip(".")
+        how += f" el {timezone.localtime(event.occurred_at):%d/%m/%Y}" + (f": {reason}" if reason else "")
+    mark = (
+        f"Marcado por el consumidor: {_kind_label(complaint.kind_filed)}."
+        if complaint.kind_filed
+        else "El consumidor no marcó reclamo ni queja."
+    )
+    return f"{mark} {how}."
+
+
+def sheet_record(complaint: Complaint) -> SheetRecord:
+    """Section 3's mark and section 4 of the sheet: the written answer, or the settlement the consumer accepted
+    (art. 6-A.3: the express acceptance is the communication that ends the hoja, and its date is the one the
+    sheet records as the communication of the answer)."""
+    response = Response.objects.filter(complaint=complaint).first()
+    settlement = None
+    if response is None:
+        settlement = (
+            complaint.settlement_offers.filter(status=SettlementOffer.Status.ACCEPTED).order_by("-resolved_at").first()
+        )
+    if response is not None:
+        answer_text, communicated_at = printable(response.text), response.communicated_at
+    elif settlement is not None:
+        answer_text, communicated_at = printable(settlement.text), settlement.resolved_at
+    else:
+        answer_text, communicated_at = "", None
+    return SheetRecord(
+        kind=complaint.kind or complaint.kind_filed,
+        kind_note=_kind_note(complaint),
+        response=response,
+        settlement=settlement,
+        answer_text=answer_text,
+        communicated_at=communicated_at,
+    )
 
 
 def complaint_sheet_filename(complaint: Complaint) -> str:
@@ -22,13 +102,16 @@ def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") 
     """The hoja in the Anexo I layout (DS 101-2022-PCM), for the given destinatario."""
     from weasyprint import HTML
 
+    from ..handling.settlement import ACCEPTANCE_PHRASE
+
     font_config, stylesheet = _sheet_style()
     html = render_to_string(
         "reclamaciones/pdf/hoja.html",
         {
             "complaint": complaint,
             "recipient_label": RECIPIENT_LABELS[recipient],
-            "response": Response.objects.filter(complaint=complaint).first(),
+            "record": sheet_record(complaint),
+            "acceptance_phrase": ACCEPTANCE_PHRASE,
             "tracking_url": tracking_url(complaint),
         },
     )

@@ -19,7 +19,7 @@ from ..book.backup import (
 from ..book.forms import ComplaintForm
 from ..book.models import Establishment, GoodType, Kind, ResponseChannel, Status
 from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS
-from ..formfields import LongTextField
+from ..formfields import LongTextField, newlines_normalize
 from .models import Cause
 from .selectors import STATUS_OPEN, cause_choices
 
@@ -226,6 +226,16 @@ class LimaDateTimeField(forms.DateTimeField):
             return datetime.strptime(str(value).strip(), DATETIME_LOCAL).replace(tzinfo=LIMA)
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+def template_merge(draft: str, body: str) -> str:
+    """The answer after choosing a template without a cursor to insert at (no JavaScript): the template below
+    what was already typed, never instead of it; an empty draft simply becomes the template. The browser script
+    inserts at the cursor instead (static/js/staff.js)."""
+    draft, body = newlines_normalize(draft), newlines_normalize(body)
+    if not draft.strip():
+        return body
+    return f"{draft.rstrip()}\n\n{body}"
 
 
 class ResponseForm(StaffForm):

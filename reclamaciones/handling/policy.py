@@ -36,6 +36,10 @@ MSG_NOT_OPEN = "La hoja ya no está en trámite."
 MSG_OFFER_PENDING = "Hay una propuesta de solución pendiente: espera la respuesta del consumidor."
 MSG_CAUSE_REQUIRED = "Clasifica la causa de la hoja antes de cerrarla (la usa el consejo de mejora)."
 MSG_ONLY_RECLAMOS = "El ofrecimiento de solución (art. 6-A) solo procede para reclamos."
+MSG_CAUSE_BEFORE_OFFER = (
+    "Clasifica la causa de la hoja antes de ofrecer una solución: si el consumidor la acepta, la hoja queda "
+    "cerrada por acuerdo (la causa la usa el consejo de mejora)."
+)
 MSG_OFFER_ALREADY_SENT = "Ya hay una propuesta esperando la respuesta del consumidor."
 MSG_OFFER_NO_EMAIL = "El consumidor no dio un correo electrónico: la propuesta debe dejar constancia documental."
 MSG_DEADLINE_PASSED = (
@@ -82,7 +86,20 @@ def _offer_refusal(complaint: Complaint, today: date) -> str | None:
         return MSG_OFFER_NO_EMAIL
     if today > complaint.due_date:
         return MSG_DEADLINE_PASSED
+    # The consumer's acceptance closes the hoja (art. 6-A.3) and cannot be refused for a staff-side gap, so
+    # the cause a close demands is asked for here, before the offer goes out.
+    if complaint.cause_id is None:
+        return MSG_CAUSE_BEFORE_OFFER
     return None
+
+
+def _reclassify_refusal(complaint: Complaint) -> str | None:
+    """Changing reclamo <-> queja steers how the hoja is handled, so only while it is open; a hoja nobody has
+    classified yet (no mark by the consumer, none by staff) can be classified at any time: SIREC and the
+    council count every hoja as one or the other."""
+    if complaint.status in OPEN_STATUSES or not complaint.kind:
+        return None
+    return MSG_NOT_OPEN
 
 
 def _extend_refusal(complaint: Complaint, today: date) -> str | None:
@@ -117,8 +134,10 @@ def refusal(complaint: Complaint, action: Action, *, scope: Scope, today: date) 
     """Why `scope` may not take `action` on `complaint` today, in Spanish; None when it may."""
     if not scope.acts_on(complaint.establishment_id):
         return MSG_OUT_OF_SCOPE
-    if action in (Action.ASSIGN, Action.RECLASSIFY):
+    if action is Action.ASSIGN:
         return None if complaint.status in OPEN_STATUSES else MSG_NOT_OPEN
+    if action is Action.RECLASSIFY:
+        return _reclassify_refusal(complaint)
     if action in (Action.NOTE, Action.CLASSIFY):
         return None
     if action is Action.OFFER:

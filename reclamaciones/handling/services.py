@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ..access import Scope
 from ..book.models import Complaint, ComplaintEvent, GoodType, Kind, ResponseChannel, Status
-from ..outbox.keys import response_key
+from ..outbox.keys import reclassified_key, response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import Cause, Response, SurveyAnswer
@@ -133,7 +133,9 @@ def complaint_reclassify(
     *, complaint_id: int, kind: str, reason: str, scope: Scope, now: datetime | None = None
 ) -> Complaint:
     """Art. 6: a sheet that is really a reclamo is handled as one (and vice versa), with the reason recorded.
-    The consumer's own mark (kind_filed) is part of the filed sheet and never changes."""
+    The consumer's own mark (kind_filed) is part of the filed sheet and never changes. A hoja nobody classified
+    may be classified even after its answer (policy). The consumer is told of a change of kind by e-mail when
+    they gave one: it changes what the answer must address, and the sheet they get reprints the mark."""
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
@@ -145,13 +147,23 @@ def complaint_reclassify(
         old = complaint.kind
         complaint.kind = Kind(kind)
         complaint.save(update_fields=["kind", "updated_at"])
-        ComplaintEvent.objects.create(
+        event = ComplaintEvent.objects.create(
             complaint=complaint,
             type=ComplaintEvent.Type.RECLASSIFIED,
             actor=scope.user,
             occurred_at=now,
             data={"from": old, "to": kind, "reason": reason},
         )
+        # What the consumer knows is their own mark or an earlier classification: a first classification of a
+        # hoja that had neither tells them nothing new, a change of kind does.
+        if (old or complaint.kind_filed) and complaint.contact_email:
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.RECLASSIFIED,
+                recipient=complaint.contact_email,
+                complaint=complaint,
+                idempotency_key=reclassified_key(event_id=event.pk),
+                context={"event": event.pk},
+            )
     return complaint
 
 

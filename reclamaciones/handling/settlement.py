@@ -12,7 +12,7 @@ from ..book.models import Complaint, ComplaintEvent, Status
 from ..deadlines.clock import due_date_move
 from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS, settlement_respond_by, settlement_suspended_days
 from ..deadlines.selectors import business_calendar_get
-from ..outbox.keys import extension_notice_key, settlement_offer_key
+from ..outbox.keys import extension_notice_key, settlement_accepted_key, settlement_offer_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import SettlementOffer
@@ -72,7 +72,9 @@ def settlement_offer_send(
 
 
 def settlement_offer_accept(*, offer_id: int, now: datetime | None = None) -> SettlementOffer:
-    """The consumer accepts expressly: the hoja is closed as settled (art. 6-A.3)."""
+    """The consumer accepts expressly: the hoja is closed as settled (art. 6-A.3). The acceptance is the
+    communication of the outcome: the consumer gets it in writing, with the sheet whose section 4 now records
+    the accepted offer (book.pdf), at the address the offer went to."""
     now = now or timezone.now()
     with transaction.atomic():
         offer = _pending_offer_locked(offer_id, now)
@@ -86,6 +88,14 @@ def settlement_offer_accept(*, offer_id: int, now: datetime | None = None) -> Se
             occurred_at=now,
             data={"offer": offer.pk, "phrase": ACCEPTANCE_PHRASE},
         )
+        if complaint.contact_email:  # always, in practice: an offer is only sent to an e-mail (policy)
+            outbox_enqueue(
+                kind=OutboundMessage.Kind.SETTLEMENT_ACCEPTED,
+                recipient=complaint.contact_email,
+                complaint=complaint,
+                idempotency_key=settlement_accepted_key(offer_id=offer.pk),
+                context={"offer": offer.pk},
+            )
     return offer
 
 

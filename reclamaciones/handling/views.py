@@ -53,6 +53,7 @@ from .forms import (
     ReclassifyForm,
     ResponseForm,
     SettlementOfferForm,
+    template_merge,
 )
 from .models import Response, SettlementOffer
 from .policy import (
@@ -142,6 +143,14 @@ MSG_NOT_ANSWERABLE = "Esta hoja ya no admite una respuesta (estado: {status})."
 MSG_CHECK_FORM = "Revisa los campos marcados."
 
 MSG_PLACEHOLDERS = "El texto aún tiene partes por completar entre corchetes: {parts}."
+
+MSG_TEMPLATE_INSERTED = "Plantilla «{name}» añadida al final de tu texto: adáptala a este caso."
+
+MSG_TEMPLATE_COPIED = "Plantilla «{name}» copiada en la respuesta: adáptala a este caso."
+
+MSG_TEMPLATE_PICK = "Elige una plantilla de la lista."
+
+ACTION_TEMPLATE = "plantilla"  # the answer form's "Usar plantilla" button (accion=plantilla)
 
 MSG_RESET_RATE_LIMITED = (
     "Pediste muchos enlaces desde tu conexión en poco tiempo. Podrás pedir otro dentro de {wait}; "
@@ -583,6 +592,10 @@ def _preview(complaint: Complaint, data: dict) -> dict:
     }
 
 
+def _default_channel(complaint: Complaint) -> str:
+    return ResponseChannel.EMAIL if complaint.contact_email else ResponseChannel.LETTER
+
+
 class AnswerMixin(StaffRequiredMixin):
     def answer_page(self, complaint: Complaint, form: ResponseForm, *, preview: dict | None = None, status=200):
         templates = response_templates_for(complaint)
@@ -622,7 +635,7 @@ class AnswerView(AnswerMixin, View):
         self.chosen_template = templates.get(request.GET.get("plantilla", ""))
         initial = {
             "text": self.chosen_template.body if self.chosen_template else "",
-            "channel": ResponseChannel.EMAIL if complaint.contact_email else ResponseChannel.LETTER,
+            "channel": _default_channel(complaint),
         }
         return self.answer_page(complaint, ResponseForm(initial=initial))
 
@@ -635,6 +648,25 @@ class AnswerView(AnswerMixin, View):
             return self.answer_page(complaint, form)
         return self.answer_page(complaint, form, preview=_preview(complaint, form.cleaned_data))
 
+    def template_insert(self, request, complaint: Complaint) -> HttpResponse:
+        """The template picker posts the draft with it (so it works without JavaScript): the template is added
+        below what was typed, and the channel and letter date come back as they were. Nothing is validated yet."""
+        templates = {str(t.pk): t for t in response_templates_for(complaint)}
+        self.chosen_template = templates.get(request.POST.get("plantilla", ""))
+        text = request.POST.get("text", "")
+        if self.chosen_template is None:
+            messages.warning(request, MSG_TEMPLATE_PICK)
+        else:
+            done = MSG_TEMPLATE_INSERTED if text.strip() else MSG_TEMPLATE_COPIED
+            text = template_merge(text, self.chosen_template.body)
+            messages.info(request, done.format(name=self.chosen_template.name))
+        initial = {
+            "text": text,
+            "channel": request.POST.get("channel") or _default_channel(complaint),
+            "communicated_at": request.POST.get("communicated_at", ""),
+        }
+        return self.answer_page(complaint, ResponseForm(initial=initial))
+
 
 class AnswerSendView(AnswerMixin, View):
     """Send the answer by e-mail (outbox, PDF attached) or record the letter. On a refusal the text is kept."""
@@ -645,6 +677,8 @@ class AnswerSendView(AnswerMixin, View):
         complaint, denied = self.scoped(request, pk)
         if denied:
             return denied
+        if request.POST.get("accion") == ACTION_TEMPLATE:
+            return self.template_insert(request, complaint)
         form = ResponseForm(request.POST)
         if not form.is_valid():
             messages.error(request, MSG_CHECK_FORM)

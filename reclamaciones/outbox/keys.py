@@ -24,6 +24,15 @@ def settlement_offer_key(*, offer_id: int) -> str:
     return f"settlement_offer:{offer_id}"
 
 
+def settlement_accepted_key(*, offer_id: int) -> str:
+    return f"settlement_accepted:{offer_id}"
+
+
+def reclassified_key(*, event_id: int) -> str:
+    """One notice per reclassification (a hoja may be reclassified back and forth, each time with a reason)."""
+    return f"reclassified:{event_id}"
+
+
 def extension_notice_key(*, complaint_id: int) -> str:
     return f"extension_notice:{complaint_id}"
 

@@ -32,6 +32,8 @@ class OutboundMessage(TimeStampedModel):
         OVERDUE = "overdue", "Aviso de hoja vencida"
         DAILY_DIGEST = "daily_digest", "Resumen diario"
         SETTLEMENT_OFFER = "settlement_offer", "Propuesta de solución"
+        SETTLEMENT_ACCEPTED = "settlement_accepted", "Constancia del acuerdo aceptado"
+        RECLASSIFIED = "reclassified", "Aviso de reclasificación"
         EXTENSION_NOTICE = "extension_notice", "Aviso de ampliación de plazo"
         RESPONSE = "response", "Respuesta al consumidor"
         ACTION_REMINDER = "action_reminder", "Recordatorio de acción de mejora"
@@ -51,7 +53,9 @@ class OutboundMessage(TimeStampedModel):
     objects = OutboundMessageQuerySet.as_manager()
 
     kind = models.CharField("tipo", max_length=30, choices=Kind)
-    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
+    complaint = models.ForeignKey(
+        Complaint, verbose_name="hoja", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
     recipient = models.EmailField("destinatario", max_length=254)
     idempotency_key = models.CharField("clave de idempotencia", max_length=200, unique=True)
     status = models.CharField("estado", max_length=10, choices=Status, default=Status.PENDING)
@@ -60,7 +64,7 @@ class OutboundMessage(TimeStampedModel):
     last_error = models.TextField("último error", blank=True)
     next_attempt_at = models.DateTimeField("próximo intento", default=timezone.now)
     # Held until then by whoever has it: the queue while pending (dispatched), a worker while sending.
-    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField("reservado hasta", null=True, blank=True, editable=False)
     sent_at = models.DateTimeField("enviado", null=True, blank=True)
     message_id = models.CharField("Message-ID", max_length=255, blank=True)
 

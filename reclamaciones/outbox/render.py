@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from ..book import pdf
-from ..book.models import OPEN_STATUSES, Complaint
+from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, Kind
 from ..council.models import ActionItem, ActionStatus
 from ..council.rules import ACTION_ROWS, change_pct, decimal_or_none, snapshot_display, target_rate, verification_window
 from ..deadlines.clock import DaysLeft
@@ -27,6 +27,8 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.OVERDUE: _overdue,
         OutboundMessage.Kind.DAILY_DIGEST: _daily_digest,
         OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
+        OutboundMessage.Kind.SETTLEMENT_ACCEPTED: _settlement_accepted,
+        OutboundMessage.Kind.RECLASSIFIED: _reclassified,
         OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
         OutboundMessage.Kind.RESPONSE: _response,
         OutboundMessage.Kind.ACTION_REMINDER: _action_reminder,
@@ -125,11 +127,17 @@ def _sheet_copy(message: OutboundMessage) -> EmailMultiAlternatives:
 
 
 def _response_context(complaint: Complaint, response) -> dict:
-    return {"complaint": complaint, "response": response, "tracking_url": pdf.tracking_url(complaint)}
+    return {
+        "complaint": complaint,
+        "response": response,
+        "answer_text": pdf.printable(response.text),
+        "tracking_url": pdf.tracking_url(complaint),
+    }
 
 
 def response_preview(complaint: Complaint, response) -> tuple[str, str]:
-    """Subject and text of the answer e-mail as the consumer will read it (plain str: the page escapes it)."""
+    """Subject and text of the answer e-mail as the consumer will read it (plain str: the page escapes it). The
+    e-mail also has an HTML part with the same words, in the sheet copy's frame."""
     subject, text, _html = _render_trio("response", _response_context(complaint, response))
     return subject, text
 
@@ -139,6 +147,42 @@ def _response(message: OutboundMessage) -> EmailMultiAlternatives:
     email = _email(message, "response", _response_context(complaint, complaint.response))
     email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
     return email
+
+
+def _settlement_accepted(message: OutboundMessage) -> EmailMultiAlternatives:
+    """The written record of a settlement (art. 6-A.3): what was agreed, that the consumer accepted it and when,
+    with the sheet whose section 4 now holds the agreement."""
+    from ..handling.settlement import ACCEPTANCE_PHRASE
+
+    complaint = message.complaint
+    offer = complaint.settlement_offers.get(pk=message.context["offer"])
+    context = {
+        "complaint": complaint,
+        "offer": offer,
+        "offer_text": pdf.printable(offer.text),
+        "accepted_at": offer.resolved_at,
+        "acceptance_phrase": ACCEPTANCE_PHRASE,
+        "tracking_url": pdf.tracking_url(complaint),
+    }
+    email = _email(message, "settlement_accepted", context)
+    email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
+    return email
+
+
+def _reclassified(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the consumer: their hoja is handled as a reclamo instead of a queja (or the reverse), and why."""
+    complaint = message.complaint
+    event = complaint.events.get(pk=message.context["event"], type=ComplaintEvent.Type.RECLASSIFIED)
+    old = event.data.get("from") or complaint.kind_filed
+    context = {
+        "complaint": complaint,
+        "old_kind": Kind(old).label.lower() if old else "",
+        "new_kind": Kind(event.data["to"]).label.lower(),
+        "reason": " ".join(pdf.printable(event.data.get("reason", "")).split()),
+        "when": event.occurred_at,
+        "tracking_url": pdf.tracking_url(complaint),
+    }
+    return _email(message, "reclassified", context)
 
 
 def _admin_url(name: str, *args) -> str:

@@ -36,14 +36,30 @@
     letterBox.hidden = !isLetter;
     send.textContent = isLetter ? "Registrar la carta" : "Enviar por correo";
   }
-  if (picker) {
-    picker.addEventListener("change", function () {
+  // "Usar plantilla" inserts the template where the cursor was (or at the end if the agent never placed one),
+  // never over what was typed; without this script the button posts the draft and the server appends it.
+  var templateButton = document.getElementById("template-button");
+  var placed = false;  // has the agent put the cursor in the text yet?
+  ["focus", "click", "keyup", "select"].forEach(function (name) {
+    text.addEventListener(name, function () { placed = true; });
+  });
+  if (picker && templateButton) {
+    templateButton.addEventListener("click", function (event) {
       var body = bodies[picker.value];
-      if (body === undefined) { return; }
-      if (text.value.trim() && text.value !== body && !window.confirm("¿Reemplazar el texto actual por la plantilla?")) { return; }
-      text.value = body;
-      text.dispatchEvent(new Event("input"));  // the character counter follows
+      if (body === undefined) { return; }  // no template chosen: the server says to pick one
+      event.preventDefault();
+      var value = text.value;
+      var at = placed ? text.selectionEnd : value.length;
+      var before = value.slice(0, at);
+      var after = value.slice(at);
+      // Keep the template in paragraphs of its own when it lands next to typed text.
+      var lead = before.trim() ? (/\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n")) : "";
+      var tail = after.trim() ? (/^\n\n/.test(after) ? "" : (/^\n/.test(after) ? "\n" : "\n\n")) : "";
+      text.value = before + lead + body + tail + after;
+      var caret = (before + lead + body).length;
       text.focus();
+      text.setSelectionRange(caret, caret);
+      text.dispatchEvent(new Event("input"));  // the character counter follows
     });
   }
   send.addEventListener("click", function (event) {

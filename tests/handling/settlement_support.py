@@ -35,6 +35,8 @@ from reclamaciones.handling.settlement import (
     settlement_offer_send,
 )
 
+from ..factories import cause_get
+
 LIMA = ZoneInfo("America/Lima")
 OFFER_TEXT = "Te cambiamos la laptop por una nueva <Toshiba>.\nLa recoges en tienda desde el lunes."
 MSG_CHOOSE = "Elige si aceptas o rechazas la propuesta."
@@ -55,6 +57,11 @@ DUE = date(2026, 10, 23)  # business day 15 (08/10 is a holiday)
 
 def _offer(complaint: Complaint, at: datetime, *, text: str = OFFER_TEXT, actor=None) -> SettlementOffer:
     scope = Scope.everything() if actor is None else Scope.of(actor)
+    if not Complaint.objects.filter(pk=complaint.pk, cause__isnull=False).exists():
+        # An offer needs the cause (its acceptance closes the hoja); set directly, as it is staff-side state
+        # whose own service leaves an event the settlement tests do not expect.
+        Complaint.objects.filter(pk=complaint.pk).update(cause=cause_get())
+        complaint.cause_id = cause_get().pk
     return settlement_offer_send(complaint_id=complaint.pk, text=text, now=at, scope=scope)
 
 

@@ -83,13 +83,24 @@ def _hojas(file_complaint, agent, scope) -> dict[str, object]:
     }
     assigned = hojas["in_progress"] = file_complaint()
     complaint_assign(complaint_id=assigned.pk, assignee=agent, scope=scope)
+    classified = hojas["classified"] = file_complaint()
+    complaint_classify(complaint_id=classified.pk, cause=cause_get("POL-01"), scope=scope)
     offered = hojas["offered"] = file_complaint()
+    complaint_classify(complaint_id=offered.pk, cause=cause_get("POL-01"), scope=scope)  # an offer needs the cause
     settlement_offer_send(complaint_id=offered.pk, text="Propuesta.", scope=scope)
     for name, classified in (("answered_classified", True), ("answered_unclassified", False)):
         answered = hojas[name] = file_complaint()
         if classified:
             complaint_classify(complaint_id=answered.pk, cause=cause_get("POL-01"), scope=scope)
         response_send(complaint_id=answered.pk, text="Respuesta.", channel=ResponseChannel.EMAIL, scope=scope)
+    unmarked = hojas["answered_unmarked"] = file_complaint(kind="")
+    response_send(
+        complaint_id=unmarked.pk,
+        text="Respuesta.",
+        channel=ResponseChannel.LETTER,
+        scope=scope,
+        communicated_at=timezone.now(),
+    )
     closed = hojas["closed"] = file_complaint()
     complaint_classify(complaint_id=closed.pk, cause=cause_get("POL-01"), scope=scope)
     response_send(complaint_id=closed.pk, text="Respuesta.", channel=ResponseChannel.EMAIL, scope=scope)
@@ -125,12 +136,16 @@ def test_the_services_accept_exactly_what_allowed_actions_offers(file_complaint,
 @pytest.mark.parametrize(
     ("hoja_name", "offered"),
     [
-        ("received", {Action.ASSIGN, Action.NOTE, Action.RECLASSIFY, Action.CLASSIFY, Action.OFFER, Action.ANSWER}),
+        # An offer waits for the cause: the consumer's acceptance closes the hoja.
+        ("received", {Action.ASSIGN, Action.NOTE, Action.RECLASSIFY, Action.CLASSIFY, Action.ANSWER}),
+        ("classified", {Action.ASSIGN, Action.NOTE, Action.RECLASSIFY, Action.CLASSIFY, Action.OFFER, Action.ANSWER}),
         ("queja", {Action.ASSIGN, Action.NOTE, Action.RECLASSIFY, Action.CLASSIFY, Action.ANSWER}),
         ("offered", {Action.ASSIGN, Action.NOTE, Action.RECLASSIFY, Action.CLASSIFY}),
         ("old_regime", {Action.NOTE, Action.ASSIGN, Action.RECLASSIFY, Action.CLASSIFY, Action.ANSWER}),
         ("answered_unclassified", {Action.NOTE, Action.CLASSIFY}),
         ("answered_classified", {Action.NOTE, Action.CLASSIFY, Action.CLOSE}),
+        # Nobody said reclamo or queja: it can still be classified after the answer (SIREC and the council).
+        ("answered_unmarked", {Action.NOTE, Action.CLASSIFY, Action.RECLASSIFY}),
         ("closed", {Action.NOTE, Action.CLASSIFY}),
     ],
 )

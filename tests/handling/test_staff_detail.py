@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones.access import Role
+from reclamaciones.access import Role, Scope
 from reclamaciones.book.models import ComplaintEvent, ResponseChannel, Status
 from reclamaciones.handling.models import Response, ResponseTemplate, SettlementOffer
 from reclamaciones.handling.policy import MSG_CAUSE_REQUIRED, MSG_OFFER_PENDING, MSG_ONLY_RECLAMOS
-from reclamaciones.handling.services import MSG_LETTER_DATE, MSG_NOT_ASSIGNABLE, MSG_SAME_KIND
+from reclamaciones.handling.services import MSG_LETTER_DATE, MSG_NOT_ASSIGNABLE, MSG_SAME_KIND, complaint_classify
 from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import EstablishmentFactory, cause_get, staff_user
@@ -133,6 +133,7 @@ def test_reclassify_needs_a_reason_and_a_different_kind(client, agent, hoja):
 
 def test_settlement_offer_is_emailed(client, agent, hoja, django_capture_on_commit_callbacks, mailoutbox):
     client.force_login(agent)
+    complaint_classify(complaint_id=hoja.pk, cause=cause_get(), scope=Scope.of(agent))  # an offer needs it
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -294,6 +295,7 @@ def test_illegal_moves_show_the_spanish_message_and_change_nothing(client, agent
     hoja.refresh_from_db()
     assert (hoja.status, hoja.events.count()) == (Status.RECEIVED, before)
 
+    complaint_classify(complaint_id=hoja.pk, cause=cause_get(), scope=Scope.of(agent))  # an offer needs it
     client.post(reverse("staff:offer", args=[hoja.pk]), {"offer-text": "Un cambio."})
     answer = client.post(reverse("staff:answer-send", args=[hoja.pk]), ANSWER)
     assert MSG_OFFER_PENDING in _messages(answer)

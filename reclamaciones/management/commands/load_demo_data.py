@@ -97,26 +97,26 @@ DEMO_USERS = [
 ]
 
 
+# One voice for the consumer: "tú", like every page of the portal and every e-mail the consumer gets (the answer
+# e-mail already greets them, so a template starts with the substance, not with a second greeting).
 DEMO_TEMPLATES = [
     (
         "Reclamo procedente: cambio o devolución",
         "reclamo",
-        "Estimado(a) cliente: revisamos su reclamo y le damos la razón. Hemos dispuesto el cambio del producto "
-        "o, si lo prefiere, la devolución del importe pagado, dentro de los próximos 5 días hábiles. Lamentamos "
-        "las molestias ocasionadas.",
+        "Revisamos tu reclamo y tienes razón. Dispusimos el cambio del producto o, si lo prefieres, la devolución "
+        "del importe pagado, dentro de los próximos 5 días hábiles. Lamentamos las molestias.",
     ),
     (
         "Reclamo no procedente (con explicación)",
         "reclamo",
-        "Estimado(a) cliente: revisamos su reclamo con detalle. Según [explicar los hechos verificados], no "
-        "corresponde [lo solicitado], porque [motivo]. Si tiene información adicional, puede responder a este "
-        "correo y la evaluaremos.",
+        "Revisamos tu reclamo con detalle. Según [explicar los hechos verificados], no corresponde [lo solicitado], "
+        "porque [motivo]. Si tienes información adicional, puedes responder a este correo y la evaluaremos.",
     ),
     (
         "Queja sobre la atención",
         "queja",
-        "Estimado(a) cliente: gracias por contarnos su experiencia. Compartimos su queja con el equipo de la "
-        "tienda y reforzaremos la capacitación en atención al público para que no vuelva a ocurrir.",
+        "Gracias por contarnos tu experiencia. Compartimos tu queja con el equipo de la tienda y reforzaremos la "
+        "capacitación en atención al público para que no vuelva a ocurrir.",
     ),
 ]
 
@@ -149,8 +149,8 @@ DEMO_HOJAS = [
      "tienda-virtual", True),
 ]  # fmt: skip
 DEMO_ANSWER = (
-    "Estimado(a) cliente: revisamos su caso y le damos la razón. Coordinamos con el área responsable la solución "
-    "y le ofrecemos las disculpas del caso."
+    "Revisamos tu caso y tienes razón. Coordinamos con el área responsable la solución y te pedimos disculpas "
+    "por lo ocurrido."
 )
 # by the detail of the hoja: (days ago the survey was answered, csat, nps, comment)
 DEMO_SURVEYS = {
