@@ -38,11 +38,17 @@ class PersonalDataAccess(AppendOnlyModel):
         ADMIN = "admin", "Vio la hoja en la administración"
         TRANSCRIBED = "transcribed", "Transcribió una hoja de respaldo"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="usuario", on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField("fecha y hora")
     what = models.CharField("acceso", max_length=20, choices=What)
-    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    establishment = models.ForeignKey(Establishment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey(
+        Complaint, verbose_name="hoja", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    establishment = models.ForeignKey(
+        Establishment, verbose_name="establecimiento", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     hojas = models.PositiveIntegerField("hojas", default=1)
     detail = models.CharField("detalle", max_length=300, blank=True)
     ip = models.GenericIPAddressField("dirección IP", null=True, blank=True)

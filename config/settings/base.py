@@ -24,6 +24,9 @@ TIME_ZONE = "America/Lima"
 USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["config.formats"]
+# The project's own Spanish (locale/*.po: admin messages without a wrong article, django-axes' strings), compiled
+# there at startup by reclamaciones.apps: a runtime file, never committed.
+LOCALE_PATHS = [RUN_DIR / "locale"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

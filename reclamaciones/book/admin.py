@@ -20,6 +20,7 @@ from ..council.services import (
     action_create,
     causes_of_complaints,
 )
+from ..handling.trail import event_actor, event_summary
 from ..outbox.models import OutboundMessage
 from ..records import ReadOnlyAdminMixin
 from .models import Complaint, ComplaintEvent, Establishment, Provider
@@ -75,12 +76,28 @@ class EstablishmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False  # deactivate instead: hojas point at it
 
 
-class ComplaintEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class EventInWordsMixin:
+    """A hoja's event as the back office tells it (handling.trail), not its raw JSON data."""
+
+    @admin.display(description="quién")
+    def actor_display(self, obj):
+        return event_actor(obj)
+
+    @admin.display(description="detalle")
+    def summary(self, obj):
+        return event_summary(obj) or "—"
+
+
+class ComplaintEventInline(EventInWordsMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = ComplaintEvent
-    fields = ["occurred_at", "type", "actor", "data"]
+    verbose_name_plural = "historial"  # on the hoja's page: its own history
+    fields = ["occurred_at", "type", "actor_display", "summary"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 class OutboundMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -245,10 +262,16 @@ class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ComplaintEvent)
-class ComplaintEventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ComplaintEventAdmin(EventInWordsMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     scope_path = "complaint__establishment"
 
-    list_display = ["occurred_at", "complaint", "type", "actor"]
+    list_display = ["occurred_at", "complaint", "type", "actor_display", "summary"]
+    # The recorded data stays available to whoever audits a single event, folded away under its words.
+    fieldsets = [
+        (None, {"fields": ["complaint", "occurred_at", "type", "actor_display", "summary"]}),
+        ("Datos tal como se registraron", {"classes": ["collapse"], "fields": ["data"]}),
+    ]
+    readonly_fields = ["actor_display", "summary"]
     list_filter = ["type"]
     list_select_related = ["complaint", "actor"]
     date_hierarchy = "occurred_at"

@@ -88,7 +88,9 @@ class Establishment(TimeStampedModel):
         PHYSICAL = "physical", "Físico"
         VIRTUAL = "virtual", "Virtual"
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="establishments")
+    provider = models.ForeignKey(
+        Provider, verbose_name="proveedor", on_delete=models.PROTECT, related_name="establishments"
+    )
     name = models.CharField("nombre", max_length=150)
     address = models.CharField("domicilio del establecimiento", max_length=150)
     code = models.CharField(
@@ -127,7 +129,9 @@ class Establishment(TimeStampedModel):
 class SheetCounter(models.Model):
     """Last sheet number used per (establishment, year). Only book.numbering touches it."""
 
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="+")
+    establishment = models.ForeignKey(
+        Establishment, verbose_name="establecimiento", on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField("año")
     last_number = models.PositiveIntegerField("último número", default=0)
 
@@ -273,7 +277,9 @@ class ComplaintQuerySet(models.QuerySet):
 class Complaint(TimeStampedModel):
     """A hoja de reclamación (reclamo or queja) as filed, plus the staff-side state kept beside it."""
 
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="complaints")
+    establishment = models.ForeignKey(
+        Establishment, verbose_name="establecimiento", on_delete=models.PROTECT, related_name="complaints"
+    )
     number = models.PositiveIntegerField("número")
     year = models.PositiveSmallIntegerField("año")
     filed_at = models.DateTimeField("fecha y hora de presentación", db_index=True)
@@ -359,8 +365,10 @@ class Complaint(TimeStampedModel):
         db_default="",
     )
 
-    tracking_token = models.CharField(max_length=64, unique=True, default=tracking_token_new, editable=False)
-    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    tracking_token = models.CharField(
+        "clave de seguimiento", max_length=64, unique=True, default=tracking_token_new, editable=False
+    )
+    submission_key = models.UUIDField("clave de envío", null=True, blank=True, unique=True, editable=False)
     content_sha256 = models.CharField("huella SHA-256", max_length=64, editable=False)
     # HMAC chaining this hoja to the previous one of its book (book.integrity); "" only on rows filed
     # before the chain existed and sealed by its migration.
@@ -494,17 +502,22 @@ class ComplaintEvent(AppendOnlyModel):
         TRANSCRIBED = "transcribed", "Transcrita del libro de respaldo"
         ANONYMISED = "anonymised", "Datos personales anonimizados"
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    complaint = models.ForeignKey(Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="quién",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     data = models.JSONField("datos", default=dict, blank=True)
     occurred_at = models.DateTimeField("fecha y hora", default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = "evento"
-        verbose_name_plural = "historial"
+        verbose_name = "evento de hoja"
+        verbose_name_plural = "historial de las hojas"
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["complaint", "occurred_at"], name="event_complaint_time_idx")]
 

@@ -18,12 +18,19 @@ class SirecExport(models.Model):
         FILE = "file", "Archivo de carga masiva"
         MANUAL = "manual", "Ingreso manual en SIREC"
 
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="sirec_exports")
+    establishment = models.ForeignKey(
+        Establishment, verbose_name="establecimiento", on_delete=models.PROTECT, related_name="sirec_exports"
+    )
     date_from = models.DateField("desde")
     date_to = models.DateField("hasta")
     include_reported = models.BooleanField("incluye hojas ya reportadas", default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="generada por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField("fecha y hora")
     lines = models.PositiveIntegerField("líneas")
@@ -45,8 +52,12 @@ class SirecExport(models.Model):
 class SirecReport(models.Model):
     """A hoja reported to SIREC, and by which export (once: the first export that wrote it)."""
 
-    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="sirec_report")
-    export = models.ForeignKey(SirecExport, on_delete=models.PROTECT, related_name="reports")
+    complaint = models.OneToOneField(
+        Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="sirec_report"
+    )
+    export = models.ForeignKey(
+        SirecExport, verbose_name="exportación", on_delete=models.PROTECT, related_name="reports"
+    )
 
     class Meta:
         verbose_name = "hoja reportada a SIREC"
@@ -77,12 +88,22 @@ class IndecopiRequest(models.Model):
     notes = models.TextField("notas", blank=True, max_length=4000)
     status = models.CharField("estado", max_length=10, choices=Status, default=Status.OPEN)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="registrado por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField("registrado")
     answered_at = models.DateTimeField("atendido", null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="atendido por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -105,7 +126,9 @@ class EvidenceBundle(models.Model):
         DONE = "done", "Listo"
         FAILED = "failed", "Falló"
 
-    request = models.ForeignKey(IndecopiRequest, on_delete=models.PROTECT, related_name="bundles")
+    request = models.ForeignKey(
+        IndecopiRequest, verbose_name="requerimiento", on_delete=models.PROTECT, related_name="bundles"
+    )
     status = models.CharField("estado", max_length=10, choices=Status, default=Status.QUEUED)
     hojas_done = models.PositiveIntegerField("hojas incluidas", default=0)
     hojas_total = models.PositiveIntegerField("hojas en total", null=True, blank=True)
@@ -114,7 +137,12 @@ class EvidenceBundle(models.Model):
     sha256 = models.CharField("SHA-256 del ZIP", max_length=64, blank=True)
     error = models.TextField("error", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="solicitado por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField("solicitado")
     started_at = models.DateTimeField("iniciado", null=True, blank=True)
@@ -134,7 +162,12 @@ class RetentionRun(models.Model):
 
     ran_at = models.DateTimeField("fecha y hora")
     ran_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="ejecutada por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     dry_run = models.BooleanField("simulación", default=True)
     retention_years = models.PositiveSmallIntegerField("años de conservación")
@@ -156,8 +189,12 @@ class Anonymisation(AppendOnlyModel):
     why, and the SHA-256 of the anonymised content, so the hoja still verifies (its filed fingerprint and seal
     stay in the book's chain; the anonymised content is checked against this one)."""
 
-    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="anonymisation")
-    run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="anonymisations")
+    complaint = models.OneToOneField(
+        Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="anonymisation"
+    )
+    run = models.ForeignKey(
+        RetentionRun, verbose_name="ejecución", on_delete=models.PROTECT, related_name="anonymisations"
+    )
     anonymised_at = models.DateTimeField("fecha y hora")
     fields = models.JSONField("campos reemplazados", default=list)
     reason = models.CharField("motivo", max_length=300)

@@ -37,6 +37,15 @@ MSG_AGENDA_GENERATED = "Agenda generada con los datos de hoy."
 MSG_AGENDAS_REGENERATED = "Agenda regenerada con los datos de hoy en {count} reunión(es)."
 
 
+def _linked_complaint_str(link) -> str:
+    return str(link.complaint)
+
+
+# The inline prints each row's object above it: the auto-created link model would read
+# "ActionItem_complaints object (1)"; it reads as the hoja it links ("Hoja Nº 000000012-2026").
+ActionItem.complaints.through.__str__ = _linked_complaint_str  # type: ignore[method-assign]
+
+
 class LinkedComplaintInline(ScopedAdminMixin, admin.TabularInline):
     """The hojas an action item was made from (ActionItem.complaints): added or removed here; the hojas
     themselves stay read-only. Rights follow the action item's, not the hoja's (nobody may change a hoja)."""

@@ -163,11 +163,18 @@ class ActionItemEvent(AppendOnlyModel):
         UPDATED = "updated", "Datos modificados"
         COMPLAINTS_LINKED = "complaints_linked", "Hojas vinculadas"
 
-    action = models.ForeignKey(ActionItem, on_delete=models.PROTECT, related_name="events")
+    action = models.ForeignKey(
+        ActionItem, verbose_name="acción de mejora", on_delete=models.PROTECT, related_name="events"
+    )
     type = models.CharField("evento", max_length=30, choices=Type)
     # PROTECT: deleting a user must not rewrite who did what (deactivate people instead).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="quién",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     data = models.JSONField("datos", default=dict, blank=True)
     occurred_at = models.DateTimeField("fecha y hora", default=timezone.now)

@@ -26,7 +26,7 @@ class NonWorkingDay(TimeStampedModel):
 class TrackerHeartbeat(models.Model):
     """When the deadline tracker last ran and what it did (one row per tracker)."""
 
-    name = models.CharField(max_length=50, primary_key=True)
+    name = models.CharField("nombre", max_length=50, primary_key=True)
     last_run_at = models.DateTimeField("última ejecución")
     duration_ms = models.PositiveIntegerField("duración (ms)", default=0)
     data = models.JSONField("resultado", default=dict, blank=True)

@@ -3,11 +3,14 @@ read-only records (scoped); staff users carry their profile (establishments) inl
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import Count
 
-from ..access import ScopedAdminMixin
+from ..access import ROLE_LABELS, ScopedAdminMixin
 from ..records import ReadOnlyAdminMixin
 from .models import Cause, Response, ResponseTemplate, SettlementOffer, StaffProfile, SurveyAnswer
 
@@ -30,16 +33,100 @@ class StaffProfileInline(admin.StackedInline):
 
 User = get_user_model()
 
+
+def group_label(group: Group) -> str:
+    """A role group by its Spanish name; any other group by its own."""
+    return ROLE_LABELS.get(group.name, group.name)
+
+
+# Django stores a permission's name in English when it creates it ("Can view hoja de reclamación"); the pickers
+# of the user and group forms say what it allows in Spanish, from its codename and the model's current name.
+PERMISSION_ACTIONS = {"add": "agregar", "change": "modificar", "delete": "eliminar", "view": "ver"}
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        model = obj.content_type.model_class()
+        verb, _, model_name = obj.codename.partition("_")
+        if model is None or verb not in PERMISSION_ACTIONS or model_name != model._meta.model_name:
+            return str(obj)  # a custom permission: its own name
+        return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | puede {PERMISSION_ACTIONS[verb]}"
+
+
+class SpanishPermissionsMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in {"permissions", "user_permissions"}:
+            kwargs["form_class"] = PermissionChoiceField
+            kwargs["queryset"] = db_field.remote_field.model.objects.select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+# The role groups' names are code (access.Role: "agent", "council"…) and must not be renamed, but people read
+# them wherever Django prints a group: the user form's group picker, the users' filter, the groups' pages and
+# their history, the recent-actions log. A Spanish label at each of those places would miss the next one, so a
+# group prints as its role's Spanish name everywhere; lookups go by name or pk and never by str().
+Group.__str__ = group_label  # type: ignore[method-assign]
+
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(SpanishPermissionsMixin, GroupAdmin):
+    """Groups by their Spanish names; a role group keeps its name (the code relies on it) and is never deleted,
+    only its permissions change."""
+
+    list_display = ["__str__", "member_count"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members_n=Count("user", distinct=True))
+
+    @admin.display(description="personas", ordering="members_n")
+    def member_count(self, obj):
+        return obj.members_n
+
+    @staticmethod
+    def _is_role(obj) -> bool:
+        return obj is not None and obj.name in ROLE_LABELS
+
+    def get_fields(self, request, obj=None):
+        return ["role", "permissions"] if self._is_role(obj) else ["name", "permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["role"] if self._is_role(obj) else []
+
+    @admin.display(description="rol")
+    def role(self, obj):
+        return f"{group_label(obj)} (rol del portal: su nombre no se cambia)"
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._is_role(obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would take role groups along; delete others one by one
+        return actions
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(SpanishPermissionsMixin, UserAdmin):
     """People, their roles and the establishments they work for: only administrators change them (anyone else
     who could edit a profile could widen their own scope). Viewing follows Django's permission, which the
     autocomplete of a cause's owner needs."""
 
     inlines = [StaffProfileInline]
+    list_display = ["username", "full_name", "email", "roles", "is_active"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="nombre")
+    def full_name(self, obj):
+        return obj.get_full_name()
+
+    @admin.display(description="roles")
+    def roles(self, obj):
+        return ", ".join(sorted(group_label(g) for g in obj.groups.all())) or "—"
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

@@ -60,9 +60,13 @@ class Cause(TimeStampedModel):
 class StaffProfile(models.Model):
     """Which establishments a staff member works for (scoping of queues, reminders and escalations)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="usuario", on_delete=models.CASCADE, related_name="staff_profile"
+    )
     all_establishments = models.BooleanField("todos los establecimientos", default=False)
-    establishments = models.ManyToManyField(Establishment, blank=True, related_name="staff_profiles")
+    establishments = models.ManyToManyField(
+        Establishment, verbose_name="establecimientos", blank=True, related_name="staff_profiles"
+    )
 
     class Meta:
         verbose_name = "perfil de personal"
@@ -81,10 +85,17 @@ class SettlementOffer(TimeStampedModel):
         REJECTED = "rejected", "Rechazada"
         EXPIRED = "expired", "Sin respuesta en el plazo"
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="settlement_offers")
+    complaint = models.ForeignKey(
+        Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="settlement_offers"
+    )
     text = models.TextField("propuesta", max_length=4000)
     offered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="ofrecida por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     offered_on = models.DateField("fecha del ofrecimiento")
     respond_by = models.DateField("fecha límite para aceptar")
@@ -114,11 +125,13 @@ class Response(AppendOnlyModel, TimeStampedModel):
     message_changed = "La respuesta comunicada no se modifica."
     message_deleted = "La respuesta comunicada no se elimina (Reglamento, art. 12)."
 
-    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="response")
+    complaint = models.OneToOneField(Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="response")
     text = models.TextField("observaciones y acciones adoptadas por el proveedor", max_length=4000)
     channel = models.CharField("medio", max_length=10, choices=ResponseChannel)
     communicated_at = models.DateTimeField("fecha de comunicación de la respuesta")
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="respondida por", on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "respuesta"
@@ -155,7 +168,7 @@ class SurveyAnswer(AppendOnlyModel):
     message_changed = "La encuesta respondida no se modifica."
     message_deleted = "La encuesta respondida no se elimina."
 
-    complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="survey")
+    complaint = models.OneToOneField(Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="survey")
     solved = models.BooleanField("¿se solucionó?")
     csat = models.PositiveSmallIntegerField("satisfacción (1-5)")
     nps = models.PositiveSmallIntegerField("recomendación (0-10)")

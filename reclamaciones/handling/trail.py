@@ -171,7 +171,7 @@ def timeline(events: list[ComplaintEvent], outbox: list[OutboundMessage]) -> lis
             "when": e.occurred_at,
             "title": e.get_type_display(),
             "lines": _event_lines(e),
-            "actor": person_name(e.actor) or _NO_ACTOR.get(e.type, "Sistema"),
+            "actor": event_actor(e),
             "tone": _EVENT_TONES.get(e.type, ""),
             "is_note": e.type == T.NOTE,
             "order": (e.occurred_at, 1, e.pk),
@@ -192,3 +192,13 @@ def timeline(events: list[ComplaintEvent], outbox: list[OutboundMessage]) -> lis
         for m in outbox
     ]
     return sorted(items, key=lambda item: item["order"], reverse=True)
+
+
+def event_summary(event: ComplaintEvent) -> str:
+    """One event in words, as the detail page tells it: the admin's history shows this, never the raw data."""
+    return " ".join(line for line in _event_lines(event) if line)
+
+
+def event_actor(event: ComplaintEvent) -> str:
+    """Who did it, as the detail page names them (the consumer or the tracker when no person acted)."""
+    return person_name(event.actor) or _NO_ACTOR.get(event.type, "Sistema")
