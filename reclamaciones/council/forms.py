@@ -10,9 +10,17 @@ from django.utils import timezone
 
 from ..book.models import Establishment
 from ..handling.models import Cause
-from ..handling.selectors import cause_choices, staff_user_choices
+from ..handling.selectors import cause_choices
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus
-from .services import ACTION_TRANSITIONS, MSG_IMPLEMENTED_DATE, MSG_NO_CAUSE, CouncilError, action_status_check
+from .selectors import action_owner_can_act, action_owner_choices
+from .services import (
+    ACTION_TRANSITIONS,
+    MSG_IMPLEMENTED_DATE,
+    MSG_NO_CAUSE,
+    MSG_OWNER_CANNOT_ACT,
+    CouncilError,
+    action_status_check,
+)
 
 MSG_TARGET_RANGE = "La meta es un porcentaje de reducción entre 1 y 100."
 
@@ -22,6 +30,22 @@ MSG_WEEKS_MIN = "Mide al menos una semana."
 def user_label(user) -> str:
     full = user.get_full_name()
     return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+def owner_label(user) -> str:
+    """An owner choice; the current owner of an old action who can no longer act says so."""
+    label = user_label(user)
+    return label if action_owner_can_act(user) else f"{label} (no puede actualizar la acción)"
+
+
+def restrict_owner(field, instance=None) -> None:
+    """Offer as owners only people who can act on the action (plus the action's current owner, kept so its
+    other fields can be edited); anything else posted is refused in Spanish."""
+    keep = instance.owner if instance is not None and instance.pk and instance.owner_id else None
+    field.queryset = action_owner_choices(keep)
+    field.label_from_instance = owner_label
+    field.error_messages["invalid_choice"] = MSG_OWNER_CANNOT_ACT
+    field.help_text = "Alguien del consejo de mejora o de supervisión: quien recibe los recordatorios y la actualiza."
 
 
 class StaffUserChoiceField(forms.ModelChoiceField):
@@ -62,8 +86,7 @@ class ActionItemAdminForm(forms.ModelForm):
             self.fields["causes"].queryset = cause_choices(keep)
             self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         if "owner" in self.fields:
-            self.fields["owner"].queryset = staff_user_choices()
-            self.fields["owner"].label_from_instance = user_label
+            restrict_owner(self.fields["owner"], self.instance)
         status = self.fields.get("status")
         if status is not None:
             # Offer only the moves allowed from here; anything else posted is refused by the rule in clean().
@@ -108,8 +131,7 @@ class DecisionForm(forms.ModelForm):
         keep = list(self.instance.causes.all()) if self.instance.pk else []
         self.fields["causes"].queryset = cause_choices(keep)
         self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
-        self.fields["owner"].queryset = staff_user_choices()
-        self.fields["owner"].label_from_instance = user_label
+        restrict_owner(self.fields["owner"], self.instance)
 
 
 class ActionFromComplaintsForm(forms.Form):
@@ -163,7 +185,7 @@ class ActionFromComplaintsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["causes"].queryset = cause_choices()
-        self.fields["owner"].queryset = staff_user_choices()
+        restrict_owner(self.fields["owner"])
         self.fields["establishment"].queryset = Establishment.objects.filter(is_active=True).order_by("name")
 
     def clean_due_date(self):

@@ -145,6 +145,14 @@ class ActionItem(TimeStampedModel):
         return self.implemented_on + timedelta(weeks=self.verification_weeks)
 
     @property
+    def verification_window(self) -> rules.Window | None:
+        """The weeks whose hojas the verification counts (from the implementation day); measured the day after
+        its end (verification_due_on). None until implemented."""
+        if self.implemented_on is None:
+            return None
+        return rules.verification_window(self.implemented_on, self.verification_weeks)
+
+    @property
     def target_rate(self):
         """The weekly rate the verification must reach (the same rounding the verdict uses)."""
         if self.baseline_rate is None:

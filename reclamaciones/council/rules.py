@@ -103,6 +103,32 @@ def change_pct(before: int | Decimal, after: int | Decimal) -> Decimal | None:
     return (Decimal(after - before) * 100 / Decimal(before)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+# -- Answers on time: ONE rule for the dashboard, the agenda, the minutes and the weekly digest ---------------
+# An answer is "a tiempo" when it was communicated (Lima date) on or before the hoja's due date. The figures count
+# the answers communicated in the period, whenever their hoja was filed. A hoja whose due date passed without an
+# answer is not an answer: it is reported apart, as "vencida sin respuesta", and never enters the on-time rate
+# (counting it as a late answer made "7 a tiempo · 1 fuera de plazo" out of 7 answers and 1 silence).
+
+
+def answered_on_time(*, answered_on: date, due_date: date) -> bool:
+    """The rule itself (selectors.ANSWERED_ON_TIME is the same comparison in SQL)."""
+    return answered_on <= due_date
+
+
+def answer_timeliness(*, answered: int, on_time: int, unanswered_overdue: int) -> dict:
+    """The figures every screen and e-mail shows from the counts of one period: answers communicated in it
+    (`answered`), those of them on time, and the hojas whose due date passed in it without an answer."""
+    if not 0 <= on_time <= answered or unanswered_overdue < 0:
+        raise ValueError(f"inconsistent counts: {answered=} {on_time=} {unanswered_overdue=}")
+    return {
+        "answered": answered,
+        "on_time": on_time,
+        "late": answered - on_time,
+        "on_time_rate": 100 * on_time / answered if answered else None,
+        "unanswered_overdue": unanswered_overdue,
+    }
+
+
 def nps(*, promoters: int, detractors: int, answers: int) -> int | None:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), rounded; None without answers."""
     if not answers:
@@ -142,7 +168,7 @@ def trend_weeks(end: date, weeks: int = TREND_WEEKS) -> list[date]:
 
 _SNAPSHOT_DATES = ("today", "since", "as_of", "previous_meeting", "recent_window_start")
 
-_ACTION_DATES = ("due_date", "verification_due_on")
+_ACTION_DATES = ("due_date", "verification_due_on", "window_start", "window_end")
 
 _ACTION_RATES = ("baseline_rate", "target_rate", "measured_rate")
 
@@ -178,6 +204,9 @@ def snapshot_display(snapshot: dict) -> dict | None:
         for row in shown.setdefault(key, []):
             for name in _ACTION_DATES:
                 row[name] = _iso_date(row.get(name))
+            if row["window_end"] is None and row["verification_due_on"] is not None:
+                # stored before the window travelled in the snapshot: it ends the day before the measuring day
+                row["window_end"] = row["verification_due_on"] - timedelta(days=1)
             for name in _ACTION_RATES:
                 row[name] = decimal_or_none(row.get(name))
             row["effective"] = row.get("status_code") == "effective"

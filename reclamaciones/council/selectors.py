@@ -16,10 +16,10 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..access import Role, Scope
+from ..access import Role, Scope, staff_roles
 from ..book.models import OPEN_STATUSES, Complaint, Establishment
 from ..deadlines.clock import lima_midnight
 from ..deadlines.selectors import business_calendar_get
@@ -51,6 +51,7 @@ from .rules import (
     weekly_rate,
     weighted_median,
 )
+from .rules import answer_timeliness as answer_timeliness_rule
 
 
 def _council_complaints(scope: Scope, establishment_id: int | None) -> QuerySet[Complaint]:
@@ -257,83 +258,77 @@ def repeat_complainants(
     }
 
 
-def _answer_days_median(answered: QuerySet[Complaint]) -> float | None:
-    """Median business days from filing to the communicated answer of `answered` (Código Civil art. 183: the
-    filing day is not counted), from (filed day, answered day) groups: at most a few thousand pairs for any
-    period, turned into business days with the calendar the deadlines use."""
-    pairs = (
-        answered.annotate(filed_day=TruncDate("filed_at"), answered_day=TruncDate("response__communicated_at"))
-        .values("filed_day", "answered_day")
-        .annotate(n=Count("pk"))
-    )
-    calendar = business_calendar_get()
-    pairs = list(pairs)
-    days = calendar.business_days_between_many((row["filed_day"], row["answered_day"]) for row in pairs)
-    return weighted_median(zip(days, (row["n"] for row in pairs), strict=True))
-
-
+# rules.answered_on_time in SQL: the answer's Lima date (TIME_ZONE) on or before the due date.
 ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
+
+
+def unanswered_overdue_count(
+    *, scope: Scope, start: date, end: date, today: date, establishment_id: int | None = None
+) -> int:
+    """Hojas whose due date fell in the period and passed (before `today`) with no answer communicated by the
+    period's last day: still open without one, or answered only after the period (a late answer of a later
+    period). Hojas closed without an answer (a settlement) are not silences."""
+    last_due = min(end, today - timedelta(days=1))
+    if last_due < start:
+        return 0
+    silent = Q(response__isnull=True, status__in=OPEN_STATUSES) | Q(
+        response__communicated_at__gte=lima_midnight(end + timedelta(days=1))
+    )
+    complaints = _council_complaints(scope, establishment_id).filter(due_date__gte=start, due_date__lte=last_due)
+    return complaints.filter(silent).count()
+
+
+def answer_timeliness(
+    *, scope: Scope, start: date, end: date, today: date, establishment_id: int | None = None
+) -> dict:
+    """The answers communicated between two Lima dates (whenever their hoja was filed), judged by the one rule
+    (rules.answer_timeliness): how many, how many on time, the on-time rate, the median business days from
+    filing to the answer (Código Civil art. 183: the filing day is not counted), and apart the hojas that fell
+    due in the period without an answer. The dashboard, the meeting agenda (and its minutes) and the weekly
+    digest all read it, so they give the same figures for the same period. Answers are summed from the daily
+    rollup's (filed day, answered day) rows; the silences are read live from the hojas."""
+    rows = scope.filter(DailyAnswerCount.objects.order_by(), path="establishment").filter(
+        answered_day__gte=start,
+        answered_day__lte=end,
+        day__lte=end,  # filed before answered: bounds the scan
+    )
+    if establishment_id:
+        rows = rows.filter(establishment_id=establishment_id)
+    pairs = list(rows.values_list("day", "answered_day").annotate(n=Sum("answered"), t=Sum("on_time")))
+    calendar = business_calendar_get()
+    figures = answer_timeliness_rule(
+        answered=sum(n for _, _, n, _ in pairs),
+        on_time=sum(t for _, _, _, t in pairs),
+        unanswered_overdue=unanswered_overdue_count(
+            scope=scope, start=start, end=end, today=today, establishment_id=establishment_id
+        ),
+    )
+    figures["median_business_days"] = weighted_median(
+        zip(
+            calendar.business_days_between_many((filed, answered) for filed, answered, _, _ in pairs),
+            (n for _, _, n, _ in pairs),
+            strict=True,
+        )
+    )
+    return figures
 
 
 def answer_performance(
     *, scope: Scope, start: date, end: date, today: date, establishment_id: int | None = None
 ) -> dict:
-    """How fast staff answer the hojas filed in the period:
-    - answered: hojas with their answer communicated; on time when communicated by the due date;
-    - late: answered after the due date, plus unanswered hojas still open past it (they can no longer be on time);
-    - on-time rate: on time / (answered + open past due), so an unanswered hoja never flatters the figure;
-    - median business days from filing to the answer;
-    - overdue now: open hojas of the scope past their due date today, whatever the period.
-    Hojas and answers are summed from the daily rollup, (filed day, answered day) pairs giving the median;
-    what depends on today (open past due) is read live from the few open hojas."""
-    daily_counts = _daily(DailyCauseCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
-    total = daily_counts.aggregate(n=Sum("filed"))["n"] or 0
-    pairs = list(
-        _daily(DailyAnswerCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
-        .values_list("day", "answered_day")
-        .annotate(n=Sum("answered"), t=Sum("on_time"))
+    """The dashboard's answer figures for the period: the hojas filed in it (`total`), the answers communicated
+    in it judged by the one rule (answer_timeliness), and the open hojas past their due date today, whatever
+    the period (`overdue_now`)."""
+    total = (
+        _daily(DailyCauseCount, scope=scope, start=start, end=end, establishment_id=establishment_id).aggregate(
+            n=Sum("filed")
+        )["n"]
+        or 0
     )
-    open_past_due = (
-        _filed_between(_council_complaints(scope, establishment_id), start, end)
-        .filter(status__in=OPEN_STATUSES, due_date__lt=today, response__isnull=True)
-        .count()
-    )
-    answered = sum(n for _, _, n, _ in pairs)
-    on_time = sum(t for _, _, _, t in pairs)
-    calendar = business_calendar_get()
-    measured = answered + open_past_due
     return {
         "total": total,
-        "answered": answered,
-        "on_time": on_time,
-        "open_past_due": open_past_due,
-        "late": measured - on_time,
-        "on_time_rate": 100 * on_time / measured if measured else None,
-        "median_business_days": weighted_median(
-            zip(
-                calendar.business_days_between_many((filed, answered) for filed, answered, _, _ in pairs),
-                (n for _, _, n, _ in pairs),
-                strict=True,
-            )
-        ),
+        **answer_timeliness(scope=scope, start=start, end=end, today=today, establishment_id=establishment_id),
         "overdue_now": complaints_overdue_count(today=today, scope=scope, establishment_id=establishment_id),
-    }
-
-
-def answers_communicated(*, start: date, end: date, scope: Scope, establishment_id: int | None = None) -> dict:
-    """The answers communicated between two Lima dates (whenever their hoja was filed): how many, how many by
-    the due date, and the median business days they took. What a weekly digest or a meeting reports: hojas
-    filed in a short period are rarely due yet, so their on-time rate says little."""
-    complaints = _council_complaints(scope, establishment_id).filter(
-        response__communicated_at__gte=lima_midnight(start),
-        response__communicated_at__lt=lima_midnight(end + timedelta(1)),
-    )
-    figures = complaints.aggregate(answered=Count("pk"), on_time=Count("pk", filter=ANSWERED_ON_TIME))
-    return {
-        **figures,
-        "late": figures["answered"] - figures["on_time"],
-        "on_time_rate": 100 * figures["on_time"] / figures["answered"] if figures["answered"] else None,
-        "median_business_days": _answer_days_median(complaints),
     }
 
 
@@ -511,6 +506,40 @@ def action_items_verified_between(
     )
 
 
+# Who may own an action item: people who open /consejo/acciones/ and whose role acts. The council decides and
+# follows the actions; supervisors run the teams where most fixes happen. Auditors read everything and act on
+# nothing (and must not audit their own work); agents and the compliance desk do not work on the council's
+# actions (agents cannot even open /consejo/). Superusers can do anything.
+ACTION_OWNER_ROLES = frozenset({Role.COUNCIL, Role.SUPERVISOR})
+
+
+def _action_owners() -> Q:
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(groups__name__in=ACTION_OWNER_ROLES))
+
+
+def action_owner_choices(keep=None) -> QuerySet:
+    """The people an action may be given to (ACTION_OWNER_ROLES), plus `keep` (an action's current owner, so
+    editing an old action whose owner can no longer act does not force a new owner on its other fields)."""
+    condition = _action_owners()
+    if keep is not None:
+        condition |= Q(pk=keep.pk)
+    return (
+        get_user_model()
+        .objects.filter(pk__in=get_user_model().objects.filter(condition).values("pk"))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def action_owner_can_act(user) -> bool:
+    """`user` may own an action: active and a superuser or in ACTION_OWNER_ROLES (the same rule as the choices)."""
+    return bool(user.is_active and (user.is_superuser or staff_roles(user) & ACTION_OWNER_ROLES))
+
+
+def action_owners_who_can_act(owner_ids: Iterable[int]) -> set[int]:
+    """Which of `owner_ids` may own an action (one query for a whole list of actions)."""
+    return set(get_user_model().objects.filter(_action_owners(), pk__in=list(owner_ids)).values_list("pk", flat=True))
+
+
 def council_recipients() -> list[str]:
     """E-mails of the active council members."""
     return list(
@@ -555,7 +584,7 @@ def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | No
         for row in cause_pareto(scope=scope, start=before_start, end=before_end, limit=1000)["rows"]
     }
     surveys = survey_by_cause(scope=scope, start=since, end=today)
-    performance = answers_communicated(scope=scope, start=since, end=today)
+    performance = answer_timeliness(scope=scope, start=since, end=today, today=as_of)
 
     def action_row(action: ActionItem) -> dict:
         return {
@@ -578,6 +607,9 @@ def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | No
             ),
             "measured_rate": str(action.measured_rate) if action.measured_rate is not None else None,
             "verification_due_on": action.verification_due_on.isoformat() if action.verification_due_on else None,
+            # the weeks the verification counts, shown as such ("se mide desde" the measuring day misled)
+            "window_start": window.start.isoformat() if (window := action.verification_window) else None,
+            "window_end": window.end.isoformat() if window else None,
         }
 
     recent, _ = flag_windows(today)
@@ -644,12 +676,13 @@ def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | No
                 for s in survey_low_scores(scope=scope, start=since, end=today)
             ],
         },
-        "performance": {  # answers communicated in the period, whenever their hoja was filed
+        "performance": {  # the one rule (answer_timeliness): answers communicated in the period
             "answered": performance["answered"],
             "on_time": performance["on_time"],
             "late": performance["late"],
             "on_time_rate": round_or_none(performance["on_time_rate"], 1),
             "median_business_days": performance["median_business_days"],
+            "unanswered_overdue": performance["unanswered_overdue"],
             "overdue_now": complaints_overdue_count(today=as_of, scope=scope),
         },
         "recent_window_start": recent.start.isoformat(),

@@ -35,6 +35,7 @@ from .rules import (
 )
 from .selectors import (
     action_items_due_for_verification,
+    action_owner_can_act,
     cause_count,
     council_meeting_previous,
     council_recipients,
@@ -61,6 +62,11 @@ MSG_IMPLEMENTED_DATE = "Indica la fecha de implementación (no puede ser futura)
 
 MSG_COMPLAINT_OUT_OF_SCOPE = "Solo puedes vincular hojas de tus establecimientos."
 MSG_OWNER_EMAIL = "El responsable necesita un correo electrónico para recibir los recordatorios."
+
+MSG_OWNER_CANNOT_ACT = (
+    "Elige como responsable a alguien del consejo de mejora o de supervisión: solo ellos pueden abrir las "
+    "acciones de mejora y actualizarlas."
+)
 
 
 # What an action is measured against: its causes' hojas in its establishment (or all of them), whoever looks.
@@ -125,9 +131,14 @@ def action_create(
     created_by=None,
     today: date | None = None,
 ) -> ActionItem:
+    """A person (`created_by`) must give the action to someone who can act on it (selectors.ACTION_OWNER_ROLES);
+    loads made without a person (fixtures, imports) keep the owner they bring, and the action list warns about
+    an owner who cannot act."""
     causes = list(causes)
     if not causes:
         raise CouncilError(MSG_NO_CAUSE)
+    if created_by is not None and not action_owner_can_act(owner):
+        raise CouncilError(MSG_OWNER_CANNOT_ACT)
     action = ActionItem.objects.create(
         title=title,
         description=description,
@@ -191,6 +202,8 @@ def action_update(
         if field_name not in ACTION_DETAIL_FIELDS:
             raise ValueError(f"{field_name} is not an editable field of an action item")
         old = getattr(action, field_name)
+        if field_name == "owner" and old != value and scope.user is not None and not action_owner_can_act(value):
+            raise CouncilError(MSG_OWNER_CANNOT_ACT)  # a new owner must be able to act; the current one may stay
         if old != value:
             diff[field_name] = [_plain(old), _plain(value)]
             setattr(action, field_name, value)

@@ -29,6 +29,7 @@ from .selectors import (
     action_items_due_for_verification,
     action_items_overdue,
     action_items_verified_between,
+    action_owners_who_can_act,
     answer_performance,
     cause_flags,
     cause_pareto,
@@ -222,6 +223,7 @@ class DashboardView(StaffRequiredMixin, View):
 class ActionRow:
     action: ActionItem
     today: date
+    owner_can_act: bool = True  # False: an old action given to someone who cannot open or update it
 
     @property
     def overdue(self) -> bool:
@@ -243,12 +245,13 @@ class ActionListView(StaffRequiredMixin, View):
         if status not in ActionStatus.values:
             status = ""
         shown = [action for action in actions if not status or action.status == status]
+        can_act = action_owners_who_can_act({action.owner_id for action in shown})
         user = request.user
         context = {
             "nav": "council",
             "tab": "actions",
             "today": today,
-            "rows": [ActionRow(action, today) for action in shown],
+            "rows": [ActionRow(action, today, owner_can_act=action.owner_id in can_act) for action in shown],
             "status": status,
             "status_filters": [
                 {"value": value, "label": label, "count": counts.get(value, 0)} for value, label in ActionStatus.choices

@@ -10,6 +10,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from ..access import COUNCIL_READERS, staff_roles
 from ..book import pdf
 from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, Kind
 from ..council.models import ActionItem, ActionStatus
@@ -240,19 +241,38 @@ def _hoja_url(pk: int | None) -> str | None:
     return settings.PORTAL_BASE_URL + reverse("staff:detail", args=[pk]) if pk else None
 
 
-def _council_links(action: ActionItem | None = None) -> dict:
+def _reads_council(user) -> bool:
+    return bool(user.is_active and (user.is_superuser or staff_roles(user) & COUNCIL_READERS))
+
+
+def _changes_actions_in_admin(user) -> bool:
+    return bool(user.is_active and user.is_staff and user.has_perm("reclamaciones.change_actionitem"))
+
+
+def _council_links(action: ActionItem | None = None, *, reader=None) -> dict:
+    """The council's pages an e-mail links to. With `reader` (the person it goes to) only those they can open:
+    a link that answers 403 is worse than none (the list and the dashboard for the council's readers, the
+    action's admin page for those who may change actions there). None: the council itself (the digest)."""
+    reads = reader is None or _reads_council(reader)
     links = {
-        "dashboard_url": settings.PORTAL_BASE_URL + reverse("council:dashboard"),
-        "actions_url": settings.PORTAL_BASE_URL + reverse("council:actions"),
+        "dashboard_url": settings.PORTAL_BASE_URL + reverse("council:dashboard") if reads else None,
+        "actions_url": settings.PORTAL_BASE_URL + reverse("council:actions") if reads else None,
     }
     if action is not None:
-        try:
-            links["admin_url"] = settings.PORTAL_BASE_URL + reverse(
-                "admin:reclamaciones_actionitem_change", args=[action.pk]
-            )
-        except NoReverseMatch:  # the model is not registered in this admin site
-            links["admin_url"] = None
+        links["admin_url"] = None
+        if reader is None or _changes_actions_in_admin(reader):
+            try:
+                links["admin_url"] = _admin_url("actionitem_change", action.pk)
+            except NoReverseMatch:  # the model is not registered in this admin site
+                links["admin_url"] = None
     return links
+
+
+def _council_member(email: str):
+    """The active council member an e-mail goes to (None if no one has that address any more)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
 
 
 def _action_get(pk: int) -> ActionItem:
@@ -274,7 +294,7 @@ def _action_reminder(message: OutboundMessage) -> EmailMultiAlternatives:
         "target_rate": (
             None if action.baseline_rate is None else target_rate(action.baseline_rate, action.target_reduction_pct)
         ),
-        **_council_links(action),
+        **_council_links(action, reader=action.owner),
     }
     return _email(message, "action_reminder", context)
 
@@ -290,11 +310,12 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
     else:
         window = verification_window(action.implemented_on, action.verification_weeks)
         start, end = window.start, window.end
+    is_owner = figures.get("is_owner", message.recipient.lower() == action.owner.email.lower())
     context = {
         "action": action,
         "causes": list(action.causes.all()),
         "effective": action.status == ActionStatus.EFFECTIVE,
-        "is_owner": figures.get("is_owner", message.recipient.lower() == action.owner.email.lower()),
+        "is_owner": is_owner,
         "owner_name": action.owner.get_full_name() or action.owner.get_username(),
         "greeting_name": action.owner.first_name or action.owner.get_full_name() or action.owner.get_username(),
         "baseline_rate": baseline,
@@ -309,7 +330,7 @@ def _action_verdict(message: OutboundMessage) -> EmailMultiAlternatives:
         "change_pct": change_pct(baseline, measured),
         "window_start": start,
         "window_end": end,
-        **_council_links(action),
+        **_council_links(action, reader=action.owner if is_owner else _council_member(message.recipient)),
     }
     return _email(message, "action_verdict", context)
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from reclamaciones.access import Role
@@ -44,7 +43,7 @@ def answered_book(book, file_complaint, establishment):
 def actions(establishment):
     """One action in each state that matters: overdue, due for verification, verified, and two on track."""
     today = timezone.localdate()
-    owner = User.objects.create_user("pedro", first_name="Pedro", last_name="Huamán")
+    owner = staff_user("pedro", Role.COUNCIL, is_staff=False, profile=False, first_name="Pedro", last_name="Huamán")
     a, b = cause_get("TST-01"), cause_get("TST-02")
     return {
         "overdue": _action("Capacitar al equipo de caja", owner, a, due_date=today - timedelta(days=3)),

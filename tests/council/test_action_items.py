@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
 
-from reclamaciones.access import Scope
+from reclamaciones.access import Role, Scope
 from reclamaciones.book.models import Complaint
 from reclamaciones.council.models import ActionItem, ActionItemEvent, ActionStatus
 from reclamaciones.council.services import (
@@ -35,7 +36,8 @@ def test_action_create_stores_the_baseline_of_the_twelve_weeks_before(file_compl
     _file(file_complaint, at(date(2026, 11, 30), 0, 5), cause)  # the creation day itself
     _file(file_complaint, date(2026, 10, 10), cause, establishment=other)
     _file(file_complaint, date(2026, 10, 10), unrelated)
-    owner = staff_user("duena", is_staff=False, profile=False, first_name="Rosa")
+    # a person creating an action gives it to someone who can act on it (issue 13): a supervisor here
+    owner = staff_user("duena", Role.SUPERVISOR, is_staff=False, profile=False, first_name="Rosa")
 
     here = action_create(
         title="Ruta de despacho diaria",
@@ -117,7 +119,10 @@ def test_reminders_seven_and_one_day_before_and_once_overdue(establishment):
 
 
 def test_reminder_e_mails(establishment):
-    owner = staff_user("duena", is_staff=False, profile=False, first_name="Rosa", last_name="Huamán")
+    # an owner who may change actions in the admin: the reminder opens the action there and the council's list
+    owner = staff_user(
+        "duena", Role.COUNCIL, profile=False, first_name="Rosa", last_name="Huamán", perms=["change_actionitem"]
+    )
     cause = _cause("TST-01", "Demora en la entrega")
     action = action_create(
         title="Ruta de despacho diaria",
@@ -141,13 +146,63 @@ def test_reminder_e_mails(establishment):
     assert "30 % menos hojas por semana" in text
     assert f"{BASE_URL}/consejo/acciones/" in text
     assert f"{BASE_URL}/consejo/acciones/" in html
+    assert "márcala como «Implementada»" in text
     if admin.site.is_registered(ActionItem):
         assert f"{BASE_URL}/admin/reclamaciones/actionitem/{action.pk}/change/" in text
+        assert f"{BASE_URL}/admin/reclamaciones/actionitem/{action.pk}/change/" in html
 
     subject, text, html = _rendered(overdue)
     assert subject == "Acción de mejora vencida hace 2 días · Ruta de despacho diaria"
     assert "venció hace 2 días" in text
     assert "venció hace 2 días" in html
+
+
+def _links(text: str, html: str) -> set[str]:
+    return set(re.findall(r"https?://\S+", text)) | set(re.findall(r'href="([^"]+)"', html))
+
+
+@pytest.mark.parametrize(
+    ("role", "is_staff", "perms", "pages"),
+    [
+        # an agent (the issue's case): /consejo/ and the admin both answer 403, so the reminder links to neither
+        pytest.param(Role.AGENT, True, [], set(), id="agent"),
+        pytest.param(Role.AUDITOR, True, [], {"actions"}, id="auditor"),
+        # a supervisor reads /consejo/acciones/ but holds no admin right over actions: no admin link
+        pytest.param(Role.SUPERVISOR, True, [], {"actions"}, id="supervisor"),
+        pytest.param(Role.COUNCIL, False, ["change_actionitem"], {"actions"}, id="council-without-admin"),
+        pytest.param(Role.COUNCIL, True, ["change_actionitem"], {"actions", "admin"}, id="council-in-admin"),
+    ],
+)
+def test_a_reminder_links_only_to_pages_its_owner_can_open(client, establishment, role, is_staff, perms, pages):
+    """Each link the reminder carries is opened as its owner: none answers 403 (or the admin's login)."""
+    owner = staff_user(
+        "duena", role, establishments=[establishment], is_staff=is_staff, perms=perms, password="clave-segura-1"
+    )
+    action = action_create(  # an older action (no person choosing): its owner may be anyone
+        title="Ruta de despacho diaria", owner=owner, due_date=date(2026, 12, 10), causes=[cause_get()]
+    )
+    action_reminders_queue(today=date(2026, 12, 3), scope=Scope.everything())
+    [reminder] = _messages(OutboundMessage.Kind.ACTION_REMINDER)
+
+    _, text, html = _rendered(reminder)
+
+    links = _links(text, html)
+    expected = set()
+    if "actions" in pages:
+        expected.add(f"{BASE_URL}/consejo/acciones/")
+    if "admin" in pages and admin.site.is_registered(ActionItem):
+        expected.add(f"{BASE_URL}/admin/reclamaciones/actionitem/{action.pk}/change/")
+    assert links == expected
+    client.force_login(owner)
+    for link in links:
+        response = client.get(link.removeprefix(BASE_URL))
+        assert response.status_code == 200, link
+    if not pages:
+        assert "Tu usuario no puede abrir las acciones de mejora" in text
+        assert "pide al consejo que se la asigne a otra persona" in html
+    if "admin" not in pages:
+        assert "avísale al consejo la fecha en que se hizo para que la marque «Implementada»" in text
+        assert "márcala como" not in text
 
 
 # Action items: effectiveness ------------------------------------------------------------------------------------

@@ -72,8 +72,14 @@ def test_action_list_shows_every_action_with_its_figures(client, establishment, 
     assert '>TST-01</abbr>, <abbr title="Causa TST-02">TST-02</abbr>' in html
     assert "2.50 → 1.75 → por medir" in text  # baseline, target (-30 %), not measured yet
     assert "4 → 2.80 → 1.25" in text
-    verification = (timezone.localdate() - timedelta(weeks=1)).strftime("%d/%m/%Y")
-    assert f"Se mide desde el {verification}" in text
+    # The verification window itself (issue 13: "Se mide desde" showed the measuring day, not the window's start)
+    measured_on = timezone.localdate() - timedelta(weeks=1)
+    implemented_on = measured_on - timedelta(weeks=8)
+    assert (
+        f"Mide las hojas del {implemented_on:%d/%m/%Y} al {measured_on - timedelta(days=1):%d/%m/%Y} · "
+        f"resultado desde el {measured_on:%d/%m/%Y}"
+    ) in text
+    assert "Se mide desde" not in text
     assert "al implementarse, +8 semanas" in text
     assert "Verificada el" in text
     assert 'class="status-badge action-status action-not_effective">No efectiva<' in html

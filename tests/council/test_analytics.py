@@ -12,7 +12,7 @@ from reclamaciones.access import Role, Scope
 from reclamaciones.council.rollup import rollup_rebuild
 from reclamaciones.council.selectors import (
     answer_performance,
-    answers_communicated,
+    answer_timeliness,
     cause_flags,
     repeat_complainants,
     survey_by_cause,
@@ -106,16 +106,23 @@ def test_answer_performance_on_time_rate_and_median_in_business_days(file_compla
     )
 
     assert late.due_date == date(2026, 11, 23)
-    assert (figures["total"], figures["answered"], figures["on_time"]) == (5, 3, 2)
-    assert (figures["open_past_due"], figures["late"]) == (1, 2)
-    assert figures["on_time_rate"] == 50
+    assert figures["total"] == 5  # hojas filed in the period
+    # Issue 13 changed the definition: the 3 answers communicated in the period, 2 by their due date; the hoja
+    # filed on 03/11 fell due unanswered and is reported apart, never as a late answer (it used to make
+    # "2 a tiempo · 2 fuera de plazo, 50 %"). The one filed on 30/10 fell due on 20/11, in the period, too.
+    assert (figures["answered"], figures["on_time"], figures["late"]) == (3, 2, 1)
+    assert figures["on_time_rate"] == pytest.approx(200 / 3)
+    assert figures["unanswered_overdue"] == 2
     assert figures["median_business_days"] == 1  # 0, 1 and 27 business days
     assert figures["overdue_now"] == 2
 
-    communicated = answers_communicated(start=date(2026, 12, 7), end=date(2026, 12, 10), scope=Scope.everything())
+    communicated = answer_timeliness(
+        start=date(2026, 12, 7), end=date(2026, 12, 10), today=date(2026, 12, 11), scope=Scope.everything()
+    )
     assert (communicated["answered"], communicated["on_time"], communicated["late"]) == (2, 2, 0)
     assert communicated["on_time_rate"] == 100
     assert communicated["median_business_days"] == 0.5
+    assert communicated["unanswered_overdue"] == 0  # nothing fell due between 07/12 and 10/12
 
 
 def test_repeat_complainants(file_complaint, establishment):

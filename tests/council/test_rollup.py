@@ -75,20 +75,38 @@ def direct_figures(start: date, end: date, today: date, establishments: list[int
             [Kind.RECLAMO, Kind.QUEJA, list(OPEN), *params],
         )
     }
-    (total, answered, on_time, open_past_due) = _rows(
-        "SELECT count(*), count(r.id), "
-        "count(*) FILTER (WHERE (r.communicated_at AT TIME ZONE 'America/Lima')::date <= c.due_date), "
-        "count(*) FILTER (WHERE r.id IS NULL AND c.status = ANY(%s) AND c.due_date < %s) "
-        "FROM reclamaciones_complaint c LEFT JOIN reclamaciones_response r ON r.complaint_id = c.id "
-        f"WHERE {where}",
-        [list(OPEN), today, *params],
+    (total,) = _rows(f"SELECT count(*) FROM reclamaciones_complaint c WHERE {where}", params)[0]
+    # Issue 13: one definition of "respondida a tiempo" everywhere: the answers COMMUNICATED in the period
+    # (whenever filed), on time by their Lima date; hojas that fell due in the period without an answer by its
+    # end are counted apart (they used to be counted as late answers among the hojas FILED in the period).
+    answered_where = "r.communicated_at >= %s AND r.communicated_at < %s"
+    answered_params: list = [lima_midnight(start), lima_midnight(end + timedelta(1))]
+    if establishments is not None:
+        answered_where += " AND c.establishment_id = ANY(%s)"
+        answered_params.append(establishments)
+    (answered, on_time) = _rows(
+        "SELECT count(*), "
+        "count(*) FILTER (WHERE (r.communicated_at AT TIME ZONE 'America/Lima')::date <= c.due_date) "
+        "FROM reclamaciones_complaint c JOIN reclamaciones_response r ON r.complaint_id = c.id "
+        f"WHERE {answered_where}",
+        answered_params,
+    )[0]
+    due_where = "c.due_date >= %s AND c.due_date <= %s"
+    due_params: list = [start, min(end, today - timedelta(1))]
+    if establishments is not None:
+        due_where += " AND c.establishment_id = ANY(%s)"
+        due_params.append(establishments)
+    (unanswered_overdue,) = _rows(
+        "SELECT count(*) FROM reclamaciones_complaint c LEFT JOIN reclamaciones_response r ON r.complaint_id = c.id "
+        f"WHERE {due_where} AND ((r.id IS NULL AND c.status = ANY(%s)) OR r.communicated_at >= %s)",
+        [*due_params, list(OPEN), lima_midnight(end + timedelta(1))],
     )[0]
     pairs = _rows(
         "SELECT (c.filed_at AT TIME ZONE 'America/Lima')::date, "
         "(r.communicated_at AT TIME ZONE 'America/Lima')::date, "
         "count(*) FROM reclamaciones_complaint c JOIN reclamaciones_response r ON r.complaint_id = c.id "
-        f"WHERE {where} GROUP BY 1, 2",
-        params,
+        f"WHERE {answered_where} GROUP BY 1, 2",
+        answered_params,
     )
     days = business_calendar_get().business_days_between_many((f, a) for f, a, _ in pairs)
     survey_where = "s.answered_at >= %s AND s.answered_at < %s"
@@ -109,7 +127,7 @@ def direct_figures(start: date, end: date, today: date, establishments: list[int
     return {
         "by_cause": by_cause,
         "per_establishment": per_establishment,
-        "performance": (total, answered, on_time, open_past_due),
+        "performance": (total, answered, on_time, unanswered_overdue),
         "median": weighted_median(zip(days, (n for _, _, n in pairs), strict=True)),
         "surveys": surveys,
     }
@@ -161,9 +179,9 @@ def assert_rollup_equals_direct(*, scope: Scope, start: date, end: date, today: 
     } == direct["per_establishment"]
 
     performance = answer_performance(start=start, end=end, today=today, **filters)
-    total, answered, on_time, open_past_due = direct["performance"]
+    total, answered, on_time, unanswered_overdue = direct["performance"]
     assert (performance["total"], performance["answered"], performance["on_time"]) == (total, answered, on_time)
-    assert performance["open_past_due"] == open_past_due
+    assert performance["unanswered_overdue"] == unanswered_overdue
     assert performance["median_business_days"] == direct["median"]
 
     surveys = survey_by_cause(start=start, end=end, **filters)
