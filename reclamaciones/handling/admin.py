@@ -50,7 +50,8 @@ class PermissionChoiceField(forms.ModelMultipleChoiceField):
         verb, _, model_name = obj.codename.partition("_")
         if model is None or verb not in PERMISSION_ACTIONS or model_name != model._meta.model_name:
             return str(obj)  # a custom permission: its own name
-        return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | puede {PERMISSION_ACTIONS[verb]}"
+        # What it allows first: the pickers are narrow and cut the end off.
+        return f"Puede {PERMISSION_ACTIONS[verb]}: {model._meta.verbose_name} ({model._meta.app_config.verbose_name})"
 
 
 class SpanishPermissionsMixin:
@@ -115,7 +116,7 @@ class StaffUserAdmin(SpanishPermissionsMixin, UserAdmin):
     autocomplete of a cause's owner needs."""
 
     inlines = [StaffProfileInline]
-    list_display = ["username", "full_name", "email", "roles", "is_active"]
+    list_display = ["username", "full_name", "roles", "is_active"]  # the e-mail is searched, not listed: room for roles
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")

@@ -222,6 +222,21 @@ def test_changing_a_record_says_so_in_spanish(superuser, records):
     assert f"Se guardaron los cambios de «{meeting}» (reunión del consejo). Puedes seguir editando abajo." in text
 
 
+def test_deleting_asks_without_a_wrong_article(superuser, records):
+    meeting = records["meeting"]
+    one = page_text(superuser.get(reverse("admin:reclamaciones_councilmeeting_delete", args=[meeting.pk])))
+    several = page_text(
+        superuser.post(
+            reverse("admin:reclamaciones_councilmeeting_changelist"),
+            {"action": "delete_selected", "_selected_action": [meeting.pk]},
+        )
+    )
+
+    assert f"¿Seguro que quieres eliminar «{meeting}» (reunión del consejo)?" in one
+    assert "¿Seguro que quieres eliminar lo marcado (reunión del consejo)?" in several
+    assert not english_in(one + several)
+
+
 def test_the_roles_show_by_their_spanish_names_and_keep_their_code_names(superuser, records):
     member = staff_user("rosa.quispe", Role.AGENT, establishments=[records["hoja"].establishment])
     Group.objects.get_or_create(name=Role.COUNCIL)
@@ -237,6 +252,7 @@ def test_the_roles_show_by_their_spanish_names_and_keep_their_code_names(superus
         assert ROLE_LABELS[Role.COUNCIL] in text
         assert not ROLE_NAMES.findall(text)
     assert "Por grupos" in users
+    assert "Por acceso a la administración" in users
     assert "Roles" in users
     assert "Consejo de mejora" in page_text(group_page)
     assert b'name="name"' not in group_page.content  # the code relies on the name: it is not editable
@@ -253,10 +269,20 @@ def test_a_group_of_ones_own_keeps_its_name_and_can_be_renamed(superuser, record
     assert "Atención en tienda" in page_text(page)
 
 
+def test_the_two_list_picker_agrees_with_any_noun(superuser):
+    script = superuser.get(reverse("admin:jsi18n")).content.decode()
+
+    assert "%s para elegir" in script
+    assert "%s en la selecci" in script  # the catalogue escapes non-ASCII letters
+    assert "elegidos" not in script
+    assert "Seleccionar todos" not in script
+
+
 def test_permissions_are_offered_in_spanish(superuser, records):
     text = page_text(superuser.get(reverse("admin:auth_group_add")))
 
-    assert "Libro de Reclamaciones | hoja de reclamación | puede ver" in text
+    assert "Puede ver: hoja de reclamación (Libro de Reclamaciones)" in text
+    assert "Puede agregar: grupo (Autenticación y autorización)" in text
     assert "Can view" not in text
 
 
