@@ -52,7 +52,8 @@ def _axes_in_spanish() -> None:
 
 
 def catalogues_compile(source: Path = CATALOGUE_SOURCE) -> None:
-    """Compile every locale/<lang>/LC_MESSAGES/*.po newer than its .mo into the first of LOCALE_PATHS."""
+    """Compile every locale/<lang>/LC_MESSAGES/*.po into the first of LOCALE_PATHS, where its .mo differs
+    (compared by content: a checkout or a clock never leaves an old catalogue in place)."""
     if not settings.LOCALE_PATHS:
         return
     target_root = Path(settings.LOCALE_PATHS[0])
@@ -60,13 +61,14 @@ def catalogues_compile(source: Path = CATALOGUE_SOURCE) -> None:
     for po in sorted(source.glob("*/LC_MESSAGES/*.po")):
         mo = target_root / po.relative_to(source).with_suffix(".mo")
         try:
-            if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            compiled = mo_bytes(po_read(po.read_text(encoding="utf-8")))
+            if mo.exists() and mo.read_bytes() == compiled:
                 continue
             mo.parent.mkdir(parents=True, exist_ok=True)
             # Another process may compile the same file at the same moment: each writes its own temporary
             # file and renames it into place, so a reader never sees half a catalogue.
             with tempfile.NamedTemporaryFile(dir=mo.parent, suffix=".tmp", delete=False) as tmp:
-                tmp.write(mo_bytes(po_read(po.read_text(encoding="utf-8"))))
+                tmp.write(compiled)
             os.replace(tmp.name, mo)
             written = True
         except OSError as exc:  # a read-only disk: Django's own wording is shown instead

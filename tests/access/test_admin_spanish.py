@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from reclamaciones.access import ROLE_LABELS, Role, Scope
-from reclamaciones.apps import mo_bytes, po_read
+from reclamaciones.apps import CATALOGUE_SOURCE, catalogues_compile, mo_bytes, po_read
 from reclamaciones.audit import What, personal_data_access_record
 from reclamaciones.book.models import ComplaintEvent
 from reclamaciones.compliance.models import Anonymisation, RetentionRun, SirecExport
@@ -330,3 +330,44 @@ def test_the_catalogue_compiles_to_what_gettext_reads_and_english_stays_english(
         assert translation.gettext("The {name} “{obj}” was added successfully.").startswith("The {name}")
     with translation.override("es-pe"):
         assert translation.gettext("The {name} “{obj}” was added successfully.") == "Se agregó «{obj}» ({name})."
+
+
+def test_the_catalogue_is_compiled_where_django_reads_it_and_only_when_it_changed(tmp_path, settings):
+    source, target = tmp_path / "locale", tmp_path / "run"
+    (source / "es" / "LC_MESSAGES").mkdir(parents=True)
+    po = source / "es" / "LC_MESSAGES" / "django.po"
+    po.write_text('msgid "Save"\nmsgstr "Guardar ya"\n', encoding="utf-8")
+    settings.LOCALE_PATHS = [target]
+    mo = target / "es" / "LC_MESSAGES" / "django.mo"
+
+    catalogues_compile(source)
+    first = mo.stat().st_mtime_ns
+    catalogues_compile(source)
+
+    assert gettext.GNUTranslations(mo.open("rb")).gettext("Save") == "Guardar ya"
+    assert mo.stat().st_mtime_ns == first  # unchanged: not written again
+    po.write_text('msgid "Save"\nmsgstr "Guardar"\n', encoding="utf-8")
+    catalogues_compile(source)
+    assert gettext.GNUTranslations(mo.open("rb")).gettext("Save") == "Guardar"
+
+
+def test_every_message_the_project_translates_is_one_django_or_axes_uses():
+    """A msgid with a typo would silently translate nothing: each must be in the catalogues it overrides."""
+    from pathlib import Path
+
+    import axes
+    import django
+
+    known = set()
+    for domain in ("django", "djangojs"):
+        for app in ("admin", "auth"):
+            path = Path(django.__file__).parent / "contrib" / app / "locale" / "es" / "LC_MESSAGES" / f"{domain}.mo"
+            if path.exists():
+                catalogue = gettext.GNUTranslations(path.open("rb"))._catalog
+                known |= {key if isinstance(key, str) else key[0] for key in catalogue}
+    axes_source = "".join(p.read_text() for p in Path(axes.__file__).parent.glob("*.py"))
+
+    for po in CATALOGUE_SOURCE.glob("es/LC_MESSAGES/*.po"):
+        for msgid in po_read(po.read_text(encoding="utf-8")):
+            singular = msgid.split("\0")[0]
+            assert singular == "" or singular in known or f'_("{singular}")' in axes_source, (po.name, singular)
