@@ -245,5 +245,45 @@ def _role_label(user: Any, user_roles: set[str]) -> str:
     return " · ".join(ROLE_LABELS[r] for r in ALL_ROLES if r in user_roles)
 
 
+def landing_url_name(user: Any) -> str:
+    """Where `user` starts after logging in: the page their roles are for. Only the council role: /consejo/;
+    only the compliance role: the compliance desk; anyone else (agents, supervisors, auditors, several roles,
+    superusers): the queue."""
+    user_roles = staff_roles(user)
+    if user.is_superuser or not user_roles:
+        return "staff:queue"
+    if user_roles <= {Role.COUNCIL}:
+        return "council:dashboard"
+    if user_roles <= {Role.COMPLIANCE}:
+        return "compliance:desk"
+    return "staff:queue"
+
+
+# The areas with a role list of their own, by URL namespace: who may enter, said to someone who may not.
+_AREAS = {
+    "council": ("el consejo de mejora", "consejo de mejora, supervisión, auditoría o cumplimiento", COUNCIL_READERS),
+    "compliance": ("el escritorio de cumplimiento", "cumplimiento o auditoría", COMPLIANCE_READERS),
+}
+
+
 def forbidden(request: HttpRequest, *, read_only: bool = False) -> HttpResponse:
-    return render(request, "reclamaciones/staff/forbidden.html", {"read_only": read_only}, status=403)
+    """The 403 page, saying which case this is: no staff role at all; a role without access to this area
+    (/consejo/, /gestion/cumplimiento/); or a role that reads this but may not do it (`read_only`)."""
+    user = request.user
+    user_roles = staff_roles(user)
+    match = getattr(request, "resolver_match", None)
+    area = _AREAS.get(match.namespace if match else "")
+    case = "no_role"
+    context: dict[str, Any] = {}
+    if user_roles:
+        context["role_label"] = _role_label(user, user_roles)
+        if area and not (user.is_superuser or user_roles & area[2]):
+            case = "area"
+            context["area_name"], context["area_roles"] = area[0], area[1]
+        elif area and area[2] is COMPLIANCE_READERS:
+            case = "compliance_read_only"  # an auditor asked to run one of the desk's tools
+        else:
+            case = "read_only"  # sees the hojas, may not act on them (council, auditors) or not on this one
+        context["home_url_name"] = landing_url_name(user)
+    context["case"] = case
+    return render(request, "reclamaciones/staff/forbidden.html", context, status=403)

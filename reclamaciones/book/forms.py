@@ -144,7 +144,8 @@ class ComplaintForm(forms.Form):
         self.fields["consumer_phone"].widget.input_type = "tel"
         self.fields["guardian_phone"].widget.input_type = "tel"
         self.fields["doc_number"].widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
-        self.fields["amount_claimed"].widget.attrs.update({"inputmode": "decimal", "placeholder": "0.00"})
+        # No "0.00" placeholder: it read as an amount already filled in; the help text gives an example.
+        self.fields["amount_claimed"].widget.attrs["inputmode"] = "decimal"
         self.fields["referencia_interna"].widget.attrs["tabindex"] = "-1"
         for name, text in HELP_TEXTS.items():
             self.fields[name].help_text = text

@@ -21,7 +21,7 @@ from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
 from ..handling.selectors import establishment_list
 from . import pdf
-from .models import ACTION_PENDING_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .models import ACTION_PENDING_STATUSES, ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, CouncilMeeting
 from .rollup import PAGE_MAX_AGE, rollup_refresh
 from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
 from .selectors import (
@@ -251,7 +251,15 @@ class ActionListView(StaffRequiredMixin, View):
             "nav": "council",
             "tab": "actions",
             "today": today,
-            "rows": [ActionRow(action, today, owner_can_act=action.owner_id in can_act) for action in shown],
+            # a verified action needs no more updates: no warning about its owner
+            "rows": [
+                ActionRow(
+                    action,
+                    today,
+                    owner_can_act=action.owner_id in can_act or action.status in ACTION_VERDICT_STATUSES,
+                )
+                for action in shown
+            ],
             "status": status,
             "status_filters": [
                 {"value": value, "label": label, "count": counts.get(value, 0)} for value, label in ActionStatus.choices

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import re
+import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import (
@@ -99,11 +101,45 @@ def _sqlite_search_text() -> None:
         connection.connection.create_function("reclamaciones_search_text", 1, search_text_fold, deterministic=True)
 
 
+# "consumidor:<token>": one consumer's hojas, named by an opaque token that stands for their document on the
+# server (the council's repeat complainants link to the queue with it), so that the document itself never
+# travels in a URL, a server or proxy log, the browser's history or a Referer header.
+CONSUMER_TOKEN_PREFIX = "consumidor:"  # noqa: S105 (a search prefix, not a secret)
+CONSUMER_TOKEN_RE = re.compile(rf"^{CONSUMER_TOKEN_PREFIX}([A-Za-z0-9_-]{{20,40}})$")
+CONSUMER_TOKEN_TTL = 12 * 60 * 60  # a working day: the dashboard makes new ones each time it is shown
+_CONSUMER_TOKEN_KEY = "queue-consumer-token:{}"  # noqa: S105 (a cache key)
+
+
+def consumer_search_token(*, doc_type: str, doc_number: str) -> str:
+    """A queue search ("consumidor:…") for the hojas filed with this document, kept in the shared cache for
+    CONSUMER_TOKEN_TTL. The token is random: nothing about the document can be read or guessed from it, and
+    the queue still applies the searcher's scope."""
+    token = secrets.token_urlsafe(18)
+    cache.set(_CONSUMER_TOKEN_KEY.format(token), [doc_type, doc_number], CONSUMER_TOKEN_TTL)
+    return CONSUMER_TOKEN_PREFIX + token
+
+
+def _consumer_token_q(query: str) -> Q | None:
+    """The hojas a "consumidor:…" search stands for (none once it expired); None if `query` is not one."""
+    match = CONSUMER_TOKEN_RE.match(query)
+    if not match:
+        return None
+    document = cache.get(_CONSUMER_TOKEN_KEY.format(match.group(1)))
+    if not document:
+        return Q(pk__in=[])
+    doc_type, doc_number = document
+    return Q(doc_type=doc_type, doc_number=doc_number)
+
+
 def search_q(query: str) -> Q:
     """By sheet number ("000000012-2026", "12": the establishment/year/number unique index), by document number
     (exact, on the stored normalized value: its b-tree index), or by the consumer's name: a part of it, case- and
     accent-insensitive both ways ("nahui" finds "Ñahui" and "Ñahui" finds "Nahui"), served on PostgreSQL by a
-    trigram index (3 characters or more). A query without a letter is no part of a name."""
+    trigram index (3 characters or more). A query without a letter is no part of a name. A "consumidor:…"
+    token (consumer_search_token) is one consumer's hojas, by their document."""
+    by_token = _consumer_token_q(query)
+    if by_token is not None:
+        return by_token
     conditions = []
     document = doc_number_normalize(query)
     if document:

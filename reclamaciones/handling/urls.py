@@ -19,7 +19,7 @@ urlpatterns = [
     # Access
     path(
         "entrar/",
-        auth_views.LoginView.as_view(
+        views.StaffLoginView.as_view(
             template_name="registration/login.html",
             authentication_form=StaffLoginForm,
             redirect_authenticated_user=True,

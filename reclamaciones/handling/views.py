@@ -18,11 +18,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
-from ..access import Scope, StaffRequiredMixin, forbidden
+from ..access import Scope, StaffRequiredMixin, forbidden, landing_url_name
 from ..audit import What, personal_data_access_record
 from ..book import pdf
 from ..book.backup import SheetAlreadyTranscribed, TranscriptionError, complaint_transcribe
@@ -191,6 +192,19 @@ class PasswordResetView(auth_views.PasswordResetView):
         ):
             return redirect(self.get_success_url())
         return super().post(request, *args, **kwargs)
+
+
+class StaffLoginView(auth_views.LoginView):
+    """Django's login; without a ?next= (or with the back office's front door, /gestion/, which is where a
+    bookmark or the public site's link sends everyone), each person starts where their roles are for:
+    council-only users on /consejo/, compliance-only users on the compliance desk (access.landing_url_name)."""
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()  # "" unless ?next= is safe (same host)
+        return "" if url == reverse("staff:queue") else url
+
+    def get_default_redirect_url(self):
+        return reverse(landing_url_name(self.request.user))
 
 
 def _complaint_or_404(scope: Scope, pk: int) -> Complaint:

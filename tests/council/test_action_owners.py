@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
 from reclamaciones.council.forms import ActionFromComplaintsForm, ActionItemAdminForm, DecisionForm
-from reclamaciones.council.models import ActionItem
+from reclamaciones.council.models import ActionItem, ActionStatus
 from reclamaciones.council.selectors import action_owner_can_act, action_owner_choices
 from reclamaciones.council.services import MSG_OWNER_CANNOT_ACT, CouncilError, action_create, action_update
 
@@ -130,12 +130,21 @@ def test_the_action_list_warns_about_an_owner_who_cannot_act(client, people):
     due = timezone.localdate() + timedelta(days=5)
     action_create(title="Cartel de horarios", owner=people["agent"], due_date=due, causes=[cause_get()])
     action_create(title="Ruta de despacho", owner=people["supervisor"], due_date=due, causes=[cause_get()])
+    verified = action_create(title="Cobro con voucher", owner=people["agent"], due_date=due, causes=[cause_get()])
+    ActionItem.objects.filter(pk=verified.pk).update(
+        status=ActionStatus.EFFECTIVE, implemented_on=due - timedelta(weeks=9), verified_at=timezone.now()
+    )
     client.force_login(people["council"])
 
     response = client.get(reverse("council:actions"))
 
     html = response.content.decode()
-    assert [row.owner_can_act for row in response.context["rows"]] == [False, True]
+    # a verified action needs no more updates: its owner is not flagged
+    assert [(row.action.title, row.owner_can_act) for row in response.context["rows"]] == [
+        ("Cartel de horarios", False),
+        ("Ruta de despacho", True),
+        ("Cobro con voucher", True),
+    ]
     assert html.count(WARNING) == 2  # the table row and the phone card of "Cartel de horarios"
     assert "Asígnala a alguien del consejo o de supervisión." in html  # the council may edit it
     # a supervisor reading the list sees the warning, without the advice to reassign it

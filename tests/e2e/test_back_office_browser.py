@@ -95,3 +95,79 @@ def test_consumer_files_agent_answers_consumer_rates(page, live_server, shop, ag
     screenshot("8-consumer-thanks")
     survey = SurveyAnswer.objects.get(complaint=complaint)
     assert (survey.solved, survey.csat, survey.nps) == (True, 5, 9)
+
+
+@pytest.fixture
+def busy_queue(shop, agent):
+    """Hojas the queue's widest cells come from: long overdue ones, long names and a long establishment name."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reclamaciones.book.services import complaint_file
+
+    from ..factories import filing_kwargs
+
+    mall = EstablishmentFactory(name="Tienda Miraflores · Centro Comercial Larcomar", slug="larcomar")
+    agent.staff_profile.establishments.add(mall)
+    names = ["María Núñez Ñahui", "José Nahui Pérez", "Ana Lucía Fernández de la Cruz Villanueva", "Pedro Nunez"]
+    now = timezone.now()
+    for i in range(8):
+        complaint_file(
+            **filing_kwargs(
+                establishment=(shop, mall)[i % 2],
+                consumer_name=names[i % 4],
+                doc_number=f"4580{i:04d}",
+                filed_at=now - timedelta(days=3 + 6 * i),  # some of them weeks overdue
+            )
+        )
+
+
+def _log_in(page, url):
+    page.goto(url)
+    page.get_by_label("Usuario").fill("rosa")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+
+
+def test_queue_fits_laptops_and_phones_and_finds_names_typed_without_accents(page, live_server, busy_queue, screenshot):
+    queue = live_server.url + reverse("staff:queue")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _log_in(page, queue)
+    expect(page.get_by_role("heading", name="Bandeja de hojas")).to_be_visible()
+    expect(page.locator(".queue-table")).to_contain_text("Vencida hace")
+
+    for width in (1280, 1366):  # the status, the last column, was cut off at these widths
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(queue)
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        wrap = page.locator(".queue-table-wrap")
+        assert wrap.evaluate("(w) => w.scrollWidth <= w.clientWidth")  # nothing to scroll to inside either
+        last = page.locator(".queue-table thead th").last
+        expect(last).to_have_text("Estado")
+        assert (
+            last.bounding_box()["x"] + last.bounding_box()["width"]
+            <= wrap.bounding_box()["x"] + wrap.bounding_box()["width"]
+        )
+        screenshot(f"queue-{width}")
+
+    # Search by name, typed without the Ñ or the accents.
+    page.get_by_role("searchbox", name="Buscar").fill("nahui")
+    page.get_by_role("button", name="Filtrar").click()
+    table = page.locator(".queue-table")
+    expect(table).to_contain_text("María Núñez Ñahui")
+    expect(table).to_contain_text("José Nahui Pérez")
+    expect(table).not_to_contain_text("Pedro Nunez")
+    page.get_by_role("searchbox", name="Buscar").fill("nunez")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(table).to_contain_text("María Núñez Ñahui")
+    expect(table).to_contain_text("Pedro Nunez")
+    expect(table).not_to_contain_text("José Nahui Pérez")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(queue)
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    page.get_by_role("button", name="Abrir el menú").click()
+    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("queue-phone")

@@ -211,3 +211,41 @@ def test_council_member_reads_the_dashboard(page, live_server, book, council_mem
     table = page.locator(".action-table-wrap")
     assert table.evaluate("(wrap) => wrap.scrollWidth <= wrap.clientWidth")  # every column fits, no scrolling
     screenshot("4-desktop-actions")
+
+
+def test_meeting_page_fits_a_phone_and_repeat_complainants_link_without_the_document(
+    page, live_server, book, council_member, screenshot
+):
+    from reclamaciones.access import Scope
+    from reclamaciones.council.models import CouncilMeeting
+    from reclamaciones.council.services import meeting_agenda_generate
+
+    meeting = CouncilMeeting.objects.create(held_on=timezone.localdate(), guests="Carla Ríos, jefa de logística")
+    meeting.attendees.add(council_member)
+    meeting_agenda_generate(meeting=meeting, scope=Scope.everything())
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("council:meeting", args=[meeting.pk]))
+    page.get_by_label("Usuario").fill("carmen")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    expect(page.get_by_role("heading", name="Agenda")).to_be_visible()
+    expect(page.locator(".agenda-table").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") == 390  # the agenda's tables were 590 px wide
+    screenshot("meeting-phone")
+
+    # Repeat complainants: the link to their hojas carries an opaque token, never the document.
+    repeaters = ("40000000", "40000001", "40000002")  # the fixture's consumers who keep coming back
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("council:dashboard"))
+    link = page.locator("#repeat-title ~ .table-responsive tbody a").first
+    href = link.get_attribute("href")
+    assert "consumidor" in href
+    assert not any(doc in href for doc in repeaters)
+    link.click()
+    expect(page.get_by_role("heading", name="Bandeja de hojas")).to_be_visible()
+    expect(page.locator(".queue-table tbody tr").first).to_be_visible()
+    documents = {text.split()[-1] for text in page.locator(".queue-table .consumer-cell .cell-sub").all_inner_texts()}
+    assert len(documents) == 1  # that consumer's hojas, only theirs
+    assert documents <= set(repeaters)
+    assert not any(doc in page.url for doc in repeaters)

@@ -156,3 +156,67 @@ def test_the_rate_limited_page_keeps_the_text_and_offers_the_other_ways_on_a_pho
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot("rate-limited-phone")
     assert Complaint.objects.count() == 1
+
+
+WHITE = (255, 255, 255)
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    return tuple(int(part) for part in re.findall(r"\d+", css)[:3])
+
+
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_home_page_fits_a_phone_with_the_book_button_on_the_first_screen(page, live_server, book_url, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("reclamaciones:home"))
+
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]  # it was 12 px wider
+    button = page.get_by_text("Registrar un reclamo o queja")
+    box = button.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"]  # visible without scrolling
+    screenshot("home-phone")
+
+
+def test_the_form_has_an_h1_fields_and_focus_that_can_be_seen_and_no_prefilled_amount(page, book_url, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto(book_url)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("HOJA DE RECLAMACIÓN")
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+    name = page.get_by_label("Nombre completo")
+    reclamo = page.get_by_label("RECLAMO")
+    for field in (name, reclamo, page.get_by_label("Tipo de documento")):  # WCAG 1.4.11: 3:1 for borders
+        assert _contrast(_rgb(field.evaluate("e => getComputedStyle(e).borderTopColor")), WHITE) >= 3
+    for field in (name, reclamo):
+        field.focus()
+        ring = field.evaluate(
+            "e => { const s = getComputedStyle(e); "
+            "return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor] }"
+        )
+        assert ring[0] == "solid", ring
+        assert ring[1] >= 2, ring
+        assert _contrast(_rgb(ring[2]), WHITE) >= 3, ring
+    name.focus()
+    screenshot("form-focus")
+    assert page.get_by_label("Monto reclamado").get_attribute("placeholder") is None  # "0.00" looked filled in
+
+
+def test_favicon_ico_leads_to_the_book_icon(page, live_server):
+    response = page.request.get(live_server.url + "/favicon.ico")  # follows the redirect
+
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    page.goto(live_server.url + reverse("reclamaciones:home"))
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(live_server.url + icon).status == 200
