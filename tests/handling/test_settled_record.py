@@ -114,6 +114,12 @@ def test_a_settled_sheet_prints_the_accepted_offer_and_the_current_kind_beside_t
         assert char not in text
 
 
+def test_the_sheet_on_the_page_keeps_the_consumers_mark_and_says_how_the_provider_classified_it(settled, client, agent):
+    client.force_login(agent)
+    html = client.get(reverse("staff:detail", args=[settled.pk])).content.decode()
+    assert "El proveedor la clasificó después como RECLAMO" in html
+
+
 def test_a_sheet_whose_kind_was_never_changed_prints_the_consumers_mark_without_a_note(file_complaint, pdftotext):
     text = _pdf_text(pdftotext, file_complaint(kind="queja"))
 
