@@ -19,7 +19,7 @@ from django.views import View
 
 from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
-from ..handling.selectors import establishment_list
+from ..handling.selectors import consumer_search_token, establishment_list
 from . import pdf
 from .models import ACTION_PENDING_STATUSES, ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, CouncilMeeting
 from .rollup import PAGE_MAX_AGE, rollup_refresh
@@ -177,9 +177,11 @@ class DashboardView(StaffRequiredMixin, View):
         repeat = repeat_complainants(end=end, **filters)
         repeat["rows"] = [
             {
-                **row,
+                **{key: value for key, value in row.items() if key != "doc_number"},  # the page never holds it
                 "document": masked_document(row["doc_type"], row["doc_number"]),
                 "short_name": short_name(row["name"]),
+                # The link to their hojas carries a token, never the document (URLs end up in logs and Referers).
+                "search": consumer_search_token(doc_type=row["doc_type"], doc_number=row["doc_number"]),
             }
             for row in repeat["rows"]
         ]

@@ -17,6 +17,7 @@ from reclamaciones.council.models import RollupState
 from reclamaciones.council.rollup import rollup_rebuild, rollup_refresh
 from reclamaciones.council.selectors import cause_pareto
 from reclamaciones.council.views import masked_document, short_name
+from reclamaciones.handling.selectors import consumer_search_token
 
 from ..factories import EstablishmentFactory, cause_get, staff_user
 from .pages_support import FILED, PERIOD, _action, _answer, _chart_data, _file, _section, _survey
@@ -185,9 +186,24 @@ def test_dashboard_repeat_complainants_are_masked_and_link_to_the_queue(client, 
     assert "entre el 03/08/2026 y el 31/10/2026 (90 días)" in repeat
     assert "1 consumidor con 8 hojas: el 100.0 % de las 8 del periodo." in repeat
     assert "DNI ••••5689 : ver sus hojas en la bandeja María N. 8 1 3 05/10/2026" in repeat
-    assert f'href="{reverse("staff:queue")}?q=45805689"' in html
-    assert "45805689<" not in html
+    assert "45805689" not in html  # neither shown nor in the link to the queue (URLs end up in logs, Referers)
     assert "Núñez" not in html
+    link = re.search(r'href="(/gestion/\?q=consumidor%3A[A-Za-z0-9_-]+)"', html).group(1)
+
+    # The link opens that consumer's hojas in the queue, and only theirs; the document is in no URL.
+    rows = client.get(link).context["rows"]
+    assert len(rows) == 8
+    assert {row.complaint.doc_number for row in rows} == {"45805689"}
+
+
+def test_repeat_complainant_link_is_no_document_and_expires(client, book, establishment):
+    client.force_login(staff_user("agente", Role.AGENT, establishments=[establishment]))
+    search = consumer_search_token(doc_type="dni", doc_number="45805689")
+    assert "45805689" not in search
+    assert "5689" not in search
+    assert len(client.get(reverse("staff:queue"), {"q": search}).context["rows"]) == 8
+    # An unknown (or expired) token finds nothing, rather than falling back to a name search.
+    assert client.get(reverse("staff:queue"), {"q": "consumidor:" + "x" * 24}).context["rows"] == []
 
 
 def test_masking_helpers():
