@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from ..access import Scope, ScopedAdminMixin
 from ..handling.selectors import staff_user_choices
+from ..handling.trail import person_name
 from ..records import ReadOnlyAdminMixin
 from .forms import ActionItemAdminForm, DecisionForm, StaffUserMultipleChoiceField
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
@@ -151,10 +152,14 @@ class ActionItemEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ActionItemEvent
     verbose_name = "evento"
     verbose_name_plural = "historial"
-    fields = ["occurred_at", "type", "actor", "summary"]
+    fields = ["occurred_at", "type", "actor_name", "summary"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="quién")
+    def actor_name(self, obj):
+        return person_name(obj.actor) or "Sistema"  # reminders and verdicts are the scheduled jobs'
 
     @admin.display(description="detalle")
     def summary(self, obj):

@@ -307,6 +307,7 @@ def test_an_action_items_history_is_told_in_words(superuser, records):
     text = page_text(superuser.get(reverse("admin:reclamaciones_actionitem_change", args=[action.pk])))
 
     assert "Línea base:" in text
+    assert "Sistema" in text  # created by the service with nobody named: not an empty cell
     assert "hojas por semana" in text
     assert '{"' not in text
 
