@@ -657,6 +657,8 @@ class AnswerView(AnswerMixin, View):
         complaint, denied = self.scoped(request, pk)
         if denied:
             return denied
+        if request.POST.get("accion") == ACTION_TEMPLATE:
+            return self.template_insert(request, complaint)
         form = ResponseForm(request.POST)
         if not form.is_valid():
             return self.answer_page(complaint, form)
@@ -691,8 +693,6 @@ class AnswerSendView(AnswerMixin, View):
         complaint, denied = self.scoped(request, pk)
         if denied:
             return denied
-        if request.POST.get("accion") == ACTION_TEMPLATE:
-            return self.template_insert(request, complaint)
         form = ResponseForm(request.POST)
         if not form.is_valid():
             messages.error(request, MSG_CHECK_FORM)
