@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from stdnum.pe import ruc as stdnum_ruc
 
@@ -406,6 +407,8 @@ class Complaint(TimeStampedModel):
             # Staff look a hoja up by its sheet number across their establishments ("12", "000000012-2026"); the
             # unique (establishment, year, number) index cannot serve a lookup that does not name the establishment.
             models.Index(fields=["number", "year"], name="complaint_number_year_idx"),
+            # The consumer's other hojas on the staff detail page, by e-mail: `iexact` compares UPPER() on PostgreSQL.
+            models.Index(Upper("consumer_email"), name="complaint_email_upper_idx"),
             # The council's per-cause counts over a period (Pareto, trend, recurring-cause flags, baselines).
             models.Index(fields=["cause", "filed_at"], name="complaint_cause_filed_idx"),
             # Every council figure reads these columns of the hojas filed in a period: an index-only scan
