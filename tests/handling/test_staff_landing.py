@@ -100,3 +100,15 @@ def test_a_user_without_a_role_is_told_so_and_offered_no_home(client):
     assert response.status_code == 403
     assert "Tu usuario no tiene un rol en la gestión de reclamos" in html
     assert "Ir a tu página de inicio" not in html
+
+
+def test_an_auditor_who_tries_a_compliance_tool_reads_that_only_the_compliance_role_runs_it(client, establishment):
+    client.force_login(staff_user("ines", Role.AUDITOR, all_establishments=True))
+
+    assert client.get(reverse("compliance:desk")).status_code == 200  # auditors read the desk
+    response = client.get(reverse("compliance:request-new"))
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Tu rol (Auditoría) permite consultar el escritorio de cumplimiento, pero no ejecutar sus" in html
+    assert "rol de agente o de supervisión" not in html
