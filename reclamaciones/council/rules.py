@@ -110,11 +110,6 @@ def change_pct(before: int | Decimal, after: int | Decimal) -> Decimal | None:
 # (counting it as a late answer made "7 a tiempo · 1 fuera de plazo" out of 7 answers and 1 silence).
 
 
-def answered_on_time(*, answered_on: date, due_date: date) -> bool:
-    """The rule itself (selectors.ANSWERED_ON_TIME is the same comparison in SQL)."""
-    return answered_on <= due_date
-
-
 def answer_timeliness(*, answered: int, on_time: int, unanswered_overdue: int) -> dict:
     """The figures every screen and e-mail shows from the counts of one period: answers communicated in it
     (`answered`), those of them on time, and the hojas whose due date passed in it without an answer."""

@@ -258,7 +258,7 @@ def repeat_complainants(
     }
 
 
-# rules.answered_on_time in SQL: the answer's Lima date (TIME_ZONE) on or before the due date.
+# deadlines.rules.answered_on_time in SQL: the answer's Lima date (TIME_ZONE) on or before the due date.
 ANSWERED_ON_TIME = Q(response__communicated_at__date__lte=F("due_date"))
 
 
@@ -530,9 +530,9 @@ def action_owner_choices(keep=None) -> QuerySet:
     )
 
 
-def action_owner_can_act(user) -> bool:
-    """`user` may own an action: active and a superuser or in ACTION_OWNER_ROLES (the same rule as the choices)."""
-    return bool(user.is_active and (user.is_superuser or staff_roles(user) & ACTION_OWNER_ROLES))
+def action_owner_can_act(owner) -> bool:
+    """`owner` may own an action: active and a superuser or in ACTION_OWNER_ROLES (the same rule as the choices)."""
+    return bool(owner.is_active and (owner.is_superuser or staff_roles(owner) & ACTION_OWNER_ROLES))
 
 
 def action_owners_who_can_act(owner_ids: Iterable[int]) -> set[int]:

@@ -137,6 +137,12 @@ def due_date(filed_on: date, calendar: BusinessCalendar | None = None) -> date:
     return calendar.next_business_day(filed_on + timedelta(days=CALENDAR_DAYS_BEFORE_2022))
 
 
+def answered_on_time(*, answered_on: date, due_date: date) -> bool:
+    """An answer is on time when it was communicated on or before the hoja's due date (Lima dates). Every
+    figure of timeliness uses this rule: the council's KPIs and agenda, the team view, the staff exports."""
+    return answered_on <= due_date
+
+
 def business_days_left(today: date, due: date, calendar: BusinessCalendar | None = None) -> int:
     """Business days from `today` to `due`: 0 on the due date, negative once it has passed.
 

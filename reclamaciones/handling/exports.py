@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from ..book.models import OPEN_STATUSES, Channel, DocType, Kind, Status
+from ..deadlines.rules import answered_on_time
 from .models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -349,8 +350,9 @@ def queue_export(complaints: QuerySet, *, today: date, calendar=None, ordered: b
         return memo_safe(f"{code} · {name}") if code else ""
 
     def on_time(answered: datetime | None, due: date) -> str:
-        # The same rule as everywhere: communicated on or before the due date, in Lima.
-        return ON_TIME[None if answered is None else answered.astimezone(here).date() <= due]
+        if answered is None:
+            return ON_TIME[None]
+        return ON_TIME[answered_on_time(answered_on=answered.astimezone(here).date(), due_date=due)]
 
     def cells(row: tuple, filed: object, due: object, left: object, answered: object) -> list:
         """A row's columns, with the filing moment, due date, days left and answer moment as the format writes

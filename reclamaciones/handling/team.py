@@ -86,7 +86,8 @@ def team_workload(*, scope: Scope, today: date, calendar: BusinessCalendar) -> T
         for row in answers.values("responded_by")
         .annotate(
             answered=Count("pk"),
-            on_time=Count("pk", filter=Q(communicated_at__lt=F("complaint__due_date") + timedelta(days=1))),
+            # deadlines.rules.answered_on_time in SQL: the Lima date (TIME_ZONE) on or before the due date
+            on_time=Count("pk", filter=Q(communicated_at__date__lte=F("complaint__due_date"))),
         )
         .order_by()
     }

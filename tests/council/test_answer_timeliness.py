@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from reclamaciones.access import Role, Scope
 from reclamaciones.council.models import CouncilMeeting
-from reclamaciones.council.rules import answer_timeliness, answered_on_time, snapshot_display
+from reclamaciones.council.rules import answer_timeliness, snapshot_display
 from reclamaciones.council.services import council_digest_queue, meeting_agenda_generate
+from reclamaciones.deadlines.rules import answered_on_time
 from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import staff_user

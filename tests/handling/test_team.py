@@ -136,3 +136,23 @@ def test_bad_input_is_a_400_with_the_reason(client, team, data):
 
     assert response.status_code == 400
     assert "invalid-feedback" in response.content.decode() or "alert-danger" in response.content.decode()
+
+
+def test_an_answer_late_in_the_evening_of_the_due_day_is_on_time(team, establishment, file_complaint):
+    """The Lima date counts (deadlines.rules.answered_on_time): 21:00 in Lima is already the next day in UTC."""
+    from datetime import datetime, time
+
+    lima = timezone.get_default_timezone()
+    hoja = _filed(file_complaint, 20)
+    evening = datetime.combine(hoja.due_date, time(21, 0), tzinfo=lima)
+    hoja_answered(hoja, channel="letter", communicated_at=evening, now=evening, by=team["agent"])
+    late = _filed(file_complaint, 25)
+    next_morning = datetime.combine(late.due_date + timedelta(days=1), time(8, 0), tzinfo=lima)
+    hoja_answered(late, channel="letter", communicated_at=next_morning, now=next_morning, by=team["agent"])
+
+    workload = team_workload(
+        scope=Scope.of(team["supervisor"]), today=timezone.localdate(), calendar=business_calendar_get()
+    )
+
+    ana = next(p for p in workload.people if p.user == team["agent"])
+    assert (ana.answered, ana.answered_on_time) == (2, 1)
