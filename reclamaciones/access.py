@@ -233,6 +233,7 @@ class StaffRequiredMixin(AccessMixin, _ViewBase):
         context.setdefault("tracker", None)
         context["role_label"] = _role_label(self.request.user, self.roles)
         context["can_see_council"] = self.request.user.is_superuser or bool(self.roles & COUNCIL_READERS)
+        context["can_see_team"] = Role.SUPERVISOR in self.roles  # superusers hold every role
         context["can_see_compliance"] = self.request.user.is_superuser or bool(self.roles & COMPLIANCE_READERS)
         response = render(self.request, template, context, status=status)
         add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button

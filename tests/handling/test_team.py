@@ -156,3 +156,10 @@ def test_an_answer_late_in_the_evening_of_the_due_day_is_on_time(team, establish
 
     ana = next(p for p in workload.people if p.user == team["agent"])
     assert (ana.answered, ana.answered_on_time) == (2, 1)
+
+
+def test_supervisors_find_it_in_the_menu_and_agents_do_not(client, team):
+    client.force_login(team["supervisor"])
+    assert reverse("staff:team") in client.get(reverse("staff:queue")).content.decode()
+    client.force_login(team["agent"])
+    assert reverse("staff:team") not in client.get(reverse("staff:queue")).content.decode()
