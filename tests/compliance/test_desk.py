@@ -10,39 +10,20 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reclamaciones.access import Role, Scope
+from reclamaciones.access import Scope
 from reclamaciones.audit import PersonalDataAccess, What, personal_data_access_record
 from reclamaciones.compliance.models import SirecExport, SirecReport
 from reclamaciones.compliance.reminders import sirec_reminder_queue
 from reclamaciones.outbox.models import OutboundMessage
 
 from ..factories import EstablishmentFactory, staff_user
+from .conftest import DESK_ROLES, login_as
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "no-role", "agent", "supervisor", "council", "auditor", "compliance", "superuser"]
+ROLES = DESK_ROLES
 READERS = {"auditor", "compliance", "superuser"}
 RUNNERS = {"compliance", "superuser"}
-
-
-@pytest.fixture
-def people(establishment):
-    return {
-        "anonymous": None,
-        "no-role": staff_user("nadie", None, profile=False),
-        "agent": staff_user("ana", Role.AGENT, establishments=[establishment]),
-        "supervisor": staff_user("sofia", Role.SUPERVISOR, establishments=[establishment]),
-        "council": staff_user("carlos", Role.COUNCIL, establishments=[establishment]),
-        "auditor": staff_user("aurora", Role.AUDITOR, establishments=[establishment]),
-        "compliance": staff_user("carmen", Role.COMPLIANCE, establishments=[establishment]),
-        "superuser": staff_user("root", None, is_superuser=True, profile=False),
-    }
-
-
-def _as(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _sirec_post(establishment, **extra):
@@ -58,7 +39,7 @@ def _sirec_post(establishment, **extra):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", ["desk", "sirec", "access-log"])
 def test_who_reads_the_desk(client, people, role, name):
-    response = _as(client, people[role]).get(reverse(f"compliance:{name}"))
+    response = login_as(client, people[role]).get(reverse(f"compliance:{name}"))
 
     if role == "anonymous":
         assert response.status_code == 302
@@ -71,7 +52,7 @@ def test_who_reads_the_desk(client, people, role, name):
 def test_who_exports_to_sirec(client, people, establishment, file_complaint, role):
     file_complaint()
 
-    response = _as(client, people[role]).post(reverse("compliance:sirec"), _sirec_post(establishment))
+    response = login_as(client, people[role]).post(reverse("compliance:sirec"), _sirec_post(establishment))
 
     expected = 302 if role == "anonymous" else 200 if role in RUNNERS else 403
     assert response.status_code == expected
@@ -81,7 +62,7 @@ def test_who_exports_to_sirec(client, people, establishment, file_complaint, rol
 def test_the_page_downloads_the_file_it_recorded(client, people, establishment, file_complaint):
     hojas = [file_complaint(), file_complaint(consumer_name="Pedro Quispe")]
 
-    response = _as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
+    response = login_as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
 
     data = b"".join(response.streaming_content)
     export = SirecExport.objects.get()
@@ -104,7 +85,7 @@ def test_a_hoja_sirec_would_reject_blocks_the_file_and_is_listed(client, people,
     good = file_complaint()
     bad = file_complaint(kind="")  # neither reclamo nor queja marked: SIREC needs R or Q
 
-    response = _as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
+    response = login_as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
 
     html = response.content.decode()
     assert response.status_code == 422
@@ -119,7 +100,7 @@ def test_a_hoja_sirec_would_reject_blocks_the_file_and_is_listed(client, people,
 def test_another_establishment_cannot_be_chosen(client, people, establishment):
     stranger = EstablishmentFactory()
 
-    response = _as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(stranger))
+    response = login_as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(stranger))
 
     assert response.status_code == 400
     assert not SirecExport.objects.exists()
@@ -137,7 +118,7 @@ def test_another_establishment_cannot_be_chosen(client, people, establishment):
 def test_bad_dates_get_a_message_next_to_the_field(client, people, establishment, desde, hasta, message):
     data = _sirec_post(establishment, desde=desde, hasta=hasta)
 
-    response = _as(client, people["compliance"]).post(reverse("compliance:sirec"), data)
+    response = login_as(client, people["compliance"]).post(reverse("compliance:sirec"), data)
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -147,7 +128,7 @@ def test_a_book_without_sirec_code_is_explained(client, people, establishment):
     establishment.sirec_code = ""
     establishment.save()
 
-    response = _as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
+    response = login_as(client, people["compliance"]).post(reverse("compliance:sirec"), _sirec_post(establishment))
 
     assert response.status_code == 400
     assert "no tiene código de sede SIREC" in response.content.decode()
@@ -227,7 +208,7 @@ def test_the_log_shows_only_the_scope_and_filters(client, people, establishment,
     personal_data_access_record(scope=Scope.of(agent), what=What.DETAIL, complaint=mine)
     personal_data_access_record(scope=Scope.of(people["superuser"]), what=What.DETAIL, complaint=stranger)
 
-    html = _as(client, people["auditor"]).get(reverse("compliance:access-log")).content.decode()
+    html = login_as(client, people["auditor"]).get(reverse("compliance:access-log")).content.decode()
 
     assert reverse("staff:detail", args=[mine.pk]) in html
     assert reverse("staff:detail", args=[stranger.pk]) not in html
@@ -241,7 +222,7 @@ def test_the_log_pages_by_key(client, people, establishment, file_complaint):
     hoja = file_complaint()
     for _ in range(55):
         personal_data_access_record(scope=Scope.of(people["agent"]), what=What.PDF, complaint=hoja)
-    _as(client, people["compliance"])
+    login_as(client, people["compliance"])
 
     first = client.get(reverse("compliance:access-log"))
     second = client.get(reverse("compliance:access-log"), {"antes": first.context["next_before"]})
@@ -325,7 +306,7 @@ def test_the_desk_says_whether_the_book_verifies(client, people, file_complaint)
     from reclamaciones.book.services import book_verify_daily
 
     hoja = file_complaint()
-    _as(client, people["compliance"])
+    login_as(client, people["compliance"])
     assert "aún no se ha ejecutado" in client.get(reverse("compliance:desk")).content.decode()
 
     book_verify_daily(scope=S.everything())
@@ -340,7 +321,7 @@ def test_the_desk_says_whether_the_book_verifies(client, people, file_complaint)
 def test_blocking_hojas_typed_by_hand_are_marked_from_the_page(client, people, establishment, file_complaint):
     file_complaint()
     passport = file_complaint(doc_type="pasaporte", doc_number="AB1234567890")
-    _as(client, people["compliance"])
+    login_as(client, people["compliance"])
 
     blocked = client.post(reverse("compliance:sirec"), _sirec_post(establishment))
     html = blocked.content.decode()
@@ -371,7 +352,7 @@ def test_blocking_hojas_typed_by_hand_are_marked_from_the_page(client, people, e
 def test_only_the_compliance_role_marks_hojas_by_hand(client, people, establishment, file_complaint, role):
     hoja = file_complaint()
 
-    response = _as(client, people[role]).post(
+    response = login_as(client, people[role]).post(
         reverse("compliance:sirec-manual"),
         {"establecimiento": establishment.pk, "hojas": [hoja.display_number], "nota": "x"},
     )
@@ -384,7 +365,7 @@ def test_another_establishment_cannot_be_marked_from_the_page(client, people, fi
     stranger = EstablishmentFactory()
     hoja = file_complaint(establishment=stranger)
 
-    response = _as(client, people["compliance"]).post(
+    response = login_as(client, people["compliance"]).post(
         reverse("compliance:sirec-manual"),
         {"establecimiento": stranger.pk, "hojas": [hoja.display_number], "nota": "x"},
     )

@@ -19,6 +19,7 @@ from reclamaciones.access import Role, Scope
 from reclamaciones.compliance.notices import poster_pdf
 
 from ..factories import EstablishmentFactory, ProviderFactory, staff_user
+from .conftest import DESK_ROLES, login_as
 
 pytestmark = pytest.mark.django_db
 
@@ -269,34 +270,12 @@ def test_the_printed_qr_is_the_symbol_of_the_establishments_form_url(physical, p
 # ----------------------------------------------------------------------------------------------------
 
 
-def _as(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def people(establishment):
-    return {
-        "anonymous": None,
-        "no-role": staff_user("nadie", None, profile=False),
-        "agent": staff_user("ana", Role.AGENT, establishments=[establishment]),
-        "supervisor": staff_user("sofia", Role.SUPERVISOR, establishments=[establishment]),
-        "council": staff_user("carlos", Role.COUNCIL, establishments=[establishment]),
-        "auditor": staff_user("aurora", Role.AUDITOR, establishments=[establishment]),
-        "compliance": staff_user("carmen", Role.COMPLIANCE, establishments=[establishment]),
-        "superuser": staff_user("root", None, is_superuser=True, profile=False),
-    }
-
-
-@pytest.mark.parametrize(
-    "role", ["anonymous", "no-role", "agent", "supervisor", "council", "auditor", "compliance", "superuser"]
-)
+@pytest.mark.parametrize("role", DESK_ROLES)
 @pytest.mark.parametrize("page", ["posters", "poster"])
 def test_posters_are_for_the_compliance_role_and_auditors(client, people, establishment, role, page):
     url = reverse("compliance:posters") if page == "posters" else reverse("compliance:poster", args=[establishment.pk])
 
-    response = _as(client, people[role]).get(url)
+    response = login_as(client, people[role]).get(url)
 
     if role == "anonymous":
         assert response.status_code == 302
@@ -313,7 +292,7 @@ def test_the_list_shows_each_active_establishment_in_scope_with_its_poster(clien
     elsewhere = EstablishmentFactory(name="Tienda de otra región")
     user = staff_user("carmen", Role.COMPLIANCE, establishments=[establishment, virtual, closed])
 
-    response = _as(client, user).get(reverse("compliance:posters"))
+    response = login_as(client, user).get(reverse("compliance:posters"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -331,7 +310,7 @@ def test_the_list_shows_each_active_establishment_in_scope_with_its_poster(clien
 def test_a_poster_pdf_downloads_inline_with_a_safe_name(client, establishment):
     user = staff_user("aurora", Role.AUDITOR, establishments=[establishment])
 
-    response = _as(client, user).get(reverse("compliance:poster", args=[establishment.pk]))
+    response = login_as(client, user).get(reverse("compliance:poster", args=[establishment.pk]))
 
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
@@ -351,7 +330,7 @@ def test_a_poster_outside_the_scope_or_inactive_does_not_exist(client, establish
     user = staff_user("carmen", Role.COMPLIANCE, establishments=scope_of)
     pk = other.pk if other is not None else establishment.pk + 1000
 
-    response = _as(client, user).get(reverse("compliance:poster", args=[pk]))
+    response = login_as(client, user).get(reverse("compliance:poster", args=[pk]))
 
     assert response.status_code == 404
 
@@ -377,7 +356,7 @@ def test_a_hostile_establishment_name_is_text_on_the_page_and_in_the_pdf(client,
     establishment.provider.legal_name = "</title><script>x()</script> S.A.C."
     establishment.provider.save()
     user = staff_user("carmen", Role.COMPLIANCE, establishments=[establishment])
-    client = _as(client, user)
+    client = login_as(client, user)
 
     page = client.get(reverse("compliance:posters"))
     pdf = client.get(reverse("compliance:poster", args=[establishment.pk]))
