@@ -117,6 +117,10 @@ class ActionItem(TimeStampedModel):
         related_name="+",
         editable=False,
     )
+    # Root cause analysis (5 whys): the answers in order, at most rules.WHYS_MAX, and where they led. A JSON list
+    # of strings: read and written whole, always through council.services.action_root_cause_set (which checks it).
+    root_cause_whys = models.JSONField("¿por qué? (5 porqués)", default=list, blank=True)
+    root_cause = models.TextField("causa raíz", blank=True)
 
     class Meta:
         verbose_name = "acción de mejora"
@@ -170,6 +174,10 @@ class ActionItemEvent(AppendOnlyModel):
         REMINDER_QUEUED = "reminder_queued", "Recordatorio al responsable"
         UPDATED = "updated", "Datos modificados"
         COMPLAINTS_LINKED = "complaints_linked", "Hojas vinculadas"
+        PROGRESS = "progress", "Avance registrado"
+        ROOT_CAUSE = "root_cause", "Análisis de causa raíz"
+        STEP_ADDED = "step_added", "Paso añadido"
+        STEP_DONE = "step_done", "Paso marcado"
 
     action = models.ForeignKey(
         ActionItem, verbose_name="acción de mejora", on_delete=models.PROTECT, related_name="events"
@@ -194,6 +202,38 @@ class ActionItemEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M})"
+
+
+class ActionStep(TimeStampedModel):
+    """A step of an action: containment (stops the harm now, for the consumers already affected) or corrective
+    (removes the root cause so it does not happen again), as ISO 9001 §10.2 and ISO 10002 tell them apart.
+    Rows, not JSON, so "actions with containment still pending" is a query."""
+
+    class Kind(models.TextChoices):
+        CONTAINMENT = "containment", "Contención"
+        CORRECTIVE = "corrective", "Correctiva"
+
+    action = models.ForeignKey(
+        ActionItem, verbose_name="acción de mejora", on_delete=models.CASCADE, related_name="steps"
+    )
+    kind = models.CharField("tipo", max_length=20, choices=Kind)
+    text = models.CharField("paso", max_length=300)
+    done = models.BooleanField("hecho", default=False)
+    done_on = models.DateField("hecho el", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "paso de una acción de mejora"
+        verbose_name_plural = "pasos de las acciones de mejora"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["containment", "corrective"]), name="action_step_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(done=False) | Q(done_on__isnull=False), name="action_step_done_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text}"
 
 
 # -- The dashboard's rollup -------------------------------------------------------------------------------
