@@ -13,6 +13,7 @@ from django.db.models import Count
 from ..access import ROLE_LABELS, ScopedAdminMixin
 from ..records import ReadOnlyAdminMixin
 from .models import Cause, Response, ResponseTemplate, SettlementOffer, StaffProfile, SurveyAnswer
+from .templates_fill import PLACEHOLDERS, placeholders_help, placeholders_unknown
 
 
 @admin.register(SettlementOffer)
@@ -142,11 +143,52 @@ class StaffUserAdmin(SpanishPermissionsMixin, UserAdmin):
         return self.has_module_permission(request)
 
 
+MSG_TEMPLATE_UNKNOWN_PLACEHOLDERS = (
+    "No conocemos {unknown}: escribe solo datos de la lista, tal cual ({known}). Para una parte que completa quien "
+    "responde, usa corchetes, p. ej. [motivo]."
+)
+
+
+class ResponseTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ResponseTemplate
+        fields = ["name", "kind", "causes", "body", "is_active"]
+        help_texts = {
+            "body": (
+                "Al usar la plantilla, estos datos se completan con los de la hoja: "
+                f"{placeholders_help()}. Si la hoja no tiene el dato, queda tal cual y la vista previa lo avisa. "
+                "Lo que escribas entre [corchetes] lo completa quien responde. Sin saludo: el correo ya dice "
+                "«Hola, nombre:». Al consumidor le hablamos de «tú»."
+            ),
+        }
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        unknown = placeholders_unknown(body)
+        if unknown:
+            raise forms.ValidationError(
+                MSG_TEMPLATE_UNKNOWN_PLACEHOLDERS.format(
+                    unknown=", ".join(unknown), known=", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+                ),
+                code="unknown_placeholder",
+            )
+        return body
+
+
 @admin.register(ResponseTemplate)
 class ResponseTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "is_active", "updated_at"]
-    list_filter = ["is_active", "kind"]
+    form = ResponseTemplateForm
+    list_display = ["name", "kind", "causes_display", "is_active", "updated_at"]
+    list_filter = ["is_active", "kind", "causes"]
     search_fields = ["name", "body"]
+    filter_horizontal = ["causes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("causes")
+
+    @admin.display(description="causas")
+    def causes_display(self, obj: ResponseTemplate) -> str:
+        return ", ".join(cause.code for cause in obj.causes.all()) or "Cualquiera"
 
 
 @admin.register(Response)

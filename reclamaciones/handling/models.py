@@ -146,10 +146,18 @@ class Response(AppendOnlyModel, TimeStampedModel):
 
 
 class ResponseTemplate(TimeStampedModel):
-    """A reusable answer staff start from (editable in the admin)."""
+    """A reusable answer staff start from (editable in the admin), for one kind and some causes or for any; its
+    {placeholders} are filled from the hoja when it is inserted (handling.templates_fill)."""
 
     name = models.CharField("nombre", max_length=100, unique=True)
     kind = models.CharField("para", max_length=10, choices=Kind, blank=True, help_text="Vacío: reclamos y quejas.")
+    causes = models.ManyToManyField(
+        Cause,
+        verbose_name="causas",
+        blank=True,
+        related_name="response_templates",
+        help_text="Vacío: cualquier causa. Una categoría incluye todas sus causas.",
+    )
     body = models.TextField("texto", max_length=4000)
     is_active = models.BooleanField("activa", default=True)
 

@@ -71,11 +71,28 @@ def related_or_none(instance, name: str):
 
 
 def response_templates_for(complaint: Complaint) -> list[ResponseTemplate]:
-    """Active answer templates that fit the hoja's kind (templates without a kind fit both)."""
-    templates = ResponseTemplate.objects.filter(is_active=True)
+    """Active answer templates that fit the hoja, the closest fit first: those for its cause (or the cause's
+    category), then those for its kind, then the generic ones, by name within each. A template for the other kind
+    or for other causes is left out; while the hoja has no cause yet, those limited to causes come last (the agent
+    may be about to classify it), as do templates for a kind while the hoja has none."""
+    templates = ResponseTemplate.objects.filter(is_active=True).prefetch_related("causes")
     if complaint.kind:
         templates = templates.filter(Q(kind="") | Q(kind=complaint.kind))
-    return list(templates.order_by("name"))
+    hoja_causes = {complaint.cause_id, complaint.cause.parent_id} if complaint.cause_id else set()
+    ranked = []
+    for template in templates:
+        limited_to = {cause.pk for cause in template.causes.all()}
+        if not limited_to:
+            cause_rank = 1
+        elif limited_to & hoja_causes:
+            cause_rank = 0
+        elif not hoja_causes:
+            cause_rank = 2
+        else:
+            continue
+        kind_rank = 1 if not template.kind else (0 if template.kind == complaint.kind else 2)
+        ranked.append(((cause_rank, kind_rank, template.name.casefold()), template))
+    return [template for _key, template in sorted(ranked, key=operator.itemgetter(0))]
 
 
 class SearchText(Func):

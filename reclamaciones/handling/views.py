@@ -56,7 +56,7 @@ from .forms import (
     SettlementOfferForm,
     template_merge,
 )
-from .models import Response, SettlementOffer
+from .models import Response, ResponseTemplate, SettlementOffer
 from .policy import (
     MSG_CAUSE_REQUIRED,
     MSG_EXTEND_SUPERVISORS,
@@ -89,6 +89,7 @@ from .services import (
     response_send,
 )
 from .settlement import SettlementError, complaint_extend_deadline, settlement_offer_send
+from .templates_fill import placeholder_values, template_fill
 from .trail import person_name, timeline
 
 PAGE_SIZE = 25
@@ -143,7 +144,9 @@ MSG_NOT_ANSWERABLE = "Esta hoja ya no admite una respuesta (estado: {status})."
 
 MSG_CHECK_FORM = "Revisa los campos marcados."
 
-MSG_PLACEHOLDERS = "El texto aún tiene partes por completar entre corchetes: {parts}."
+MSG_PLACEHOLDERS = "El texto aún tiene partes por completar: {parts}."
+
+MSG_PLACEHOLDERS_UNFILLED = " Entre llaves quedan los datos que esta hoja no tiene o que no conocemos: escríbelos tú."
 
 MSG_TEMPLATE_INSERTED = "Plantilla «{name}» añadida al final de tu texto: adáptala a este caso."
 
@@ -168,7 +171,8 @@ STATUS_TONES = {
 }
 
 
-_PLACEHOLDER = re.compile(r"\[[^\]\n]{1,80}\]")
+# [a part the agent completes] and a {placeholder} the hoja could not fill (templates_fill.PLACEHOLDER)
+_PLACEHOLDER = re.compile(r"\[[^\]\n]{1,80}\]|\{[^{}\n]{1,40}\}")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -597,13 +601,21 @@ def _preview(complaint: Complaint, data: dict) -> dict:
     response = Response(complaint=complaint, text=data["text"], channel=data["channel"], communicated_at=when)
     subject, body = render.response_preview(complaint, response)
     placeholders = sorted(set(_PLACEHOLDER.findall(data["text"])))
+    warning = MSG_PLACEHOLDERS.format(parts=", ".join(placeholders)) if placeholders else ""
+    if any(part.startswith("{") for part in placeholders):
+        warning += MSG_PLACEHOLDERS_UNFILLED
     return {
         "subject": subject,
         "body": body,
         "response": response,
         "recipient": complaint.contact_email,
-        "warning": MSG_PLACEHOLDERS.format(parts=", ".join(placeholders)) if placeholders else "",
+        "warning": warning,
     }
+
+
+def _template_filled(template: ResponseTemplate, complaint: Complaint) -> str:
+    """The template's text with the hoja's data in its placeholders, as it is inserted into the answer."""
+    return template_fill(template.body, placeholder_values(complaint, today=timezone.localdate()))
 
 
 def _default_channel(complaint: Complaint) -> str:
@@ -618,7 +630,8 @@ class AnswerMixin(StaffRequiredMixin):
             "form": form,
             "preview": preview,
             "templates": templates,
-            "template_bodies": {str(t.pk): t.body for t in templates},
+            # filled from this hoja: the script inserts exactly what the no-JS merge would (plain text in JSON)
+            "template_bodies": {str(t.pk): _template_filled(t, complaint) for t in templates},
             "chosen_template": getattr(self, "chosen_template", None),
             "has_email": bool(complaint.contact_email),
             "status_tone": STATUS_TONES.get(complaint.status, "closed"),
@@ -648,7 +661,7 @@ class AnswerView(AnswerMixin, View):
         templates = {str(t.pk): t for t in response_templates_for(complaint)}
         self.chosen_template = templates.get(request.GET.get("plantilla", ""))
         initial = {
-            "text": self.chosen_template.body if self.chosen_template else "",
+            "text": _template_filled(self.chosen_template, complaint) if self.chosen_template else "",
             "channel": _default_channel(complaint),
         }
         return self.answer_page(complaint, ResponseForm(initial=initial))
@@ -674,7 +687,7 @@ class AnswerView(AnswerMixin, View):
             messages.warning(request, MSG_TEMPLATE_PICK)
         else:
             done = MSG_TEMPLATE_INSERTED if text.strip() else MSG_TEMPLATE_COPIED
-            text = template_merge(text, self.chosen_template.body)
+            text = template_merge(text, _template_filled(self.chosen_template, complaint))
             messages.info(request, done.format(name=self.chosen_template.name))
         initial = {
             "text": text,

@@ -99,26 +99,38 @@ DEMO_USERS = [
 
 # One voice for the consumer: "tú", like every page of the portal and every e-mail the consumer gets (the answer
 # e-mail already greets them, so a template starts with the substance, not with a second greeting).
+# {placeholders} are filled from the hoja when a template is used (handling.templates_fill); no greeting: the
+# answer e-mail already says "Hola, <nombre>:"
 DEMO_TEMPLATES = [
     (
         "Reclamo procedente: cambio o devolución",
         "reclamo",
-        "Revisamos tu reclamo y tienes razón. Dispusimos el cambio del producto o, si lo prefieres, la devolución "
-        "del importe pagado, dentro de los próximos 5 días hábiles. Lamentamos las molestias.",
+        "Revisamos tu reclamo Nº {numero} y tienes razón. Dispusimos el cambio del producto o, si lo prefieres, la "
+        "devolución del importe pagado, dentro de los próximos 5 días hábiles. Lamentamos las molestias.",
     ),
     (
         "Reclamo no procedente (con explicación)",
         "reclamo",
-        "Revisamos tu reclamo con detalle. Según [explicar los hechos verificados], no corresponde [lo solicitado], "
-        "porque [motivo]. Si tienes información adicional, puedes responder a este correo y la evaluaremos.",
+        "Revisamos con detalle tu reclamo del {fecha_presentacion}. Según [explicar los hechos verificados], no "
+        "corresponde [lo solicitado], porque [motivo]. Si tienes información adicional, puedes responder a este "
+        "correo y la evaluaremos.",
     ),
     (
         "Queja sobre la atención",
         "queja",
-        "Gracias por contarnos tu experiencia. Compartimos tu queja con el equipo de la tienda y reforzaremos la "
-        "capacitación en atención al público para que no vuelva a ocurrir.",
+        "Gracias por contarnos tu experiencia en {establecimiento}. Compartimos tu queja con el equipo de la tienda y "
+        "reforzaremos la capacitación en atención al público para que no vuelva a ocurrir.",
+    ),
+    (
+        "Entrega fuera de plazo",
+        "reclamo",
+        "Confirmamos que tu pedido no llegó en la fecha prometida. Te devolvemos el costo del envío dentro de los "
+        "próximos 5 días hábiles y revisamos con el operador logístico qué pasó para que no se repita.",
     ),
 ]
+
+# templates limited to some causes (codes); the others fit any cause
+DEMO_TEMPLATE_CAUSES = {"Entrega fuera de plazo": ["ENT-01"]}
 
 
 # days ago, consumer, kind, detail, cause, establishment slug, answered by letter (5 days after filing)
@@ -207,7 +219,8 @@ class Command(BaseCommand):
             Establishment.objects.update_or_create(slug=slug, defaults={"provider": provider, **values})
 
         for name, kind, body in DEMO_TEMPLATES:
-            ResponseTemplate.objects.update_or_create(name=name, defaults={"kind": kind, "body": body})
+            template, _ = ResponseTemplate.objects.update_or_create(name=name, defaults={"kind": kind, "body": body})
+            template.causes.set(Cause.objects.filter(code__in=DEMO_TEMPLATE_CAUSES.get(name, [])))
 
         User = get_user_model()
         self.stdout.write(self.style.MIGRATE_HEADING("Usuarios de demostración (solo para pruebas locales):"))
