@@ -11,13 +11,19 @@ from django.utils import timezone
 from ..book.models import Establishment
 from ..handling.models import Cause
 from ..handling.selectors import cause_choices
-from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus
+from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, ActionStep
+from .rules import WHY_MAX_CHARS, WHYS_MAX, root_cause_errors
 from .selectors import action_owner_can_act, action_owner_choices
 from .services import (
     ACTION_TRANSITIONS,
+    EVIDENCE_MAX,
+    MSG_EVIDENCE_URL,
     MSG_IMPLEMENTED_DATE,
     MSG_NO_CAUSE,
     MSG_OWNER_CANNOT_ACT,
+    MSG_PROGRESS_EMPTY,
+    PROGRESS_NOTE_MAX,
+    STEP_TEXT_MAX,
     CouncilError,
     action_status_check,
 )
@@ -193,3 +199,155 @@ class ActionFromComplaintsForm(forms.Form):
         if due < timezone.localdate():
             raise forms.ValidationError("La fecha límite no puede estar en el pasado.")
         return due
+
+
+# -- The action's page (/consejo/acciones/<pk>/): the forms of its owner and the council ----------------------
+
+_TEXT = {"class": "form-control"}
+
+
+def _described(field_name: str, form: forms.Form) -> None:
+    """Tie an input to its error and help text (ids as templates/reclamaciones/staff/_field.html writes them)."""
+    field = form[field_name]
+    ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+    if form.is_bound and field_name in form.errors:
+        ids.append(f"{field.html_name}-error")
+        field.field.widget.attrs["aria-invalid"] = "true"
+    if ids:
+        field.field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class ActionProgressForm(forms.Form):
+    """Record what was done (a note, its evidence) and, optionally, move the status along the rule."""
+
+    note = forms.CharField(
+        label="¿Qué avanzaste?",
+        required=False,
+        max_length=PROGRESS_NOTE_MAX,
+        widget=forms.Textarea(attrs={**_TEXT, "rows": 3}),
+        help_text="Lo que se hizo desde la última vez, en pocas líneas.",
+    )
+    evidence = forms.CharField(
+        label="Evidencia",
+        required=False,
+        max_length=EVIDENCE_MAX,
+        widget=forms.TextInput(attrs=_TEXT),
+        help_text="Opcional: dónde está la prueba (acta, foto, informe, registro).",
+    )
+    evidence_url = forms.URLField(
+        label="Enlace a la evidencia",
+        required=False,
+        max_length=EVIDENCE_MAX,
+        assume_scheme="https",
+        error_messages={"invalid": MSG_EVIDENCE_URL},
+        widget=forms.URLInput(attrs={**_TEXT, "inputmode": "url", "placeholder": "https://"}),
+    )
+    status = forms.ChoiceField(label="Estado", widget=forms.Select(attrs={"class": "form-select"}))
+    implemented_on = forms.DateField(
+        label="Implementada el",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        help_text="Solo al marcarla «Implementada» (vacío = hoy). Desde ese día corren las semanas de verificación.",
+    )
+
+    def __init__(self, *args, action: ActionItem, **kwargs):
+        super().__init__(*args, initial={"status": action.status}, **kwargs)
+        self.action = action
+        # Offer only the moves allowed from here; anything else posted is refused in Spanish by the rule in clean().
+        allowed = {action.status, *ACTION_TRANSITIONS[action.status]}
+        self.fields["status"].choices = ActionStatus.choices
+        self.fields["status"].widget.choices = [
+            (value, f"{label} (sin cambio)" if value == action.status else label)
+            for value, label in ActionStatus.choices
+            if value in allowed
+        ]
+        for name in self.fields:
+            _described(name, self)
+
+    def clean_evidence_url(self) -> str:
+        url = self.cleaned_data["evidence_url"]
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise forms.ValidationError(MSG_EVIDENCE_URL)
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        new = cleaned.get("status")
+        if new is None:
+            return cleaned
+        if not (cleaned.get("note") or "").strip() and new == self.action.status and "note" not in self.errors:
+            self.add_error("note", MSG_PROGRESS_EMPTY)
+        today = timezone.localdate()
+        implemented_on = cleaned.get("implemented_on")
+        if new == ActionStatus.IMPLEMENTED and implemented_on is None:
+            implemented_on = cleaned["implemented_on"] = today
+        try:
+            action_status_check(old=self.action.status, new=new, implemented_on=implemented_on, today=today)
+        except CouncilError as exc:
+            self.add_error("implemented_on" if str(exc) == MSG_IMPLEMENTED_DATE else "status", str(exc))
+        return cleaned
+
+
+class RootCauseForm(forms.Form):
+    """The 5 whys: each answer asks "why?" of the one before; the last leads to the root cause."""
+
+    root_cause = forms.CharField(
+        label="Causa raíz",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={**_TEXT, "rows": 2}),
+        help_text="Lo que, si se corrige, evita que vuelva a pasar.",
+    )
+
+    def __init__(self, *args, action: ActionItem, **kwargs):
+        whys = list(action.root_cause_whys or [])
+        initial = {f"why_{i}": whys[i - 1] if i <= len(whys) else "" for i in range(1, WHYS_MAX + 1)}
+        super().__init__(*args, initial={**initial, "root_cause": action.root_cause}, **kwargs)
+        for i in range(WHYS_MAX, 0, -1):  # inserted first, so they come before the root cause, in order
+            self.fields = {
+                f"why_{i}": forms.CharField(
+                    label=f"{i}. ¿Por qué?",
+                    required=False,
+                    max_length=WHY_MAX_CHARS,
+                    widget=forms.TextInput(attrs=_TEXT),
+                ),
+                **self.fields,
+            }
+        self.fields["why_1"].help_text = "¿Por qué pasa el problema? Cada respuesta siguiente pregunta por la anterior."
+        for name in self.fields:
+            _described(name, self)
+
+    @property
+    def whys(self) -> list[str]:
+        return [self.cleaned_data.get(f"why_{i}", "") for i in range(1, WHYS_MAX + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        for field_name, message in root_cause_errors(self.whys, cleaned.get("root_cause", "")).items():
+            self.add_error(field_name, message)
+        return cleaned
+
+
+class StepAddForm(forms.Form):
+    """A new step: containment (stop the harm now) or corrective (remove the cause)."""
+
+    kind = forms.ChoiceField(
+        label="Tipo de paso",
+        choices=ActionStep.Kind.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Elige si el paso es de contención o correctivo."},
+    )
+    text = forms.CharField(
+        label="Paso",
+        max_length=STEP_TEXT_MAX,
+        widget=forms.TextInput(attrs=_TEXT),
+        error_messages={"required": "Escribe el paso."},
+        help_text="Contención: frena el daño ya (p. ej., llamar a los afectados). Correctiva: quita la causa.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.fields:
+            _described(name, self)

@@ -219,3 +219,79 @@ def round_or_none(value, digits: int) -> float | None:
 def str_or_none(value) -> str | None:
     """Decimals travel as strings in the JSON snapshots and events (exact, unlike floats)."""
     return None if value is None else str(value)
+
+
+# -- An action's page: its run chart, its warnings and its root cause analysis ---------------------------------
+
+# Fewer hojas than this in the baseline window and a -30 % can be one hoja more or less: chance, not the action.
+TINY_BASELINE_HOJAS = 5
+
+# The run chart starts with the baseline window's first week and runs to this week; an old action shows its last
+# RUN_CHART_MAX_WEEKS weeks (a year and a half: the baseline, the implementation and the verification fit).
+RUN_CHART_MAX_WEEKS = 78
+
+WHYS_MAX = 5
+
+WHY_MAX_CHARS = 500
+
+MSG_WHYS_GAP = "Responde los «¿Por qué?» en orden, sin dejar uno vacío entre dos respondidos."
+MSG_WHY_TOO_LONG = f"Cada respuesta puede tener como máximo {WHY_MAX_CHARS} caracteres."
+MSG_ROOT_CAUSE_NEEDED = "Escribe la causa raíz a la que llegaste con los «¿Por qué?»."
+MSG_WHYS_NEEDED = "Responde al menos el primer «¿Por qué?»: la causa raíz sale de esas respuestas."
+
+
+def baseline_count(baseline_rate: Decimal, weeks: int) -> int:
+    """The hojas in the baseline window, back from the stored weekly rate (count / weeks to two decimals: the
+    rounding error times the weeks stays under half an hoja for any window under 100 weeks)."""
+    return int((baseline_rate * weeks).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def baseline_too_small(count: int) -> bool:
+    """Too few hojas in the baseline window to tell the action's effect from chance."""
+    return count < TINY_BASELINE_HOJAS
+
+
+def run_chart_weeks(first_day: date, today: date, max_weeks: int = RUN_CHART_MAX_WEEKS) -> list[date]:
+    """The Mondays from `first_day`'s week to `today`'s, oldest first; the last `max_weeks` of them."""
+    first, last = week_start(first_day), week_start(today)
+    if first > last:
+        return [last]
+    count = (last - first).days // 7 + 1
+    return trend_weeks(today, min(count, max_weeks))
+
+
+def week_index(mondays: list[date], day: date | None) -> int | None:
+    """The position of `day`'s week among `mondays` (None when it falls outside them, or there is no day)."""
+    if day is None:
+        return None
+    monday = week_start(day)
+    return mondays.index(monday) if monday in mondays else None
+
+
+def root_cause_errors(whys: list[str], root_cause: str) -> dict[str, str]:
+    """What is wrong with a 5-whys analysis, by field ("why_1".."why_5", "root_cause"); empty when it is fine.
+    Answers are stripped; an analysis may be cleared whole (no answers, no root cause)."""
+    errors: dict[str, str] = {}
+    whys = [w.strip() for w in whys]
+    if len(whys) > WHYS_MAX:
+        errors[f"why_{WHYS_MAX}"] = f"Son como máximo {WHYS_MAX} «¿Por qué?»."
+    for i, why in enumerate(whys[:WHYS_MAX], start=1):
+        if len(why) > WHY_MAX_CHARS:
+            errors.setdefault(f"why_{i}", MSG_WHY_TOO_LONG)
+    answered = [i for i, why in enumerate(whys) if why]
+    if answered and answered[-1] + 1 != len(answered):
+        first_gap = next(i for i, why in enumerate(whys) if not why)
+        errors.setdefault(f"why_{first_gap + 1}", MSG_WHYS_GAP)
+    if answered and not root_cause.strip():
+        errors["root_cause"] = MSG_ROOT_CAUSE_NEEDED
+    if root_cause.strip() and not answered:
+        errors["why_1"] = MSG_WHYS_NEEDED
+    return errors
+
+
+def whys_clean(whys: list[str]) -> list[str]:
+    """The answers as stored: stripped, the empty trailing ones dropped."""
+    cleaned = [w.strip() for w in whys]
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    return cleaned

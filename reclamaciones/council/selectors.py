@@ -687,3 +687,69 @@ def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | No
         },
         "recent_window_start": recent.start.isoformat(),
     }
+
+
+# -- One action's page (/consejo/acciones/<pk>/) -------------------------------------------------------------
+
+
+def action_item_get(*, pk: int, scope: Scope) -> ActionItem:
+    """One action item in `scope` (an action for every establishment is everyone's); ActionItem.DoesNotExist
+    otherwise, so another establishment's action does not exist for a scoped reader."""
+    actions = ActionItem.objects.select_related("owner", "establishment", "meeting", "created_by")
+    return scope.filter(actions, path="establishment", unbound=True).prefetch_related("causes").get(pk=pk)
+
+
+def action_writable(*, action: ActionItem, scope: Scope) -> bool:
+    """Who records progress, moves the status and writes the analysis and steps of `action`: the council
+    (superusers hold every role) and the action's owner while the owner can act (ACTION_OWNER_ROLES). Auditors,
+    the compliance desk and supervisors who do not own it read only."""
+    user = scope.user
+    if user is None or not user.is_active:
+        return False
+    if Role.COUNCIL in scope.roles:
+        return True
+    return user.pk == action.owner_id and action_owner_can_act(user)
+
+
+def action_events(action: ActionItem) -> list:
+    """The action's history, oldest first, with who did each thing."""
+    return list(action.events.select_related("actor").order_by("occurred_at", "pk"))
+
+
+def action_weekly_counts(*, action: ActionItem, scope: Scope, mondays: list[date]) -> list[int]:
+    """Hojas per week (Monday-Sunday, Lima) of the action's causes in its establishment (or all of them), for
+    each of `mondays`, from the daily rollup: the same hojas its baseline and its verification count."""
+    if not mondays:
+        return []
+    cause_ids = [c.pk for c in action.causes.all()]
+    daily = _daily(
+        DailyCauseCount,
+        scope=scope,
+        start=mondays[0],
+        end=mondays[-1] + timedelta(6),
+        establishment_id=action.establishment_id,
+    ).filter(cause_id__in=cause_ids)
+    per_week: dict[date, int] = {}
+    for day, n in daily.values_list("day").annotate(n=Sum("filed")):
+        monday = day - timedelta(day.weekday())
+        per_week[monday] = per_week.get(monday, 0) + n
+    return [per_week.get(monday, 0) for monday in mondays]
+
+
+def action_items_on_same_causes(*, action: ActionItem, scope: Scope) -> list[dict]:
+    """Other actions in `scope`, not yet judged (propuesta, en curso, implementada), working on one of `action`'s
+    causes where their hojas overlap (the same establishment, or either for all): two actions on one cause blur
+    which of them moved the figure. Each with the causes they share."""
+    cause_ids = {c.pk for c in action.causes.all()}
+    others = (
+        action_item_list(statuses=[*ACTION_PENDING_STATUSES, ActionStatus.IMPLEMENTED], scope=scope)
+        .filter(causes__in=cause_ids)
+        .exclude(pk=action.pk)
+        .distinct()
+    )
+    if action.establishment_id is not None:
+        others = others.filter(Q(establishment__isnull=True) | Q(establishment_id=action.establishment_id))
+    return [
+        {"action": other, "causes": [c for c in other.causes.all() if c.pk in cause_ids]}
+        for other in others.order_by("due_date", "pk")
+    ]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,23 +20,26 @@ from ..handling.models import Cause
 from ..outbox.keys import action_reminder_key, action_verdict_key, council_digest_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
-from .models import ACTION_PENDING_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
+from .models import ACTION_PENDING_STATUSES, ActionItem, ActionItemEvent, ActionStatus, ActionStep, CouncilMeeting
 from .rollup import rollup_refresh
 from .rules import (
     BASELINE_WEEKS,
     action_verdict,
     baseline_window,
     change_pct,
+    root_cause_errors,
     str_or_none,
     target_rate,
     verification_ready,
     verification_window,
     week_start,
     weekly_rate,
+    whys_clean,
 )
 from .selectors import (
     action_items_due_for_verification,
     action_owner_can_act,
+    action_writable,
     cause_count,
     council_meeting_previous,
     council_recipients,
@@ -468,3 +472,122 @@ def council_digest_queue(*, scope: Scope, now: datetime | None = None) -> int:
             )
             queued += 1
     return queued
+
+
+# -- The action's page: progress, the root cause analysis and the steps, by its owner or the council ----------
+
+MSG_PROGRESS_EMPTY = "Escribe qué avanzaste o cambia el estado."
+MSG_EVIDENCE_URL = "El enlace debe empezar por https:// o http://."
+MSG_STEP_EMPTY = "Escribe el paso."
+MSG_NOT_WRITABLE = "Solo el responsable de la acción y el consejo de mejora pueden actualizarla."
+
+PROGRESS_NOTE_MAX = 2000
+EVIDENCE_MAX = 500
+STEP_TEXT_MAX = 300
+
+
+def _writable_action(action_id: int, scope: Scope) -> ActionItem:
+    """The action locked for the change, if `scope` may write it (PermissionDenied otherwise)."""
+    action = _locked_action(action_id, scope)
+    if not action_writable(action=action, scope=scope):
+        raise PermissionDenied(MSG_NOT_WRITABLE)
+    return action
+
+
+@transaction.atomic
+def action_progress_record(
+    *,
+    action_id: int,
+    scope: Scope,
+    note: str,
+    evidence: str = "",
+    evidence_url: str = "",
+    status: str | None = None,
+    implemented_on: date | None = None,
+    today: date | None = None,
+) -> ActionItem:
+    """What was done on the action (a note and, optionally, its evidence: a text and a link), and a status move
+    along the rule (action_status_check). The note is a PROGRESS event; the move its own STATUS_CHANGED event."""
+    action = _writable_action(action_id, scope)
+    note, evidence, evidence_url = note.strip(), evidence.strip(), evidence_url.strip()
+    moves = status is not None and status != action.status
+    if not note and not moves:
+        raise CouncilError(MSG_PROGRESS_EMPTY)
+    if evidence_url and not evidence_url.lower().startswith(("https://", "http://")):
+        raise CouncilError(MSG_EVIDENCE_URL)  # a javascript: or data: "link" must never reach the page
+    if len(note) > PROGRESS_NOTE_MAX or len(evidence) > EVIDENCE_MAX or len(evidence_url) > EVIDENCE_MAX:
+        raise CouncilError("El texto es demasiado largo.")
+    if moves:
+        action = action_status_set(
+            action=action, status=status, actor=scope.user, implemented_on=implemented_on, today=today
+        )
+    if note or evidence or evidence_url:
+        _event(
+            action,
+            ActionItemEvent.Type.PROGRESS,
+            scope.user,
+            note=note,
+            evidence=evidence,
+            evidence_url=evidence_url,
+            status=action.status,
+        )
+    return action
+
+
+@transaction.atomic
+def action_root_cause_set(*, action_id: int, scope: Scope, whys: list[str], root_cause: str) -> ActionItem:
+    """Store the action's 5-whys analysis (rules.root_cause_errors says what is acceptable); the event keeps
+    the old and the new analysis. Writing the same analysis again records nothing."""
+    action = _writable_action(action_id, scope)
+    errors = root_cause_errors(whys, root_cause)
+    if errors:
+        raise CouncilError(next(iter(errors.values())))
+    new_whys, new_root = whys_clean(whys), root_cause.strip()
+    if new_whys == action.root_cause_whys and new_root == action.root_cause:
+        return action
+    old = {"whys": action.root_cause_whys, "root_cause": action.root_cause}
+    action.root_cause_whys, action.root_cause = new_whys, new_root
+    action.save(update_fields=["root_cause_whys", "root_cause", "updated_at"])
+    _event(
+        action,
+        ActionItemEvent.Type.ROOT_CAUSE,
+        scope.user,
+        old=old,
+        new={"whys": new_whys, "root_cause": new_root},
+    )
+    return action
+
+
+@transaction.atomic
+def action_step_add(*, action_id: int, scope: Scope, kind: str, text: str) -> ActionStep:
+    """A containment or corrective step, not done yet."""
+    action = _writable_action(action_id, scope)
+    text = text.strip()
+    if not text:
+        raise CouncilError(MSG_STEP_EMPTY)
+    if len(text) > STEP_TEXT_MAX:
+        raise CouncilError(f"El paso puede tener como máximo {STEP_TEXT_MAX} caracteres.")
+    if kind not in ActionStep.Kind.values:
+        raise CouncilError("Elige si el paso es de contención o correctivo.")
+    step = ActionStep.objects.create(action=action, kind=kind, text=text)
+    _event(action, ActionItemEvent.Type.STEP_ADDED, scope.user, step=step.pk, kind=kind, text=text)
+    return step
+
+
+@transaction.atomic
+def action_step_done_set(
+    *, action_id: int, step_id: int, scope: Scope, done: bool, today: date | None = None
+) -> ActionStep:
+    """Mark a step of the action done (today) or not done again; marking it as it already is records nothing."""
+    action = _writable_action(action_id, scope)
+    try:
+        step = ActionStep.objects.select_for_update().get(pk=step_id, action=action)
+    except ActionStep.DoesNotExist:
+        raise CouncilError("Ese paso no es de esta acción.") from None
+    if step.done == done:
+        return step
+    step.done = done
+    step.done_on = (today or timezone.localdate()) if done else None
+    step.save(update_fields=["done", "done_on", "updated_at"])
+    _event(action, ActionItemEvent.Type.STEP_DONE, scope.user, step=step.pk, kind=step.kind, text=step.text, done=done)
+    return step

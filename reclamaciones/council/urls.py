@@ -11,6 +11,7 @@ app_name = "council"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("acciones/", views.ActionListView.as_view(), name="actions"),
+    path("acciones/<int:pk>/", views.ActionDetailView.as_view(), name="action"),
     path("reuniones/", views.MeetingListView.as_view(), name="meetings"),
     path("reuniones/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting"),
     path("reuniones/<int:pk>/agenda.pdf", views.MeetingAgendaPdfView.as_view(), name="meeting_agenda_pdf"),

@@ -11,8 +11,11 @@ from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
@@ -21,15 +24,39 @@ from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
 from ..handling.selectors import consumer_search_token, establishment_list
 from . import pdf
-from .models import ACTION_PENDING_STATUSES, ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, CouncilMeeting
+from .forms import ActionProgressForm, RootCauseForm, StepAddForm
+from .models import (
+    ACTION_PENDING_STATUSES,
+    ACTION_VERDICT_STATUSES,
+    ActionItem,
+    ActionItemEvent,
+    ActionStatus,
+    ActionStep,
+    CouncilMeeting,
+)
 from .rollup import PAGE_MAX_AGE, rollup_refresh
-from .rules import BASELINE_WEEKS, RECENT_WEEKS, snapshot_display
+from .rules import (
+    BASELINE_WEEKS,
+    RECENT_WEEKS,
+    TINY_BASELINE_HOJAS,
+    baseline_count,
+    baseline_too_small,
+    baseline_window,
+    run_chart_weeks,
+    snapshot_display,
+    week_index,
+)
 from .selectors import (
+    action_events,
+    action_item_get,
     action_item_list,
     action_items_due_for_verification,
+    action_items_on_same_causes,
     action_items_overdue,
     action_items_verified_between,
     action_owners_who_can_act,
+    action_weekly_counts,
+    action_writable,
     answer_performance,
     cause_flags,
     cause_pareto,
@@ -38,6 +65,14 @@ from .selectors import (
     establishment_counts,
     repeat_complainants,
     survey_by_cause,
+)
+from .services import (
+    MEASURED,
+    CouncilError,
+    action_progress_record,
+    action_root_cause_set,
+    action_step_add,
+    action_step_done_set,
 )
 
 DEFAULT_PERIOD_DAYS = 90
@@ -336,3 +371,284 @@ class MeetingMinutesPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
     def get(self, request, pk: int):
         meeting = _meeting_or_404(pk)
         return _pdf_response(pdf.meeting_minutes_pdf(meeting), pdf.meeting_pdf_filename(meeting, "acta"))
+
+
+# -- One action (/consejo/acciones/<pk>/): its facts, analysis, steps, history and run chart ------------------
+
+
+def _day(value) -> str:
+    """An ISO date from an event's data as the page writes dates (dd/mm/yyyy); anything else as it came."""
+    try:
+        return f"{date.fromisoformat(value):%d/%m/%Y}"
+    except (TypeError, ValueError):
+        return "—" if value in (None, "") else str(value)
+
+
+def _status_label(value) -> str:
+    try:
+        return ActionStatus(value).label
+    except ValueError:
+        return str(value)
+
+
+_FIELD_LABELS = {"causes": "Causas"}
+
+
+def _field_label(name: str) -> str:
+    if name in _FIELD_LABELS:
+        return _FIELD_LABELS[name]
+    try:
+        return str(ActionItem._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # a field removed since the event was written still reads
+        return name
+
+
+def _changed_value(name: str, value) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    if name in ("due_date", "implemented_on"):
+        return _day(value)
+    return "—" if value in (None, "") else str(value)
+
+
+def event_words(event: ActionItemEvent) -> dict:
+    """An event of the action's history in words: a title and its lines (and, for progress, the evidence link).
+    The data is written by council.services; old events lacking a key still read."""
+    data, T = event.data or {}, ActionItemEvent.Type
+    lines: list[str] = []
+    title = event.get_type_display()
+    link = ""
+    if event.type == T.CREATED:
+        title = "Acción creada"
+        if data.get("baseline_rate") is not None:
+            window = data.get("window") or [None, None]
+            lines.append(
+                f"Línea base: {data['baseline_rate']} hojas por semana ({data.get('baseline_count', '—')} hojas "
+                f"entre el {_day(window[0])} y el {_day(window[1])})."
+            )
+    elif event.type == T.STATUS_CHANGED:
+        title = f"Estado: de «{_status_label(data.get('old'))}» a «{_status_label(data.get('new'))}»"
+        if data.get("implemented_on"):
+            lines.append(f"Implementada el {_day(data['implemented_on'])}.")
+    elif event.type == T.VERIFIED:
+        title = f"Verificación de eficacia: «{_status_label(data.get('new'))}»"
+        lines.append(
+            f"Resultado: {data.get('measured_rate', '—')} hojas por semana; meta {data.get('target_rate', '—')}; "
+            f"línea base {data.get('baseline_rate', '—')}."
+        )
+    elif event.type == T.REMINDER_QUEUED:
+        days_left = data.get("days_left")
+        if isinstance(days_left, int):
+            lines.append(
+                f"Faltaban {days_left} días para la fecha límite."
+                if days_left >= 0
+                else f"La fecha límite había pasado hace {-days_left} días."
+            )
+    elif event.type == T.UPDATED:
+        for name, pair in (data.get("changes") or {}).items():
+            old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            lines.append(f"{_field_label(name)}: «{_changed_value(name, old)}» → «{_changed_value(name, new)}».")
+    elif event.type == T.COMPLAINTS_LINKED:
+        added, removed = (
+            len(data.get("added") or []),
+            len(data.get("removed") or []),
+        )
+        lines.append(f"Se vincularon {added} hojas y se desvincularon {removed}.")
+    elif event.type == T.PROGRESS:
+        title = "Avance"
+        if data.get("note"):
+            lines.append(data["note"])
+        if data.get("evidence"):
+            lines.append(f"Evidencia: {data['evidence']}")
+        link = data.get("evidence_url") or ""
+        if not link.lower().startswith(("https://", "http://")):
+            link = ""  # the service refuses other schemes; an old or hand-made row never becomes a javascript: link
+    elif event.type == T.ROOT_CAUSE:
+        title = "Análisis de causa raíz actualizado"
+        new = data.get("new") or {}
+        lines.append(f"{len(new.get('whys') or [])} «¿Por qué?» respondidos.")
+        if new.get("root_cause"):
+            lines.append(f"Causa raíz: {new['root_cause']}")
+    elif event.type in (T.STEP_ADDED, T.STEP_DONE):
+        kind = "de contención" if data.get("kind") == ActionStep.Kind.CONTAINMENT else "correctivo"
+        if event.type == T.STEP_ADDED:
+            title = f"Paso {kind} añadido"
+        else:
+            title = f"Paso {kind} {'hecho' if data.get('done') else 'reabierto'}"
+        lines.append(data.get("text") or "")
+    return {"event": event, "title": title, "lines": [line for line in lines if line], "link": link}
+
+
+def action_run_chart(action: ActionItem, *, today: date) -> dict:
+    """The run chart of an action: hojas per week of its causes from its baseline window to this week, its
+    baseline and target as lines and the week it was implemented. Counted over the whole book (MEASURED), the
+    hojas its baseline and verdict count, whoever looks."""
+    created_on = action.baseline_measured_on or timezone.localdate(action.created_at)
+    baseline = baseline_window(created_on, action.baseline_weeks)
+    mondays = run_chart_weeks(baseline.start, today)
+    counts = action_weekly_counts(action=action, scope=MEASURED, mondays=mondays)
+    verification = action.verification_window
+    implemented_at = week_index(mondays, action.implemented_on)
+    rows = []
+    for i, (monday, count) in enumerate(zip(mondays, counts, strict=True)):
+        sunday = monday + timedelta(days=6)
+        phase = []
+        if monday <= baseline.end and sunday >= baseline.start:
+            phase.append("línea base")
+        if i == implemented_at:
+            phase.append(f"implementada el {action.implemented_on:%d/%m/%Y}")
+        elif verification and monday <= verification.end and sunday >= verification.start:
+            phase.append("verificación")
+        if monday <= today <= sunday:
+            phase.append("semana en curso")
+        rows.append({"monday": monday, "count": count, "phase": ", ".join(phase)})
+    baseline_rate = action.baseline_rate
+    target = action.target_rate
+    return {
+        "rows": rows,
+        "baseline_window": baseline,
+        "data": {
+            "weeks": [f"{monday:%d/%m}" for monday in mondays],
+            "counts": counts,
+            "baseline": None if baseline_rate is None else float(baseline_rate),
+            "target": None if target is None else float(target),
+            "implemented": implemented_at,
+            "implemented_label": f"Implementada {action.implemented_on:%d/%m}" if action.implemented_on else "",
+        },
+    }
+
+
+def action_warnings(action: ActionItem, *, others: list[dict]) -> dict:
+    """What the council should know before reading the result: a baseline too small to measure against, and
+    other open actions on the same causes."""
+    tiny = None
+    if action.baseline_rate is not None:
+        count = baseline_count(action.baseline_rate, action.baseline_weeks)
+        if baseline_too_small(count):
+            tiny = {"count": count, "weeks": action.baseline_weeks, "threshold": TINY_BASELINE_HOJAS}
+    return {"tiny_baseline": tiny, "same_cause": others}
+
+
+class ActionDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
+    """Everyone who reads the council reads the action; its owner (while she can act) and the council write it,
+    each form through its service. Another establishment's action is a 404 for a scoped reader."""
+
+    FORMS = ("progress", "root_cause", "step_add", "step_done")
+
+    def _action(self, pk: int) -> ActionItem:
+        try:
+            return action_item_get(pk=pk, scope=self.scope)
+        except ActionItem.DoesNotExist:
+            raise Http404("Acción no encontrada") from None
+
+    def get(self, request, pk: int):
+        return self._page(self._action(pk))
+
+    def _page(self, action: ActionItem, *, bound: dict | None = None, status: int = 200):
+        today = timezone.localdate()
+        rollup_refresh(now=timezone.now(), wait=False, max_age=PAGE_MAX_AGE)
+        bound = bound or {}
+        can_write = action_writable(action=action, scope=self.scope)
+        steps = list(action.steps.order_by("pk"))
+        chart = action_run_chart(action, today=today)
+        context = {
+            "nav": "council",
+            "tab": "actions",
+            "today": today,
+            "action": action,
+            "causes": list(action.causes.all()),
+            "can_write": can_write,
+            "owner_can_act": action_owners_who_can_act([action.owner_id]) == {action.owner_id},
+            "can_edit": self.request.user.is_staff and self.request.user.has_perm("reclamaciones.change_actionitem"),
+            "progress_form": bound.get("progress") or ActionProgressForm(action=action),
+            "root_cause_form": bound.get("root_cause") or RootCauseForm(action=action),
+            "step_form": bound.get("step_add") or StepAddForm(),
+            "step_error": bound.get("step_error"),
+            "step_groups": [
+                {
+                    "heading": "Contención",
+                    "hint": "frenan el daño ya, para los consumidores afectados",
+                    "empty": "Sin pasos de contención.",
+                    "steps": [s for s in steps if s.kind == ActionStep.Kind.CONTAINMENT],
+                },
+                {
+                    "heading": "Correctivos",
+                    "hint": "quitan la causa para que no vuelva a pasar",
+                    "empty": "Sin pasos correctivos.",
+                    "steps": [s for s in steps if s.kind == ActionStep.Kind.CORRECTIVE],
+                },
+            ],
+            "events": [event_words(e) for e in reversed(action_events(action))],
+            "chart": chart,
+            "warnings": action_warnings(action, others=action_items_on_same_causes(action=action, scope=self.scope)),
+            "overdue": action.status in ACTION_PENDING_STATUSES and action.due_date < today,
+        }
+        return self.render("reclamaciones/council/action.html", context, status=status)
+
+    def post(self, request, pk: int):
+        action = self._action(pk)
+        if not action_writable(action=action, scope=self.scope):
+            return forbidden(request, read_only=True)
+        which = request.POST.get("form")
+        if which not in self.FORMS:
+            return self._page(action, status=400)
+        try:
+            if which == "progress":
+                form = ActionProgressForm(request.POST, action=action)
+                if not form.is_valid():
+                    return self._page(action, bound={"progress": form}, status=400)
+                data = form.cleaned_data
+                try:
+                    action_progress_record(
+                        action_id=action.pk,
+                        scope=self.scope,
+                        note=data["note"],
+                        evidence=data["evidence"],
+                        evidence_url=data["evidence_url"],
+                        status=data["status"],
+                        implemented_on=data["implemented_on"],
+                    )
+                except CouncilError as exc:
+                    form.add_error(None, str(exc))
+                    return self._page(action, bound={"progress": form}, status=400)
+                done, anchor = "Guardamos el avance.", "avance"
+            elif which == "root_cause":
+                form = RootCauseForm(request.POST, action=action)
+                if not form.is_valid():
+                    return self._page(action, bound={"root_cause": form}, status=400)
+                try:
+                    action_root_cause_set(
+                        action_id=action.pk,
+                        scope=self.scope,
+                        whys=form.whys,
+                        root_cause=form.cleaned_data["root_cause"],
+                    )
+                except CouncilError as exc:
+                    form.add_error(None, str(exc))
+                    return self._page(action, bound={"root_cause": form}, status=400)
+                done, anchor = "Guardamos el análisis de causa raíz.", "causa-raiz"
+            elif which == "step_add":
+                form = StepAddForm(request.POST)
+                if not form.is_valid():
+                    return self._page(action, bound={"step_add": form}, status=400)
+                try:
+                    action_step_add(action_id=action.pk, scope=self.scope, **form.cleaned_data)
+                except CouncilError as exc:
+                    form.add_error("text", str(exc))
+                    return self._page(action, bound={"step_add": form}, status=400)
+                done, anchor = "Añadimos el paso.", "pasos"
+            else:
+                try:
+                    step_id = int(request.POST.get("step", ""))
+                    action_step_done_set(
+                        action_id=action.pk, step_id=step_id, scope=self.scope, done=request.POST.get("done") == "1"
+                    )
+                except (ValueError, CouncilError):
+                    return self._page(
+                        action, bound={"step_error": "No encontramos ese paso; recarga la página."}, status=400
+                    )
+                done, anchor = "Actualizamos el paso.", "pasos"
+        except PermissionDenied:
+            return forbidden(request, read_only=True)
+        messages.success(request, done)
+        return redirect(f"{request.path}#{anchor}")
