@@ -268,6 +268,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.council_digest_weekly",
         "schedule": crontab(hour="8", minute="0", day_of_week="1"),
     },
+    "council-report-monthly": {
+        # the 1st at 07:00 Lima: last month's management report to the council: https://crontab.guru/#0_7_1_*_*
+        "task": "reclamaciones.tasks.council_report_monthly",
+        "schedule": crontab(hour="7", minute="0", day_of_month="1"),
+    },
     "book-integrity": {
         # 03:30 Lima, a quiet hour: every hoja against its fingerprint and seal: https://crontab.guru/#30_3_*_*_*
         "task": "reclamaciones.tasks.book_verify_daily",

@@ -43,3 +43,11 @@ def council_rollup_rebuild() -> str:
     from .rollup import rollup_rebuild
 
     return rollup_rebuild(now=timezone.now()).rebuilt_at.isoformat()
+
+
+# idempotent: one report per (month, recipient) key
+@shared_task(name="reclamaciones.tasks.council_report_monthly", acks_late=True)
+def council_report_monthly() -> int:
+    from .report import council_report_queue
+
+    return council_report_queue(scope=Scope.everything())

@@ -16,4 +16,5 @@ urlpatterns = [
     path("reuniones/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting"),
     path("reuniones/<int:pk>/agenda.pdf", views.MeetingAgendaPdfView.as_view(), name="meeting_agenda_pdf"),
     path("reuniones/<int:pk>/acta.pdf", views.MeetingMinutesPdfView.as_view(), name="meeting_minutes_pdf"),
+    path("informe/", views.ReportView.as_view(), name="report"),
 ]

@@ -18,12 +18,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.views import View
 
 from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
 from ..handling.selectors import consumer_search_token, establishment_list
-from . import pdf
+from . import pdf, report
 from .forms import ActionProgressForm, RootCauseForm, StepAddForm
 from .models import (
     ACTION_PENDING_STATUSES,
@@ -371,6 +372,92 @@ class MeetingMinutesPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
     def get(self, request, pk: int):
         meeting = _meeting_or_404(pk)
         return _pdf_response(pdf.meeting_minutes_pdf(meeting), pdf.meeting_pdf_filename(meeting, "acta"))
+
+
+class ReportForm(forms.Form):
+    """The report's month (<input type="month">: YYYY-MM whatever the locale) and, within the reader's scope,
+    one establishment or all."""
+
+    mes = forms.RegexField(
+        label="Mes",
+        regex=r"^\d{4}-\d{2}$",
+        error_messages={"invalid": "Escribe el mes como AAAA-MM, por ejemplo 2026-11."},
+        widget=forms.TextInput(attrs={"type": "month", "class": "form-control", "placeholder": "AAAA-MM"}),
+    )
+    establecimiento = forms.TypedChoiceField(
+        label="Establecimiento",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, establishments, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["establecimiento"].choices = [("", "Todos"), *((e.pk, e.name) for e in establishments)]
+
+    def clean_mes(self) -> tuple[date, date]:
+        """(first day, last day), the last day being today for the month under way."""
+        year, month = (int(part) for part in self.cleaned_data["mes"].split("-"))
+        if not 1 <= month <= 12:
+            raise forms.ValidationError("Ese mes no existe: elige uno del 01 al 12.")
+        if not (PERIOD_EARLIEST.year, PERIOD_EARLIEST.month) <= (year, month) <= (self.today.year, self.today.month):
+            raise forms.ValidationError(
+                f"Elige un mes entre {PERIOD_EARLIEST:%m/%Y} y el mes en curso ({self.today:%m/%Y})."
+            )
+        start, end = report.month_period(year, month)
+        return start, min(end, self.today)
+
+
+REPORT_FORMATS = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+class ReportView(StaffRequiredMixin, CouncilReaderRequired, View):
+    """The management report on demand: a month and an establishment (within the reader's scope), the KPIs on
+    screen and the same report as PDF or XLSX (?formato=pdf|xlsx). The monthly e-mail attaches the same files."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        establishments = establishment_list(scope=self.scope)
+        start, end = report.previous_month(today)
+        form = ReportForm(
+            request.GET or None, initial={"mes": f"{start:%Y-%m}"}, establishments=establishments, today=today
+        )
+        establishment_id = None
+        if form.is_bound:
+            if not form.is_valid():
+                return self.render(
+                    "reclamaciones/council/report.html",
+                    {"form": form, "nav": "council", "tab": "report"},
+                    status=400,
+                )
+            (start, end), establishment_id = form.cleaned_data["mes"], form.cleaned_data["establecimiento"]
+        # the dashboard's freshness: at most a minute old, and never waiting on another refresh
+        rollup_refresh(now=timezone.now(), wait=False, max_age=PAGE_MAX_AGE)
+        data = report.management_report(
+            scope=self.scope, start=start, end=end, today=today, establishment_id=establishment_id
+        )
+        fmt = request.GET.get("formato", "")
+        if fmt in REPORT_FORMATS:
+            content = report.report_pdf(data) if fmt == "pdf" else report.report_xlsx(data)
+            response = HttpResponse(content, content_type=REPORT_FORMATS[fmt])
+            disposition = "inline" if fmt == "pdf" else "attachment"
+            response["Content-Disposition"] = f'{disposition}; filename="{report.report_filename(start, end, fmt)}"'
+            add_never_cache_headers(response)
+            return response
+        query = urlencode(
+            {"mes": f"{start:%Y-%m}", **({"establecimiento": establishment_id} if establishment_id else {})}
+        )
+        context = {
+            "form": form,
+            "nav": "council",
+            "tab": "report",
+            "report": report.report_display(data),
+            "query": query,
+            "monthly": start.day == 1 and end == report.month_period(start.year, start.month)[1],
+        }
+        return self.render("reclamaciones/council/report.html", context)
 
 
 # -- One action (/consejo/acciones/<pk>/): its facts, analysis, steps, history and run chart ------------------

@@ -85,3 +85,8 @@ def indecopi_reminder_key(*, request_id: int, threshold: int | None, today: date
     (`threshold` None), once a day."""
     step = f"{threshold}" if threshold is not None else f"overdue:{today.isoformat()}"
     return f"indecopi_reminder:{request_id}:{step}:{recipient.lower()}"
+
+
+def council_report_key(*, month: date, recipient: str) -> str:
+    """One management report per month (its first day) and council member."""
+    return f"council-report:{month:%Y-%m}:{recipient.lower()}"

@@ -39,6 +39,7 @@ class OutboundMessage(TimeStampedModel):
         ACTION_REMINDER = "action_reminder", "Recordatorio de acción de mejora"
         ACTION_VERDICT = "action_verdict", "Resultado de acción de mejora"
         COUNCIL_DIGEST = "council_digest", "Resumen semanal del consejo"
+        COUNCIL_REPORT = "council_report", "Informe mensual de gestión del consejo"
         DELIVERY_FAILED = "delivery_failed", "Alerta: correo no entregado"
         INTEGRITY_ALARM = "integrity_alarm", "Alerta de integridad del libro"
         SIREC_REMINDER = "sirec_reminder", "Recordatorio de reporte SIREC"

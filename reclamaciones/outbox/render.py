@@ -35,6 +35,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.ACTION_REMINDER: _action_reminder,
         OutboundMessage.Kind.ACTION_VERDICT: _action_verdict,
         OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
+        OutboundMessage.Kind.COUNCIL_REPORT: _council_report,
         OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
         OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
         OutboundMessage.Kind.SIREC_REMINDER: _sirec_reminder,
@@ -359,3 +360,26 @@ def _council_digest(message: OutboundMessage) -> EmailMultiAlternatives:
         **_council_links(),
     }
     return _email(message, "council_digest", context)
+
+
+def _council_report(message: OutboundMessage) -> EmailMultiAlternatives:
+    """The monthly management report: the report taken when it was queued, as a PDF and an XLSX attached."""
+    from ..council import report as management
+
+    data = message.context["report"]
+    shown = management.report_display(data)
+    context = {
+        "report": shown,
+        "total": shown["total"],
+        "report_url": settings.PORTAL_BASE_URL + reverse("council:report"),
+        **_council_links(),
+    }
+    email = _email(message, "council_report", context)
+    start, end = shown["start"], shown["end"]
+    email.attach(management.report_filename(start, end, "pdf"), management.report_pdf(data), "application/pdf")
+    email.attach(
+        management.report_filename(start, end, "xlsx"),
+        management.report_xlsx(data),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    return email
