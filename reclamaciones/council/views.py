@@ -382,7 +382,9 @@ class ReportForm(forms.Form):
         label="Mes",
         regex=r"^\d{4}-\d{2}$",
         error_messages={"invalid": "Escribe el mes como AAAA-MM, por ejemplo 2026-11."},
-        widget=forms.TextInput(attrs={"type": "month", "class": "form-control", "placeholder": "AAAA-MM"}),
+        widget=forms.TextInput(
+            attrs={"type": "month", "class": "form-control", "placeholder": "AAAA-MM", "aria-describedby": "mes-ayuda"}
+        ),
     )
     establecimiento = forms.TypedChoiceField(
         label="Establecimiento",
