@@ -25,6 +25,7 @@
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var narrow = window.matchMedia("(max-width: 575.98px)").matches;
   var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+  var rate = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }); // as the page
 
   function flat(value) {
     return data.weeks.map(function () { return value; });
@@ -73,7 +74,7 @@
   ];
   if (data.baseline !== null) {
     datasets.push({
-      label: "Línea base (" + number.format(data.baseline) + ")",
+      label: "Línea base (" + rate.format(data.baseline) + ")",
       data: flat(data.baseline),
       borderColor: VERMILLION,
       backgroundColor: VERMILLION,
@@ -85,7 +86,7 @@
   }
   if (data.target !== null) {
     datasets.push({
-      label: "Meta (" + number.format(data.target) + ")",
+      label: "Meta (" + rate.format(data.target) + ")",
       data: flat(data.target),
       borderColor: GREEN,
       backgroundColor: GREEN,

@@ -249,3 +249,63 @@ def test_meeting_page_fits_a_phone_and_repeat_complainants_link_without_the_docu
     assert len(documents) == 1  # that consumer's hojas, only theirs
     assert documents <= set(repeaters)
     assert not any(doc in page.url for doc in repeaters)
+
+
+def test_council_member_reads_and_updates_an_action(page, live_server, book, council_member, screenshot):
+    """The action's page: its run chart is drawn (baseline, target, the implementation marker), the table folds
+    into "Ver tabla", progress is recorded from the page, and nothing scrolls sideways at 1366 or 390 px."""
+    action = ActionItem.objects.get(title="Nuevo proceso de devoluciones")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(live_server.url + reverse("council:actions"))
+    page.get_by_label("Usuario").fill("carmen")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    page.locator("table.action-table").get_by_role("link", name="Nuevo proceso de devoluciones", exact=True).click()
+    expect(page.get_by_role("heading", name="Nuevo proceso de devoluciones", level=1)).to_be_visible()
+    page.wait_for_load_state("load")
+
+    def run_chart() -> dict:
+        return page.evaluate(
+            """() => {
+                const box = document.querySelector('[data-chart="run"]');
+                const canvas = box.querySelector("canvas");
+                const rect = canvas.getBoundingClientRect();
+                const chart = Chart.getChart(canvas);
+                return {shown: !box.hidden, width: rect.width, height: rect.height, chart: chart !== undefined,
+                        labels: chart ? chart.data.datasets.map((d) => d.label) : [],
+                        table_open: document.querySelector("#effect-title ~ details.chart-table").open};
+            }"""
+        )
+
+    drawn = run_chart()
+    assert drawn["shown"]
+    assert drawn["chart"]
+    assert drawn["width"] > 300
+    assert drawn["height"] > 150
+    assert drawn["labels"] == ["Hojas por semana", "Línea base (1.50)", "Meta (1.05)"]  # es-PE, as the page
+    assert not drawn["table_open"]  # the chart is drawn: its table folds into "Ver tabla"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    expect(page.get_by_text("Otra acción trabaja la misma causa")).to_be_visible()
+
+    page.get_by_label("¿Qué avanzaste?").fill("Nuevo formulario de devoluciones en las dos tiendas.")
+    page.get_by_label("Enlace a la evidencia").fill("https://intranet.example.pe/devoluciones")
+    page.get_by_role("button", name="Guardar avance").click()
+    expect(page.get_by_text("Guardamos el avance.")).to_be_visible()
+    history = page.locator("#history-title ~ ol.history")
+    expect(history).to_contain_text("Nuevo formulario de devoluciones en las dos tiendas.")
+    expect(history.get_by_role("link", name="Ver la evidencia")).to_have_attribute(
+        "href", "https://intranet.example.pe/devoluciones"
+    )
+    page.emulate_media(reduced_motion="reduce")
+    page.reload()
+    screenshot("action-desktop")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_load_state("load")
+    drawn = run_chart()
+    assert drawn["chart"]
+    assert 0 < drawn["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
+    screenshot("action-phone")
+    assert action.events.filter(type="progress").count() == 1
