@@ -171,3 +171,32 @@ def test_queue_fits_laptops_and_phones_and_finds_names_typed_without_accents(pag
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") == 390
     screenshot("queue-phone")
+
+
+def test_a_supervisor_moves_an_agents_hojas_from_the_team_view(page, live_server, busy_queue, agent, shop, screenshot):
+    """Issue 13 §1: the team view at laptop and phone widths, and its bulk reassignment."""
+    boss = User.objects.create_user("sofia", "sofia@andina.example.pe", PASSWORD, first_name="Sofía", is_staff=True)
+    boss.groups.add(Group.objects.get_or_create(name="supervisor")[0])
+    StaffProfile.objects.create(user=boss).establishments.add(shop)
+    mine = Complaint.objects.filter(establishment=shop)
+    mine.update(assignee=agent)  # staff-side field: assignment is not filed content
+    team = live_server.url + reverse("staff:team")
+    page.goto(team)
+    page.get_by_label("Usuario").fill("sofia")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    page.goto(team)
+
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(team)
+        expect(page.get_by_role("heading", name="Equipo", exact=True)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        screenshot(f"team-{width}")
+
+    page.get_by_label("Hojas abiertas de").select_option(label="Rosa")
+    page.get_by_label("Pasarlas a").select_option(label="Sofía")
+    page.get_by_role("button", name="Reasignar").click()
+
+    expect(page.get_by_role("status")).to_contain_text("pasaron a Sofía")
+    assert set(mine.values_list("assignee", flat=True)) == {boss.pk}

@@ -113,6 +113,7 @@ def test_post_accept_redirects_and_the_page_confirms_the_settlement(client, live
     html = page.content.decode()
     assert f"Aceptaste la propuesta: «{ACCEPTANCE_PHRASE}»." in html
     assert "solucionado por acuerdo" in html
+    assert "Te enviamos la confirmación, con tu hoja de reclamación actualizada" in html  # issue 13
     assert _answer_buttons(page) == {}
 
 
