@@ -309,3 +309,30 @@ def test_council_member_reads_and_updates_an_action(page, live_server, book, cou
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
     screenshot("action-phone")
     assert action.events.filter(type="progress").count() == 1
+
+
+def test_the_management_report_page_fits_and_offers_both_files(page, live_server, book, council_member, screenshot):
+    """Issue 13 §8: the month's report at laptop and phone widths, with its PDF and XLSX links working."""
+    report = live_server.url + reverse("council:report")
+    page.goto(report)
+    page.get_by_label("Usuario").fill("carmen")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(report)
+        expect(page.locator("h1")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        screenshot(f"report-{width}")
+
+    links = page.get_by_role("link", name="Descargar")
+    assert links.count() == 2, "the page links its PDF and its XLSX"
+    for i in range(links.count()):
+        url = page.evaluate("(a) => a.href", links.nth(i).element_handle())  # the absolute URL the browser resolved
+        response = page.request.get(url)
+        assert response.status == 200
+        assert response.headers["content-type"].split(";")[0] in {
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
