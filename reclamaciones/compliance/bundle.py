@@ -41,6 +41,7 @@ from ..book.integrity import PROBLEM_LABELS
 from ..book.models import Complaint, ComplaintEvent, Kind, ResponseChannel, Status, number_format
 from ..book.pdf import _pdf, complaint_sheet_pdf
 from ..book.services import BookReport, book_verify_iter, complaint_integrity_problems
+from ..deadlines.rules import answered_on_time
 from ..handling.exports import _safe, export_storage
 from ..handling.models import SettlementOffer
 from ..handling.trail import _NO_ACTOR, _event_lines, person_name
@@ -132,7 +133,10 @@ def hoja_folder(complaint: Complaint) -> str:
 def on_time_verdict(complaint: Complaint, response, *, today: date) -> str:
     """Whether the answer was communicated by the due date (the verdict an inspector asks for)."""
     if response is not None:
-        return "Sí" if timezone.localdate(response.communicated_at) <= complaint.due_date else "No"
+        on_time = answered_on_time(
+            answered_on=timezone.localdate(response.communicated_at), due_date=complaint.due_date
+        )
+        return "Sí" if on_time else "No"
     if complaint.status == Status.SETTLED:
         return "No aplica: acuerdo aceptado por el consumidor (art. 6-A)"
     if today <= complaint.due_date:
@@ -141,23 +145,27 @@ def on_time_verdict(complaint: Complaint, response, *, today: date) -> str:
 
 
 def delivery_text(response, messages: list[OutboundMessage]) -> str:
-    """How the answer reached the consumer: the letter's delivery, or the answer e-mail's status."""
+    """How the answer reached the consumer: the letter's delivery, or the answer e-mail's status; for a hoja
+    settled by an accepted offer (no formal answer), the e-mail that confirmed the agreement."""
     if response is None:
+        accepted = [m for m in messages if m.kind == OutboundMessage.Kind.SETTLEMENT_ACCEPTED]
+        if accepted:
+            return "Acuerdo aceptado (art. 6-A), constancia: " + "; ".join(_message_status(m) for m in accepted)
         return "Sin respuesta comunicada"
     if response.channel == ResponseChannel.LETTER:
         return f"Carta entregada el {_moment(response.communicated_at)}"
     answers = [m for m in messages if m.kind == OutboundMessage.Kind.RESPONSE]
     if not answers:
         return "Correo de respuesta no registrado"
-    parts = []
-    for m in answers:
-        if m.status == OutboundMessage.Status.SENT:
-            parts.append(f"Correo enviado el {_moment(m.sent_at)} a {m.recipient}")
-        elif m.status == OutboundMessage.Status.FAILED:
-            parts.append(f"Correo fallido tras {m.attempts} intentos a {m.recipient}: {m.last_error}")
-        else:
-            parts.append(f"Correo {m.get_status_display().lower()} a {m.recipient}")
-    return "; ".join(parts)
+    return "; ".join(_message_status(m) for m in answers)
+
+
+def _message_status(m: OutboundMessage) -> str:
+    if m.status == OutboundMessage.Status.SENT:
+        return f"Correo enviado el {_moment(m.sent_at)} a {m.recipient}"
+    if m.status == OutboundMessage.Status.FAILED:
+        return f"Correo fallido tras {m.attempts} intentos a {m.recipient}: {m.last_error}"
+    return f"Correo {m.get_status_display().lower()} a {m.recipient}"
 
 
 def _message_history(message: OutboundMessage, events: list[ComplaintEvent]) -> str:

@@ -789,3 +789,21 @@ def test_a_real_worker_builds_the_bundle_the_officer_asked_for(
     archive = zipfile.ZipFile(io.BytesIO(data))
     verdicts = [row["Integridad"] for row in csv_rows(archive, "indice.csv")]
     assert verdicts == [VERIFIED] * 3
+
+
+def test_a_settled_hoja_shows_the_agreements_confirmation_as_its_delivery(officer, establishment):
+    """An accepted offer (art. 6-A) has no formal answer: its proof of communication is the confirmation e-mail."""
+    from reclamaciones.handling.settlement import settlement_offer_accept
+
+    from ..factories import hoja_offered
+
+    hoja = hoja_offered(hoja_filed(establishment, filed_at=timezone.now() - timedelta(days=2)))
+    settlement_offer_accept(offer_id=hoja.settlement_offers.get().pk)
+    _deliver_all()
+    request = request_registered(officer, [establishment], numbers=[hoja.display_number])
+
+    archive = zip_open(bundle_built(request, officer))
+
+    row = csv_rows(archive, "indice.csv")[0]
+    assert row["Entrega de la respuesta"].startswith("Acuerdo aceptado (art. 6-A), constancia: Correo enviado el ")
+    assert row["A tiempo"] == "No aplica: acuerdo aceptado por el consumidor (art. 6-A)"

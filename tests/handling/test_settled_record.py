@@ -238,6 +238,8 @@ def test_a_hoja_without_reclamo_or_queja_answered_by_letter_can_still_be_classif
     hoja.refresh_from_db()
     assert Action.RECLASSIFY in allowed_actions(hoja, scope=scope, today=timezone.localdate())
     client.force_login(agent)
+    page = client.get(reverse("staff:detail", args=[hoja.pk])).content.decode()
+    assert "Clasificar como reclamo o queja" in page  # not "Reclasificar": it never had a kind
 
     response = client.post(
         reverse("staff:reclassify", args=[hoja.pk]),
@@ -246,6 +248,7 @@ def test_a_hoja_without_reclamo_or_queja_answered_by_letter_can_still_be_classif
     )
 
     assert "La hoja ahora se atiende como queja." in response.content.decode()
+    assert "Clasificar como reclamo o queja" not in response.content.decode()  # answered: its kind now stays
     hoja.refresh_from_db()
     assert (hoja.kind, hoja.kind_filed, hoja.status) == ("queja", "", Status.ANSWERED)
     event = hoja.events.get(type=ComplaintEvent.Type.RECLASSIFIED)
