@@ -504,6 +504,10 @@ class ComplaintEvent(AppendOnlyModel):
         SURVEY_ANSWERED = "survey_answered", "Encuesta respondida"
         TRANSCRIBED = "transcribed", "Transcrita del libro de respaldo"
         ANONYMISED = "anonymised", "Datos personales anonimizados"
+        REMEDY_DONE = "remedy_done", "Solución cumplida"
+        APPROVAL_REQUESTED = "approval_requested", "Aprobación solicitada"
+        APPROVAL_GRANTED = "approval_granted", "Aprobada por supervisión"
+        APPROVAL_REFUSED = "approval_refused", "Devuelta por supervisión"
 
     complaint = models.ForeignKey(Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)

@@ -178,6 +178,7 @@ class ActionItemEvent(AppendOnlyModel):
         ROOT_CAUSE = "root_cause", "Análisis de causa raíz"
         STEP_ADDED = "step_added", "Paso añadido"
         STEP_DONE = "step_done", "Paso marcado"
+        EDITED = "edited", "Título, responsable o fechas cambiados"
 
     action = models.ForeignKey(
         ActionItem, verbose_name="acción de mejora", on_delete=models.PROTECT, related_name="events"

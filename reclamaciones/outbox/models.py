@@ -44,6 +44,10 @@ class OutboundMessage(TimeStampedModel):
         INTEGRITY_ALARM = "integrity_alarm", "Alerta de integridad del libro"
         SIREC_REMINDER = "sirec_reminder", "Recordatorio de reporte SIREC"
         INDECOPI_REMINDER = "indecopi_reminder", "Recordatorio de requerimiento del INDECOPI"
+        MEETING_AGENDA = "meeting_agenda", "Agenda de reunión del consejo"
+        MEETING_MINUTES = "meeting_minutes", "Acta de reunión del consejo"
+        REMEDY_DONE = "remedy_done", "Constancia de solución cumplida"
+        APPROVAL_REQUEST = "approval_request", "Aprobación pendiente"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pendiente"
