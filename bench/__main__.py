@@ -176,13 +176,15 @@ SCENARIOS = [
         True,
         "The back office queue (`/gestion/`, `QueueView`; issue 11) over books of 10,000, 100,000 and 1,000,000 "
         "hojas, for the regional supervisor (every establishment) and one agent (one establishment); goals: the "
-        "default page, any deep page, the filters and the summary counters under 200 ms, a search by DNI or by name "
-        "under 150 ms, flat from 10k to 1M. The book is the deadlines-sweep's generator (bench/book.py, indexes "
-        "built after the load, rows in filing order), 2% open, consumers named with accents and Ñ. Measured: "
+        "default page, any deep page, the filters and the summary counters under 200 ms, a search by DNI, by name "
+        "or by words of the consumer's detail (issue 13) under 150 ms, flat from 10k to 1M. The book is the "
+        "deadlines-sweep's generator (bench/book.py, indexes built after the load, rows in filing order), 2% open, "
+        "consumers named with accents and Ñ, eight details in turn and a rare one. Measured: "
         "`complaint_queue_page` (a bounded count and the keyset page's rows) for each case and "
         "`complaint_queue_summary`, 1 warm-up then 15 calls (median, nearest-rank p95), side by side with the "
         "anchor (a bare `SELECT * … ORDER BY due_date, id LIMIT 25` served by the open hojas' partial index, same "
-        "connection, same run) and with the pre-issue-11 read (Paginator over the CASE order: full count + OFFSET); "
+        "connection, same run; for the detail search, the bare read of the detail's trigram index) and with the "
+        "pre-issue-11 read (Paginator over the CASE order: full count + OFFSET); "
         "every statement then run under EXPLAIN (ANALYZE, BUFFERS); the whole view rendered for three cases.",
         postgres_only=QUEUE_SQLITE_REASON,
         table=queue_table,

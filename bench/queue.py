@@ -1,8 +1,8 @@
 """The back office queue at scale (issue 11): `/gestion/` (`handling.views.QueueView`) over books of 10,000,
 100,000 and 1,000,000 hojas on PostgreSQL; goals: the default page, any deep page, the filters and the summary
-counters under 200 ms and flat from 10k to 1M; a search by DNI or by name (accent-insensitive both ways) under
-150 ms. Run by `python -m bench`; alone: `python -m bench.queue --db postgres` (creates and drops its own
-throwaway database).
+counters under 200 ms and flat from 10k to 1M; a search by DNI, by name (accent-insensitive both ways) or by words
+of what the consumer wrote (detail and request, issue 13: migration 0036's trigram index) under 150 ms. Run by
+`python -m bench`; alone: `python -m bench.queue --db postgres` (creates and drops its own throwaway database).
 
 The book: bench/book.py's generator (one `INSERT ... SELECT ... FROM generate_series`, secondary indexes, the
 queue's migration-0015 ones included, built after the load), rows stored in filing order as a live book stores
@@ -69,7 +69,27 @@ SURNAMES = [
     "Apaza", "Ticona", "Benites", "León", "Suárez", "Rivera",
 ]  # fmt: skip
 
+# What the consumers wrote (issue 13: the search reads it): eight complaints in turn, accents included ("cobró" and
+# "Cobro" are the same word to the search, so about 1 hoja in 4 holds "cobro"), and one rare one every RARE_EVERY
+# hojas ("contracargo").
+DETAILS = [
+    "Me cobró dos veces el mismo producto en la caja.",
+    "El pedido no llegó en la fecha prometida por la tienda.",
+    "La atención en caja fue descortés y no me entregaron comprobante.",
+    "El producto llegó dañado y no quieren cambiarlo por la garantía.",
+    "Cobro indebido de una comisión que nadie me explicó al pagar.",
+    "La devolución del dinero sigue pendiente desde hace semanas.",
+    "El técnico no vino a la instalación acordada y nadie avisó.",
+    "La oferta publicada en la vitrina no se respetó al pagar.",
+]
+RARE_DETAIL = "Pedí un contracargo al banco: la tienda duplicó el pago con tarjeta."
+TEXT_WORD, TEXT_RARE, TEXT_TWO = "cobro", "contracargo", "pedido llegó"
+
 COLUMNS_SQL = {
+    "detail": (
+        f"CASE WHEN n.g %% {RARE_EVERY} = 78 THEN %(rare_detail)s "
+        "ELSE (%(details)s::text[])[1 + (n.g / 7) %% 8] || ' (hoja de prueba ' || n.g || ')' END"
+    ),
     "consumer_name": (
         f"CASE WHEN n.g %% {RARE_EVERY} = 77 THEN 'Zoila Ñahuincopa Ccori' "
         "ELSE (%(firsts)s::text[])[1 + n.g %% 30] || ' ' || (%(surnames)s::text[])[1 + (n.g / 30) %% 50] || ' ' "
@@ -107,7 +127,7 @@ def _seed(size: int, staff: Staff) -> dict:
         due_to=DUE_TO,
         history_days=HISTORY_DAYS,
         columns_sql=COLUMNS_SQL,
-        params={"firsts": FIRST_NAMES, "surnames": SURNAMES},
+        params={"firsts": FIRST_NAMES, "surnames": SURNAMES, "details": DETAILS, "rare_detail": RARE_DETAIL},
         filing_order=True,
     )
     _progress(f"seeding {size:,} hojas with generate_series ...")
@@ -128,8 +148,15 @@ def _seed(size: int, staff: Staff) -> dict:
             f"count(*) FILTER (WHERE consumer_name LIKE '%%Ñahuincopa%%') FROM {table}"
         )
         nahui, rare = cursor.fetchone()
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE reclamaciones_search_text(detail) LIKE '%%{TEXT_WORD}%%'), "
+            f"count(*) FILTER (WHERE detail LIKE '%%{TEXT_RARE}%%') FROM {table}"
+        )
+        text_word, text_rare = cursor.fetchone()
         cursor.execute("SELECT pg_size_pretty(pg_relation_size('complaint_name_trgm_idx'))")
         (trgm_size,) = cursor.fetchone()
+        cursor.execute("SELECT pg_size_pretty(pg_relation_size('complaint_text_trgm_idx'))")
+        (text_trgm_size,) = cursor.fetchone()
     return {
         "seed_s": seed_s,
         "vacuum_s": vacuum_s,
@@ -138,6 +165,9 @@ def _seed(size: int, staff: Staff) -> dict:
         "rare": rare,
         "table_size": _table_size(table),
         "trgm_size": trgm_size,
+        "text_word": text_word,
+        "text_rare": text_rare,
+        "text_trgm_size": text_trgm_size,
     }
 
 
@@ -218,6 +248,9 @@ def _cases(seeded: dict, staff: Staff, today, size: int) -> list[tuple[str, str,
         ("name_rare", 'search by a rare name "nahuincopa"', {"query": "nahuincopa"}, regional),
         ("name_full", 'search by name "maría ñahui"', {"query": "maría ñahui"}, regional),
         ("number", "search by sheet number (12)", {"query": "12"}, regional),
+        ("text_word", f'search in the detail text: "{TEXT_WORD}" (about 1 hoja in 4)', {"query": TEXT_WORD}, regional),
+        ("text_rare", f'search in the detail text: a rare word "{TEXT_RARE}"', {"query": TEXT_RARE}, regional),
+        ("text_two", f'search in the detail text: two words "{TEXT_TWO}"', {"query": TEXT_TWO}, regional),
         ("establishment", "filter: one establishment", {"establishment_id": staff.establishment_ids[3]}, regional),
         ("overdue", "filter: overdue", {"overdue": True}, regional),
         ("open", "filter: en trámite (abiertas)", {"status": "abiertas"}, regional),
@@ -294,10 +327,23 @@ def _size(size: int, staff: Staff) -> dict:
             cursor.execute(anchor_sql)
             return cursor.fetchall()
 
+    # The detail search's anchor: the bare trigram-index read of the rare word's hojas (no scope, no order).
+    text_anchor_sql = (
+        f"SELECT id FROM {_table()} WHERE reclamaciones_search_text((detail || ' ') || request) "
+        f"LIKE '%%{TEXT_RARE}%%' LIMIT {PAGE_SIZE}"
+    )
+
+    def text_anchor():
+        with connection.cursor() as cursor:
+            cursor.execute(text_anchor_sql)
+            return cursor.fetchall()
+
     results: dict = {"seed": seeded, "cases": {}}
     _progress(f"{size:,}: anchor and cases ...")
     results["anchor"] = _timed(anchor, RUNS)
     results["anchor_plan"] = _explain([(anchor_sql, None)])[0]
+    results["text_anchor"] = _timed(text_anchor, RUNS)
+    results["text_anchor_plan"] = _explain([(text_anchor_sql, None)])[0]
     for key, title, filters, user in _cases(seeded, staff, today, size):
         user_scope = Scope.of(user)
 
@@ -396,7 +442,7 @@ def _f(value, fmt: str = "{:,.1f}") -> str:
 
 
 def _goal(key: str) -> float:
-    return SEARCH_GOAL_MS if key.startswith(("dni", "name")) else GOAL_MS
+    return SEARCH_GOAL_MS if key.startswith(("dni", "name", "text")) else GOAL_MS
 
 
 def queue_table(scenario, results: dict) -> list[str]:
@@ -410,8 +456,11 @@ def queue_table(scenario, results: dict) -> list[str]:
         "Books: "
         + "; ".join(
             f"{int(s):,} hojas ({', '.join(f'{k} {v:,}' for k, v in r['seed']['by_status'].items())}; "
-            f"{r['seed']['nahui']:,} named Ñahui, {r['seed']['rare']} Ñahuincopa; table and indexes "
-            f"{r['seed']['table_size']}, of which the trigram index {r['seed']['trgm_size']}; built in "
+            f"{r['seed']['nahui']:,} named Ñahui, {r['seed']['rare']} Ñahuincopa; "
+            f'{r["seed"].get("text_word", 0):,} with "{TEXT_WORD}" in the detail, '
+            f'{r["seed"].get("text_rare", 0)} with "{TEXT_RARE}"; table and indexes '
+            f"{r['seed']['table_size']}, of which the name's trigram index {r['seed']['trgm_size']} and the "
+            f"detail's {r['seed'].get('text_trgm_size', 'n/a')}; built in "
             f"{r['seed']['seed_s']:.0f} s)"
             for s, r in sizes.items()
         )
@@ -431,6 +480,16 @@ def queue_table(scenario, results: dict) -> list[str]:
         )
         + " | |"
     )
+    if "text_anchor" in first:
+        lines.append(
+            f"| **detail anchor**: `SELECT id … WHERE reclamaciones_search_text(detail \\|\\| ' ' \\|\\| request) "
+            f"LIKE '%{TEXT_RARE}%' LIMIT 25` | "
+            + " | ".join(
+                f"{_f(r['text_anchor']['median'], '{:,.2f}')} ({_f(r['text_anchor']['p95'], '{:,.2f}')})"
+                for r in sizes.values()
+            )
+            + " | |"
+        )
     for key, case in first["cases"].items():
         cells, met = [], True
         for r in sizes.values():
@@ -483,7 +542,28 @@ def queue_table(scenario, results: dict) -> list[str]:
         f"Anchor plan: {last['anchor_plan']['shape']} ({_f(last['anchor_plan']['execution_ms'], '{:,.2f}')} ms).",
         "",
     ]
-    for key in ("default", "deep_middle", "name_plain", "name_rare", "dni", "establishment", "summary"):
+    if "text_anchor_plan" in last:
+        plan = last["text_anchor_plan"]
+        lines += [
+            f"Detail anchor plan: {plan['shape']} ({_f(plan['execution_ms'], '{:,.2f}')} ms):",
+            "",
+            "```",
+            *plan["plan"],
+            "```",
+            "",
+        ]
+    for key in (
+        "default",
+        "deep_middle",
+        "name_plain",
+        "name_rare",
+        "text_word",
+        "text_rare",
+        "text_two",
+        "dni",
+        "establishment",
+        "summary",
+    ):
         c = last["cases"].get(key)
         if not c or not c["plans"]:
             continue
@@ -517,7 +597,14 @@ def queue_meaning(results: dict) -> list[str]:
         f"ORDER BY … LIMIT 25, {large['anchor']['median']:,.2f} ms), page {DEEP_PAGE} "
         f"{large['cases']['deep_200']['median']:,.1f} ms, search by DNI {large['cases']['dni']['median']:,.1f} ms "
         "and by "
-        f"name {large['cases']['name_plain']['median']:,.1f} ms; before (CASE order, full count, OFFSET) the default "
+        f"name {large['cases']['name_plain']['median']:,.1f} ms"
+        + (
+            f", in the detail text {large['cases']['text_word']['median']:,.1f} ms (a common word) and "
+            f"{large['cases']['text_rare']['median']:,.1f} ms (a rare one)"
+            if "text_word" in large["cases"]
+            else ""
+        )
+        + "; before (CASE order, full count, OFFSET) the default "
         f"page took {large['before']['default']['median']:,.0f} ms and page {DEEP_PAGE} "
         f"{large['before']['deep_200']['median']:,.0f} ms. "
     )

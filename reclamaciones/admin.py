@@ -5,4 +5,5 @@ from .compliance import admin as compliance_admin  # noqa: F401
 from .council import admin as council_admin  # noqa: F401
 from .deadlines import admin as deadlines_admin  # noqa: F401
 from .handling import admin as handling_admin  # noqa: F401
+from .handling import followup_admin  # noqa: F401
 from .outbox import admin as outbox_admin  # noqa: F401

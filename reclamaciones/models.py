@@ -30,11 +30,14 @@ from .council.models import (  # noqa: F401
     RollupState,
 )
 from .deadlines.models import NonWorkingDay, TrackerHeartbeat  # noqa: F401
+from .handling.approval_models import ApprovalRequest  # noqa: F401
+from .handling.followup_models import RemedyRecord  # noqa: F401
 from .handling.models import (  # noqa: F401
     Cause,
     ExportJob,
     Response,
     ResponseTemplate,
+    SavedQueueView,
     SettlementOffer,
     StaffProfile,
     SurveyAnswer,

@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.council_report_monthly",
         "schedule": crontab(hour="7", minute="0", day_of_month="1"),
     },
+    "council-meetings-day": {
+        # 06:30 Lima: today's meetings get their agenda refreshed and e-mailed: https://crontab.guru/#30_6_*_*_*
+        "task": "reclamaciones.tasks.council_meetings_day",
+        "schedule": crontab(hour="6", minute="30"),
+    },
     "book-integrity": {
         # 03:30 Lima, a quiet hour: every hoja against its fingerprint and seal: https://crontab.guru/#30_3_*_*_*
         "task": "reclamaciones.tasks.book_verify_daily",

@@ -114,6 +114,16 @@ class Establishment(TimeStampedModel):
         help_text="Se ofrece al consumidor como otra vía si no puede usar el libro virtual en ese momento.",
     )
     is_active = models.BooleanField("activo", default=True)
+    offers_need_approval = models.BooleanField(
+        "las propuestas de solución requieren aprobación",
+        default=False,
+        help_text="La propuesta de un agente espera la aprobación de supervisión antes de enviarse al consumidor.",
+    )
+    reclassifications_need_approval = models.BooleanField(
+        "las reclasificaciones requieren aprobación",
+        default=False,
+        help_text="El cambio de reclamo a queja (o al revés) de un agente espera la aprobación de supervisión.",
+    )
 
     class Meta:
         verbose_name = "establecimiento"
@@ -365,6 +375,11 @@ class Complaint(TimeStampedModel):
         default="",
         db_default="",
     )
+    # Set when the hoja is answered or settled, cleared when staff record that the remedy (or the accepted
+    # settlement) was carried out (handling.followup): "Solución pendiente de cumplir" until then.
+    remedy_pending = models.BooleanField(
+        "solución pendiente de cumplir", default=False, db_default=False, editable=False
+    )
 
     tracking_token = models.CharField(
         "clave de seguimiento", max_length=64, unique=True, default=tracking_token_new, editable=False
@@ -417,6 +432,10 @@ class Complaint(TimeStampedModel):
                 fields=["filed_at"],
                 include=["id", "establishment", "cause", "status", "kind", "due_date", "doc_type", "doc_number"],
                 name="complaint_council_idx",
+            ),
+            # The queue's "solución pendiente de cumplir" filter and counts: only the few hojas still waiting.
+            models.Index(
+                fields=["filed_at", "id"], condition=Q(remedy_pending=True), name="complaint_remedy_pending_idx"
             ),
         ]
 

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ..handling.followup_models import RemedyRecord
 from ..handling.models import Response, SettlementOffer
 from .models import Complaint, ComplaintEvent, Kind
 
@@ -39,6 +40,7 @@ class SheetRecord:
     settlement: SettlementOffer | None  # the accepted offer of a hoja closed by agreement (art. 6-A.3)
     answer_text: str  # section 4
     communicated_at: datetime | None  # FECHA DE COMUNICACIÓN DE LA RESPUESTA
+    remedy: RemedyRecord | None = None  # the current follow-through record, when it says the remedy was carried out
 
 
 def _kind_label(kind: str) -> str:
@@ -84,6 +86,9 @@ def sheet_record(complaint: Complaint) -> SheetRecord:
         answer_text, communicated_at = printable(settlement.text), settlement.resolved_at
     else:
         answer_text, communicated_at = "", None
+    from ..handling.followup import follow_through_get
+
+    follow = follow_through_get(complaint=complaint)
     return SheetRecord(
         kind=complaint.kind or complaint.kind_filed,
         kind_note=_kind_note(complaint),
@@ -91,6 +96,7 @@ def sheet_record(complaint: Complaint) -> SheetRecord:
         settlement=settlement,
         answer_text=answer_text,
         communicated_at=communicated_at,
+        remedy=follow.done if follow is not None else None,
     )
 
 

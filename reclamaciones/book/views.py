@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from ..clientip import client_ip, rate_limit_wait, wait_phrase
 from ..deadlines.clock import days_left
 from ..deadlines.selectors import business_calendar_get
+from ..handling.followup import follow_through_get, settlement_accepted_get
 from ..handling.models import SettlementOffer
 from ..handling.policy import offer_answer_refusal, survey_refusal
 from ..handling.selectors import related_or_none, settlement_offer_latest
@@ -212,12 +213,22 @@ def _timeline(complaint: Complaint, answer, offer: SettlementOffer | None) -> li
     return steps
 
 
+def _remedy_step(follow) -> list[dict]:
+    """Once staff record that what the answer or the settlement promised was carried out (handling.followup); while
+    it is pending, the page says so in its own card."""
+    if follow is None or follow.done is None:
+        return []
+    return [{"label": "Solución cumplida", "state": "done", "when": follow.done.done_on, "note": ""}]
+
+
 def _tracking_page(
     request, complaint: Complaint, *, survey_form: SurveyForm | None = None, alert: str = "", status: int = 200
 ) -> HttpResponse:
     answer = related_or_none(complaint, "response")
     survey = related_or_none(complaint, "survey")
     offer = settlement_offer_latest(complaint=complaint)
+    settled = settlement_accepted_get(complaint=complaint, offer=offer)
+    follow = follow_through_get(complaint=complaint)
     context = {
         "complaint": complaint,
         "tracking_url": pdf.tracking_url(complaint),
@@ -225,17 +236,21 @@ def _tracking_page(
         "offer": offer,
         "answer": answer,
         "survey": survey,
-        "survey_open": survey_refusal(answered=answer is not None, surveyed=survey is not None) is None,
+        "settled": settled,
+        "survey_open": survey_refusal(answered=answer is not None or settled is not None, surveyed=survey is not None)
+        is None,
         "survey_form": survey_form or SurveyForm(),
+        "follow": follow,
         "alert": alert,
-        "timeline": _timeline(complaint, answer, offer),
+        "timeline": _timeline(complaint, answer, offer) + _remedy_step(follow),
         "deadline_note": _deadline_note(complaint),
     }
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context, status=status))
 
 
 def complaint_track(request, token: str):
-    """The consumer's follow-up page: status, deadline, the answer, the PDF and, after the answer, the survey."""
+    """The consumer's follow-up page: status, deadline, the answer (or the accepted settlement), the PDF, whether
+    the remedy was carried out and, after the answer or the settlement, the survey."""
     return _tracking_page(request, _complaint_or_404(token))
 
 
@@ -247,8 +262,9 @@ def survey_respond(request, token: str):
     if request.method == "GET":
         return _private(redirect(survey_url))
     # A survey that is not open answers 409 whatever was sent: there is no form to correct.
+    settled = settlement_accepted_get(complaint=complaint, offer=settlement_offer_latest(complaint=complaint))
     refused = survey_refusal(
-        answered=related_or_none(complaint, "response") is not None,
+        answered=related_or_none(complaint, "response") is not None or settled is not None,
         surveyed=related_or_none(complaint, "survey") is not None,
     )
     if refused:

@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ..access import Scope, ScopedAdminMixin
+from ..book.models import Establishment
 from ..handling.selectors import staff_user_choices
 from ..handling.trail import person_name
 from ..records import ReadOnlyAdminMixin
 from .forms import ActionItemAdminForm, DecisionForm, StaffUserMultipleChoiceField
+from .meetings import meeting_scope
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
 from .rules import snapshot_display
 from .services import (
@@ -333,14 +335,14 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
     inlines = [DecisionInline]
     actions = ["regenerate_agenda"]
     fieldsets = [
-        ("Reunión", {"fields": ["held_on", "attendees", "guests", "documents"]}),
+        ("Reunión", {"fields": ["held_on", "starts_at", "place", "establishment", "attendees", "guests", "documents"]}),
         ("Agenda generada con los datos", {"fields": ["agenda_generated_at", "agenda_view"]}),
         ("Acta", {"fields": ["minutes"]}),
     ]
     readonly_fields = ["agenda_generated_at", "agenda_view", "documents"]
 
     def get_queryset(self, request):
-        return (
+        meetings = (
             super()
             .get_queryset(request)
             .annotate(
@@ -348,6 +350,24 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
                 decisions_n=models.Count("decisions", distinct=True),
             )
         )
+        return Scope.of(request.user).filter(meetings, path="establishment")  # as on /consejo/reuniones/
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.closed_at is not None:
+            return False  # its minutes were closed on /consejo/reuniones/: read-only for good
+        return super().has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "establishment":  # as on /consejo/reuniones/: one of the user's, or all for who sees all
+            scope = Scope.of(request.user)
+            kwargs["queryset"] = scope.filter(Establishment.objects.all(), path="pk")
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if not scope.is_everything:
+                field.required, field.empty_label = True, None
+            else:
+                field.empty_label = "Todos los establecimientos"
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "attendees":
@@ -384,8 +404,8 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if not change:
-            meeting_agenda_generate(meeting=form.instance, scope=Scope.of(request.user))
+        if not change:  # the meeting's establishment (or all), as /consejo/reuniones/ generates it
+            meeting_agenda_generate(meeting=form.instance, scope=meeting_scope(form.instance))
             self.message_user(request, MSG_AGENDA_GENERATED, messages.INFO)
 
     def save_formset(self, request, form, formset, change):
@@ -405,7 +425,7 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
     def regenerate_agenda(self, request, queryset):
         count = 0
         for meeting in queryset:
-            meeting_agenda_generate(meeting=meeting, scope=Scope.of(request.user))
+            meeting_agenda_generate(meeting=meeting, scope=meeting_scope(meeting))
             count += 1
         self.message_user(request, MSG_AGENDAS_REGENERATED.format(count=count), messages.SUCCESS)
 

@@ -4,6 +4,8 @@ council.services'."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -351,3 +353,252 @@ class StepAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in self.fields:
             _described(name, self)
+
+
+# -- Meetings (/consejo/reuniones/) and the council's edit of an action, without the admin -------------------
+
+_DATE = {"type": "date", "class": "form-control"}
+MEETING_EARLIEST_YEAR = 2010
+
+
+class MeetingForm(forms.Form):
+    """Schedule a meeting or change its schedule: date, time, place or link, establishment and attendees."""
+
+    held_on = forms.DateField(
+        label="Fecha",
+        widget=forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+        error_messages={"required": "Elige la fecha de la reunión.", "invalid": "Escribe una fecha válida."},
+    )
+    starts_at = forms.TimeField(
+        label="Hora",
+        widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}, format="%H:%M"),
+        error_messages={"required": "Elige la hora de inicio.", "invalid": "Escribe la hora como 09:30."},
+    )
+    place = forms.CharField(
+        label="Lugar o enlace de la videollamada",
+        max_length=300,
+        widget=forms.TextInput(attrs=_TEXT),
+        error_messages={"required": "Indica dónde se reúnen: una sala o el enlace de la videollamada."},
+        help_text="Por ejemplo, «Sala 2, sede Miraflores» o https://meet.example.com/consejo.",
+    )
+    establishment = forms.TypedChoiceField(
+        label="Establecimiento",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    attendees = forms.ModelMultipleChoiceField(
+        label="Asistentes",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Elige al menos un asistente.", "invalid_choice": "Elige asistentes de la lista."},
+        help_text="Personas del consejo, supervisión, auditoría o cumplimiento que ven ese establecimiento.",
+    )
+    guests = forms.CharField(
+        label="Otros asistentes",
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs=_TEXT),
+        help_text="Opcional: nombres y cargos de invitados sin usuario.",
+    )
+
+    def __init__(self, *args, establishments, people, all_establishments: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.establishments = {e.pk: e for e in establishments}
+        choices = [(e.pk, e.name) for e in establishments]
+        if all_establishments:
+            choices.insert(0, ("", "Todos los establecimientos"))
+        else:
+            self.fields["establishment"].required = True
+            self.fields["establishment"].error_messages["required"] = "Elige el establecimiento de la reunión."
+        self.fields["establishment"].choices = choices
+        self.fields["attendees"].queryset = people
+        self.fields["attendees"].label_from_instance = user_label
+        for name in self.fields:
+            _described(name, self)
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        latest = timezone.localdate() + timedelta(days=2 * 365)
+        if day.year < MEETING_EARLIEST_YEAR or day > latest:
+            raise forms.ValidationError(f"Elige una fecha entre 2010 y el {latest:%d/%m/%Y}.")
+        return day
+
+    def clean_establishment(self):
+        value = self.cleaned_data["establishment"]
+        if value is not None and value not in self.establishments:
+            raise forms.ValidationError("Elige uno de tus establecimientos.")
+        return self.establishments.get(value) if value is not None else None
+
+
+ATTENDANCE_CHOICES = [("present", "Presente"), ("absent", "Ausente")]
+
+
+class MinutesForm(forms.Form):
+    """During or after the meeting: attendance, notes and decisions per agenda item, and the general minutes."""
+
+    minutes = forms.CharField(
+        label="Acta: resumen general",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={**_TEXT, "rows": 4}),
+        help_text="Lo tratado y lo acordado en general; lo de cada punto va en su nota.",
+    )
+
+    def __init__(self, *args, meeting, attendees, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attendees = list(attendees)
+        self.items = list(items)
+        attendance = meeting.attendance or {}
+        for person in self.attendees:
+            recorded = attendance.get(str(person.pk))
+            self.fields[f"asistencia_{person.pk}"] = forms.ChoiceField(
+                label=user_label(person),
+                choices=ATTENDANCE_CHOICES,
+                required=False,
+                initial=None if recorded is None else ("present" if recorded else "absent"),
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            )
+        for key, label in self.items:
+            self.fields[f"nota_{key}"] = forms.CharField(
+                label=label,  # inside the fieldset «Notas y acuerdos por punto de la agenda»
+                required=False,
+                max_length=4000,
+                initial=(meeting.item_notes or {}).get(key, ""),
+                widget=forms.Textarea(attrs={**_TEXT, "rows": 2}),
+            )
+        self.fields["minutes"].initial = meeting.minutes
+        self.order_fields([*(f"asistencia_{p.pk}" for p in self.attendees), *(f"nota_{k}" for k, _ in self.items)])
+        for name in self.fields:
+            _described(name, self)
+
+    def attendance_fields(self):
+        return [self[f"asistencia_{p.pk}"] for p in self.attendees]
+
+    def note_fields(self):
+        return [self[f"nota_{key}"] for key, _ in self.items]
+
+    def attendance(self) -> dict[int, bool | None]:
+        values = {"present": True, "absent": False}
+        return {p.pk: values.get(self.cleaned_data.get(f"asistencia_{p.pk}") or "") for p in self.attendees}
+
+    def item_notes(self) -> dict[str, str]:
+        return {key: self.cleaned_data.get(f"nota_{key}", "") for key, _ in self.items}
+
+
+class MeetingDecisionForm(DecisionForm):
+    """A new action decided in the meeting (the admin's decision form, with the back office's widgets)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        widgets = {
+            "title": forms.TextInput(attrs=_TEXT),
+            "causes": forms.SelectMultiple(attrs={"class": "form-select", "size": 5}),
+            "owner": forms.Select(attrs={"class": "form-select"}),
+            "due_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+            "target_reduction_pct": forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 100}),
+            "verification_weeks": forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 52}),
+        }
+        for name, widget in widgets.items():
+            field = self.fields[name]
+            widget.choices = getattr(field, "choices", ())
+            field.widget = widget
+        # a new action's owner choices are all people who can act: no per-person check (one query per label)
+        self.fields["owner"].label_from_instance = user_label
+        self.fields["title"].error_messages["required"] = "Escribe el título de la acción."
+        self.fields["due_date"].error_messages["required"] = "Elige la fecha límite."
+        self.fields["owner"].error_messages["required"] = "Elige al responsable."
+        self.fields["causes"].help_text = "Las causas que la acción debe reducir (Ctrl o ⌘ para elegir varias)."
+        for name in self.fields:
+            _described(name, self)
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError("La fecha límite no puede estar en el pasado.")
+        return due
+
+    def clean_target_reduction_pct(self):
+        value = self.cleaned_data["target_reduction_pct"]
+        if not 1 <= value <= 100:
+            raise forms.ValidationError(MSG_TARGET_RANGE)
+        return value
+
+    def clean_verification_weeks(self):
+        value = self.cleaned_data["verification_weeks"]
+        if not 1 <= value <= 52:
+            raise forms.ValidationError("Mide entre 1 y 52 semanas.")
+        return value
+
+
+class ActionEditForm(forms.Form):
+    """The council changes an action's title, owner (only people who can act) and dates on its page."""
+
+    title = forms.CharField(
+        label="Título",
+        max_length=150,
+        widget=forms.TextInput(attrs=_TEXT),
+        error_messages={"required": "Escribe el título de la acción."},
+    )
+    owner = forms.ModelChoiceField(
+        label="Responsable",
+        queryset=get_user_model().objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"required": "Elige al responsable."},
+    )
+    due_date = forms.DateField(
+        label="Fecha límite de implementación",
+        widget=forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+        error_messages={"required": "Elige la fecha límite.", "invalid": "Escribe una fecha válida."},
+    )
+    target_reduction_pct = forms.IntegerField(
+        label="Meta de reducción (%)",
+        min_value=1,
+        max_value=100,
+        widget=forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 100}),
+        error_messages={
+            "min_value": MSG_TARGET_RANGE,
+            "max_value": MSG_TARGET_RANGE,
+            "required": MSG_TARGET_RANGE,
+            "invalid": MSG_TARGET_RANGE,
+        },
+    )
+    verification_weeks = forms.IntegerField(
+        label="Semanas de verificación",
+        min_value=1,
+        max_value=52,
+        widget=forms.NumberInput(attrs={**_TEXT, "min": 1, "max": 52}),
+        error_messages={
+            "min_value": MSG_WEEKS_MIN,
+            "max_value": "Mide como máximo 52 semanas.",
+            "required": MSG_WEEKS_MIN,
+            "invalid": MSG_WEEKS_MIN,
+        },
+        help_text="Semanas después de implementada en las que se mide el resultado (desde ahí se verifica).",
+    )
+
+    def __init__(self, *args, action: ActionItem, **kwargs):
+        initial = {
+            "title": action.title,
+            "owner": action.owner_id,
+            "due_date": action.due_date,
+            "target_reduction_pct": action.target_reduction_pct,
+            "verification_weeks": action.verification_weeks,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.action = action
+        restrict_owner(self.fields["owner"], action)
+        # the choices are people who can act plus the current owner: only that one may need the warning
+        current = owner_label(action.owner)
+        self.fields["owner"].label_from_instance = lambda person: (
+            current if person.pk == action.owner_id else user_label(person)
+        )
+        for name in self.fields:
+            _described(name, self)
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        if due != self.action.due_date and due < timezone.localdate():
+            raise forms.ValidationError("La nueva fecha límite no puede estar en el pasado.")
+        return due

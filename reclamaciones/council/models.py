@@ -41,6 +41,31 @@ class CouncilMeeting(TimeStampedModel):
     agenda = models.JSONField("agenda", default=dict, blank=True, editable=False)
     agenda_generated_at = models.DateTimeField("agenda generada", null=True, blank=True, editable=False)
     minutes = models.TextField("acta", blank=True, help_text="Lo tratado y lo acordado.")
+    starts_at = models.TimeField("hora", null=True, blank=True)
+    place = models.CharField("lugar o enlace de la videollamada", max_length=300, blank=True)
+    establishment = models.ForeignKey(
+        Establishment,
+        verbose_name="establecimiento",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="council_meetings",
+        help_text="Vacío: la reunión trata todos los establecimientos.",
+    )
+    # Attendance and the notes per agenda item, read and written whole through council.meetings (which checks
+    # them): {"<user id>": true (present) | false (absent)} and {"<agenda item key>": "text"}.
+    attendance = models.JSONField("asistencia", default=dict, blank=True)
+    item_notes = models.JSONField("acuerdos y notas por punto de la agenda", default=dict, blank=True)
+    closed_at = models.DateTimeField("acta cerrada", null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="acta cerrada por",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = "reunión del consejo"

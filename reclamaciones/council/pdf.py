@@ -14,11 +14,19 @@ def meeting_pdf_filename(meeting: CouncilMeeting, document: str) -> str:
 
 
 def _meeting_context(meeting: CouncilMeeting) -> dict:
+    from .meetings import AGENDA_ITEMS
+
     providers = Provider.objects.order_by("legal_name")
+    attendees = list(meeting.attendees.order_by("first_name", "last_name", "username"))
+    attendance = meeting.attendance or {}
+    notes = meeting.item_notes or {}
     return {
         "meeting": meeting,
         "provider_name": " · ".join(p.display_name for p in providers) or "Libro de Reclamaciones",
-        "attendees": list(meeting.attendees.order_by("first_name", "last_name", "username")),
+        "attendees": attendees,
+        "present": [p for p in attendees if attendance.get(str(p.pk)) is True],
+        "absent": [p for p in attendees if attendance.get(str(p.pk)) is False],
+        "item_notes": [(label, notes[key]) for key, label in AGENDA_ITEMS if notes.get(key)],
         "decisions": list(
             meeting.decisions.select_related("owner", "establishment").prefetch_related("causes").order_by("pk")
         ),

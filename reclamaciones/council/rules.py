@@ -209,6 +209,10 @@ def snapshot_display(snapshot: dict) -> dict | None:
             row["change_pct"] = None if measured is None else change_pct(row["baseline_rate"] or 0, measured)
     shown.setdefault("survey", {})
     shown.setdefault("performance", {})
+    shown["has_open_actions"] = "open_actions" in snapshot  # agendas generated before the standing item lack it
+    for row in shown.setdefault("open_actions", []):
+        row["due_date"] = _iso_date(row.get("due_date"))
+        row["last_progress_on"] = _iso_date(row.get("last_progress_on"))
     return shown
 
 

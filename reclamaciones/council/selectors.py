@@ -338,7 +338,8 @@ def complaints_overdue_count(*, today: date, scope: Scope, establishment_id: int
 
 
 def survey_by_cause(*, scope: Scope, start: date, end: date, establishment_id: int | None = None) -> dict:
-    """Satisfaction with the answers given: surveys answered in the period, per cause of their hoja and overall,
+    """Satisfaction with the outcome (an answer, or a settlement the consumer accepted: both open the survey):
+    surveys answered in the period, per cause of their hoja and overall,
     summed from the daily survey rollup. CSAT: average 1-5 and % satisfied (4-5); NPS: % promoters (9-10) -
     % detractors (0-6)."""
     daily = _daily(DailySurveyCount, scope=scope, start=start, end=end, establishment_id=establishment_id)
@@ -552,17 +553,102 @@ def council_recipients() -> list[str]:
     )
 
 
-def council_meeting_list() -> QuerySet[CouncilMeeting]:
-    """Meetings, latest first, with their attendee and decision counts."""
-    return CouncilMeeting.objects.annotate(
+def council_meeting_list(*, scope: Scope) -> QuerySet[CouncilMeeting]:
+    """Meetings in `scope`, latest first, with their attendee and decision counts. A meeting of every
+    establishment (none set) is only for those who see them all: its agenda holds every establishment's figures."""
+    meetings = scope.filter(CouncilMeeting.objects.select_related("establishment"), path="establishment")
+    return meetings.annotate(
         attendees_n=Count("attendees", distinct=True), decisions_n=Count("decisions", distinct=True)
     ).order_by("-held_on", "-pk")
 
 
+def council_meeting_get(*, pk: int, scope: Scope) -> CouncilMeeting:
+    """One meeting in `scope` (CouncilMeeting.DoesNotExist otherwise: another establishment's meeting does not
+    exist for a scoped reader)."""
+    meetings = CouncilMeeting.objects.select_related("establishment", "closed_by")
+    return scope.filter(meetings, path="establishment").get(pk=pk)
+
+
 def council_meeting_previous(meeting: CouncilMeeting) -> CouncilMeeting | None:
+    """The meeting before `meeting` on the same establishments (its agenda reads the data since that one)."""
     return (
-        CouncilMeeting.objects.filter(held_on__lt=meeting.held_on).exclude(pk=meeting.pk).order_by("-held_on").first()
+        CouncilMeeting.objects.filter(held_on__lt=meeting.held_on, establishment_id=meeting.establishment_id)
+        .exclude(pk=meeting.pk)
+        .order_by("-held_on")
+        .first()
     )
+
+
+# Who runs the council's meetings (schedules them, records attendance and minutes, closes them): the council and
+# supervisors (superusers hold every role). Auditors and the compliance desk read them.
+MEETING_RUNNERS = frozenset({Role.COUNCIL, Role.SUPERVISOR})
+
+
+def meetings_writable(*, scope: Scope) -> bool:
+    person = scope.user
+    return bool(person is not None and person.is_active and scope.roles & MEETING_RUNNERS)
+
+
+def meeting_attendee_choices(*, establishment_id: int | None) -> QuerySet:
+    """Who can be on the council for a meeting of `establishment_id` (None: every establishment): active people
+    who read the council (COUNCIL_READERS, superusers) and see that establishment, so the agenda e-mailed to them
+    holds nothing they may not read."""
+    from ..access import COUNCIL_READERS
+
+    sees = Q(staff_profile__all_establishments=True)
+    if establishment_id is not None:
+        sees |= Q(staff_profile__establishments=establishment_id)
+    condition = Q(is_active=True) & (Q(is_superuser=True) | (Q(groups__name__in=COUNCIL_READERS) & sees))
+    people = get_user_model().objects
+    return people.filter(pk__in=people.filter(condition).values("pk")).order_by("first_name", "last_name", "username")
+
+
+def council_people(*, scope: Scope) -> QuerySet:
+    """Who a meeting of `scope`'s establishments may invite (the form's choices; the service checks each meeting's
+    establishment with meeting_attendee_choices): active council readers and superusers who see one of them."""
+    from ..access import COUNCIL_READERS
+
+    sees = Q(staff_profile__all_establishments=True)
+    if scope.establishment_ids is None:
+        sees |= Q(staff_profile__isnull=False)
+    else:
+        sees |= Q(staff_profile__establishments__in=scope.establishment_ids)
+    condition = Q(is_active=True) & (Q(is_superuser=True) | (Q(groups__name__in=COUNCIL_READERS) & sees))
+    people = get_user_model().objects
+    return people.filter(pk__in=people.filter(condition).values("pk")).order_by("first_name", "last_name", "username")
+
+
+def action_items_open_rows(*, scope: Scope, as_of: date) -> list[dict]:
+    """The agenda's standing item: every action in `scope` not yet judged (propuesta, en curso, implementada),
+    with its last progress note (one subquery) and whether it is overdue on `as_of`. Plain JSON."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import ActionItemEvent
+
+    last = ActionItemEvent.objects.filter(action=OuterRef("pk"), type=ActionItemEvent.Type.PROGRESS).order_by(
+        "-occurred_at", "-pk"
+    )
+    actions = (
+        scope.filter(ActionItem.objects.select_related("owner", "establishment"), path="establishment", unbound=True)
+        .filter(status__in=[*ACTION_PENDING_STATUSES, ActionStatus.IMPLEMENTED])
+        .annotate(last_note=Subquery(last.values("data__note")[:1]), last_at=Subquery(last.values("occurred_at")[:1]))
+        .order_by("due_date", "pk")
+    )
+    return [
+        {
+            "id": a.pk,
+            "title": a.title,
+            "owner": a.owner.get_full_name() or a.owner.get_username(),
+            "status": a.get_status_display(),
+            "status_code": a.status,
+            "due_date": a.due_date.isoformat(),
+            "overdue": a.status in ACTION_PENDING_STATUSES and a.due_date < as_of,
+            "establishment": a.establishment.name if a.establishment else None,
+            "last_progress": a.last_note or "",
+            "last_progress_on": timezone.localdate(a.last_at).isoformat() if a.last_at else None,
+        }
+        for a in actions
+    ]
 
 
 def council_snapshot(*, scope: Scope, today: date, since: date, as_of: date | None = None) -> dict:

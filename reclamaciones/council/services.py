@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from ..access import Scope
+from ..access import Role, Scope
 from ..book.models import Complaint
 from ..handling.models import Cause
 from ..outbox.keys import action_reminder_key, action_verdict_key, council_digest_key
@@ -38,6 +38,7 @@ from .rules import (
 )
 from .selectors import (
     action_items_due_for_verification,
+    action_items_open_rows,
     action_owner_can_act,
     action_writable,
     cause_count,
@@ -431,6 +432,8 @@ def meeting_agenda_generate(*, meeting: CouncilMeeting, scope: Scope, now: datet
     rollup_refresh(now=timezone.now())  # the wall clock: it marks how far changes were read
     meeting.agenda = council_snapshot(scope=scope, today=today, since=since)
     meeting.agenda["previous_meeting"] = previous.held_on.isoformat() if previous else None
+    # the standing item: every action still open, whatever the period (the council follows each one to the end)
+    meeting.agenda["open_actions"] = action_items_open_rows(scope=scope, as_of=today)
     meeting.agenda_generated_at = now
     meeting.save(update_fields=["agenda", "agenda_generated_at", "updated_at"])
     return meeting
@@ -591,3 +594,80 @@ def action_step_done_set(
     step.save(update_fields=["done", "done_on", "updated_at"])
     _event(action, ActionItemEvent.Type.STEP_DONE, scope.user, step=step.pk, kind=step.kind, text=step.text, done=done)
     return step
+
+
+# -- Editing an action outside the admin (the council) -------------------------------------------------------
+
+MSG_EDIT_COUNCIL_ONLY = "Solo el consejo de mejora cambia el título, el responsable y las fechas de una acción."
+MSG_EDIT_VERIFIED = "Esta acción ya tiene su resultado verificado: sus datos quedan como se midieron."
+MSG_TITLE_EMPTY = "Escribe el título de la acción."
+TITLE_MAX = 150
+
+# the fields the council edits on the action's page, in the order the history shows them
+ACTION_EDIT_FIELDS = ("title", "owner", "due_date", "target_reduction_pct", "verification_weeks")
+
+
+def action_editable(*, action: ActionItem, scope: Scope) -> bool:
+    """The council (superusers hold every role) edits an action's title, owner and dates until it is verified."""
+    person = scope.user
+    return bool(
+        person is not None
+        and person.is_active
+        and Role.COUNCIL in scope.roles
+        and action.status not in (ActionStatus.EFFECTIVE, ActionStatus.NOT_EFFECTIVE)
+    )
+
+
+def _edit_value(name: str, value):
+    if name == "owner":
+        return value.get_full_name() or value.get_username()
+    return _plain(value)
+
+
+@transaction.atomic
+def action_edit(
+    *,
+    action_id: int,
+    scope: Scope,
+    title: str,
+    owner,
+    due_date: date,
+    target_reduction_pct: int,
+    verification_weeks: int,
+) -> ActionItem:
+    """Change the action's title, owner (only someone who can act; the current one may stay), due date, target
+    and verification weeks. One EDITED event keeps the old and new values (names, not ids); no change, no event.
+    The baseline never moves."""
+    action = _locked_action(action_id, scope)
+    if Role.COUNCIL not in scope.roles or scope.user is None:
+        raise PermissionDenied(MSG_EDIT_COUNCIL_ONLY)
+    if not action_editable(action=action, scope=scope):
+        raise CouncilError(MSG_EDIT_VERIFIED)
+    title = title.strip()
+    if not title:
+        raise CouncilError(MSG_TITLE_EMPTY)
+    if len(title) > TITLE_MAX:
+        raise CouncilError(f"El título puede tener como máximo {TITLE_MAX} caracteres.")
+    if owner.pk != action.owner_id and not action_owner_can_act(owner):
+        raise CouncilError(MSG_OWNER_CANNOT_ACT)
+    if not 1 <= target_reduction_pct <= 100:
+        raise CouncilError("La meta es un porcentaje de reducción entre 1 y 100.")
+    if verification_weeks < 1:
+        raise CouncilError("Mide al menos una semana.")
+    new = {
+        "title": title,
+        "owner": owner,
+        "due_date": due_date,
+        "target_reduction_pct": target_reduction_pct,
+        "verification_weeks": verification_weeks,
+    }
+    diff: dict[str, list] = {}
+    for name in ACTION_EDIT_FIELDS:
+        old = getattr(action, name)
+        if (old.pk if name == "owner" else old) != (new[name].pk if name == "owner" else new[name]):
+            diff[name] = [_edit_value(name, old), _edit_value(name, new[name])]
+            setattr(action, name, new[name])
+    if diff:
+        action.save(update_fields=[*diff, "updated_at"])
+        _event(action, ActionItemEvent.Type.EDITED, scope.user, changes=diff)
+    return action

@@ -51,3 +51,11 @@ def council_report_monthly() -> int:
     from .report import council_report_queue
 
     return council_report_queue(scope=Scope.everything())
+
+
+# idempotent: the agenda e-mails are keyed by (meeting, day, attendee); regenerating the agenda again is harmless
+@shared_task(name="reclamaciones.tasks.council_meetings_day", acks_late=True)
+def council_meetings_day() -> dict:
+    from .meetings import meetings_day_prepare
+
+    return meetings_day_prepare()

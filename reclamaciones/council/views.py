@@ -13,7 +13,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -24,8 +23,8 @@ from django.views import View
 from ..access import COUNCIL_READERS, StaffRequiredMixin, forbidden
 from ..book.models import DocType
 from ..handling.selectors import consumer_search_token, establishment_list
-from . import pdf, report
-from .forms import ActionProgressForm, RootCauseForm, StepAddForm
+from . import report
+from .forms import ActionEditForm, ActionProgressForm, RootCauseForm, StepAddForm
 from .models import (
     ACTION_PENDING_STATUSES,
     ACTION_VERDICT_STATUSES,
@@ -33,7 +32,6 @@ from .models import (
     ActionItemEvent,
     ActionStatus,
     ActionStep,
-    CouncilMeeting,
 )
 from .rollup import PAGE_MAX_AGE, rollup_refresh
 from .rules import (
@@ -44,7 +42,6 @@ from .rules import (
     baseline_too_small,
     baseline_window,
     run_chart_weeks,
-    snapshot_display,
     week_index,
 )
 from .selectors import (
@@ -62,14 +59,17 @@ from .selectors import (
     cause_flags,
     cause_pareto,
     cause_weekly_trend,
-    council_meeting_list,
     establishment_counts,
     repeat_complainants,
     survey_by_cause,
 )
 from .services import (
+    ACTION_EDIT_FIELDS,
     MEASURED,
+    MSG_OWNER_CANNOT_ACT,
     CouncilError,
+    action_edit,
+    action_editable,
     action_progress_record,
     action_root_cause_set,
     action_step_add,
@@ -321,59 +321,6 @@ class CouncilReaderRequired:
         return super().dispatch(request, *args, **kwargs)
 
 
-def _meeting_or_404(pk: int) -> CouncilMeeting:
-    try:
-        return CouncilMeeting.objects.get(pk=pk)
-    except CouncilMeeting.DoesNotExist:
-        raise Http404("Reunión no encontrada") from None
-
-
-class MeetingListView(StaffRequiredMixin, CouncilReaderRequired, View):
-    def get(self, request):
-        page = Paginator(council_meeting_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-        context = {
-            "page": page,
-            "can_add": request.user.has_perm("reclamaciones.add_councilmeeting"),
-            "nav": "council",
-        }
-        return self.render("reclamaciones/council/meetings.html", context)
-
-
-class MeetingDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
-    def get(self, request, pk: int):
-        meeting = _meeting_or_404(pk)
-        context = {
-            "meeting": meeting,
-            "agenda": snapshot_display(meeting.agenda),
-            "attendees": meeting.attendees.order_by("first_name", "last_name", "username"),
-            "decisions": meeting.decisions.select_related("owner", "establishment")
-            .prefetch_related("causes")
-            .order_by("pk"),
-            "can_change": request.user.has_perm("reclamaciones.change_councilmeeting"),
-            "nav": "council",
-        }
-        return self.render("reclamaciones/council/meeting.html", context)
-
-
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    add_never_cache_headers(response)
-    return response
-
-
-class MeetingAgendaPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
-    def get(self, request, pk: int):
-        meeting = _meeting_or_404(pk)
-        return _pdf_response(pdf.meeting_agenda_pdf(meeting), pdf.meeting_pdf_filename(meeting, "agenda"))
-
-
-class MeetingMinutesPdfView(StaffRequiredMixin, CouncilReaderRequired, View):
-    def get(self, request, pk: int):
-        meeting = _meeting_or_404(pk)
-        return _pdf_response(pdf.meeting_minutes_pdf(meeting), pdf.meeting_pdf_filename(meeting, "acta"))
-
-
 class ReportForm(forms.Form):
     """The report's month (<input type="month">: YYYY-MM whatever the locale) and, within the reader's scope,
     one establishment or all."""
@@ -482,6 +429,8 @@ def _status_label(value) -> str:
 
 _FIELD_LABELS = {"causes": "Causas"}
 
+_EDIT_ORDER = {name: i for i, name in enumerate(ACTION_EDIT_FIELDS)}
+
 
 def _field_label(name: str) -> str:
     if name in _FIELD_LABELS:
@@ -533,8 +482,13 @@ def event_words(event: ActionItemEvent) -> dict:
                 if days_left >= 0
                 else f"La fecha límite había pasado hace {-days_left} días."
             )
-    elif event.type == T.UPDATED:
-        for name, pair in (data.get("changes") or {}).items():
+    elif event.type in (T.UPDATED, T.EDITED):
+        changes = data.get("changes") or {}
+        if event.type == T.EDITED:
+            title = "Datos de la acción cambiados"
+            # jsonb keeps keys in its own order: show them in the form's
+            changes = dict(sorted(changes.items(), key=lambda kv: _EDIT_ORDER.get(kv[0], len(_EDIT_ORDER))))
+        for name, pair in changes.items():
             old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
             lines.append(f"{_field_label(name)}: «{_changed_value(name, old)}» → «{_changed_value(name, new)}».")
     elif event.type == T.COMPLAINTS_LINKED:
@@ -622,7 +576,7 @@ class ActionDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
     """Everyone who reads the council reads the action; its owner (while she can act) and the council write it,
     each form through its service. Another establishment's action is a 404 for a scoped reader."""
 
-    FORMS = ("progress", "root_cause", "step_add", "step_done")
+    FORMS = ("progress", "root_cause", "step_add", "step_done", "edit")
 
     def _action(self, pk: int) -> ActionItem:
         try:
@@ -649,6 +603,9 @@ class ActionDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
             "can_write": can_write,
             "owner_can_act": action_owners_who_can_act([action.owner_id]) == {action.owner_id},
             "can_edit": self.request.user.is_staff and self.request.user.has_perm("reclamaciones.change_actionitem"),
+            "can_edit_fields": (can_edit_fields := action_editable(action=action, scope=self.scope)),
+            "edit_form": (bound.get("edit") or ActionEditForm(action=action)) if can_edit_fields else None,
+            "edit_open": "edit" in bound or self.request.GET.get("editar") == "1",
             "progress_form": bound.get("progress") or ActionProgressForm(action=action),
             "root_cause_form": bound.get("root_cause") or RootCauseForm(action=action),
             "step_form": bound.get("step_add") or StepAddForm(),
@@ -674,8 +631,28 @@ class ActionDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
         }
         return self.render("reclamaciones/council/action.html", context, status=status)
 
+    def _edit(self, request, action: ActionItem):
+        """The council's edit of the title, owner and dates (council.services.action_edit)."""
+        if not action_editable(action=action, scope=self.scope):
+            return forbidden(request, read_only=True)
+        form = ActionEditForm(request.POST, action=action)
+        if not form.is_valid():
+            return self._page(action, bound={"edit": form}, status=400)
+        try:
+            action_edit(action_id=action.pk, scope=self.scope, **form.cleaned_data)
+        except CouncilError as exc:
+            message = str(exc)
+            form.add_error("owner" if message == MSG_OWNER_CANNOT_ACT else None, message)
+            return self._page(action, bound={"edit": form}, status=400)
+        except PermissionDenied:
+            return forbidden(request, read_only=True)
+        messages.success(request, "Guardamos los cambios de la acción.")
+        return redirect(f"{request.path}#history-title")
+
     def post(self, request, pk: int):
         action = self._action(pk)
+        if request.POST.get("form") == "edit":
+            return self._edit(request, action)
         if not action_writable(action=action, scope=self.scope):
             return forbidden(request, read_only=True)
         which = request.POST.get("form")

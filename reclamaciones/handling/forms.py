@@ -21,7 +21,7 @@ from ..book.models import Establishment, GoodType, Kind, ResponseChannel, Status
 from ..deadlines.rules import MAX_EXTENSION_CALENDAR_DAYS
 from ..formfields import LongTextField, newlines_normalize
 from .models import Cause
-from .selectors import STATUS_OPEN, cause_choices
+from .selectors import STATUS_OPEN, STATUS_REMEDY_PENDING, cause_choices
 
 LIMA = ZoneInfo("America/Lima")
 
@@ -93,7 +93,12 @@ class QueueFilterForm(StaffForm):
     estado = forms.ChoiceField(
         label="Estado",
         required=False,
-        choices=[("", "Todos los estados"), (STATUS_OPEN, "En trámite (abiertas)"), *Status.choices],
+        choices=[
+            ("", "Todos los estados"),
+            (STATUS_OPEN, "En trámite (abiertas)"),
+            *Status.choices,
+            (STATUS_REMEDY_PENDING, "Solución pendiente de cumplir"),
+        ],
     )
     establecimiento = forms.TypedChoiceField(label="Establecimiento", required=False, coerce=int, empty_value=None)
     tipo = forms.ChoiceField(
@@ -103,6 +108,7 @@ class QueueFilterForm(StaffForm):
     sin_asignar = forms.BooleanField(label="Sin asignar", required=False)
     vencidas = forms.BooleanField(label="Vencidas", required=False)
     semana = forms.BooleanField(label="Vencen esta semana", required=False)
+    por_aprobar = forms.BooleanField(label="Por aprobar", required=False)  # handling.approvals
     # From the team view's links: one person's hojas (not a visible filter: any id only narrows the scope).
     responsable = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -129,6 +135,7 @@ class QueueFilterForm(StaffForm):
             "this_week": bool(data.get("semana")),
             "assignee_id": data.get("responsable") or None,
             "query": (data.get("q") or "").strip(),
+            "pending_approval": bool(data.get("por_aprobar")),
         }
 
 

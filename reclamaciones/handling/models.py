@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..book.models import Complaint, Establishment, Kind, ResponseChannel
@@ -254,3 +255,26 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class SavedQueueView(TimeStampedModel):
+    """A queue view someone saved under a name (their filters, search and order as a query string of the queue's
+    own filter parameters, see handling.agent_flow). Personal: only its owner lists, opens, renames or deletes
+    it. It stores no scope: the queue applies the owner's scope when it is opened, so it never widens it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="dueño", on_delete=models.CASCADE, related_name="saved_queue_views"
+    )
+    name = models.CharField("nombre", max_length=60)
+    query = models.CharField("filtros", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "vista guardada de la bandeja"
+        verbose_name_plural = "vistas guardadas de la bandeja"
+        ordering = ["owner", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="saved_queue_view_owner_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -157,7 +157,7 @@ def allowed_actions(complaint: Complaint, *, scope: Scope, today: date) -> froze
 
 
 def survey_refusal(*, answered: bool, surveyed: bool) -> str | None:
-    """The consumer's one-time survey opens once the answer was communicated."""
+    """The consumer's one-time survey opens once the answer was communicated or a settlement accepted."""
     if not answered:
         return MSG_SURVEY_NOT_YET
     if surveyed:
@@ -170,3 +170,20 @@ def offer_answer_refusal(offer: SettlementOffer, *, today: date) -> str | None:
     if offer.status != offer.Status.PENDING or today > offer.respond_by:
         return MSG_OFFER_CLOSED
     return None
+
+
+MSG_NEEDS_APPROVAL = "En este establecimiento, supervisión aprueba antes {what}: envíala para su aprobación."
+
+
+def needs_approval(complaint: Complaint, action: Action, *, scope: Scope) -> bool:
+    """An agent's settlement offer, or change of a hoja's kind, waits for a supervisor where the establishment
+    asks for it (Establishment.offers_need_approval / reclassifications_need_approval). A supervisor's own
+    skips the step; a first classification of a hoja nobody marked is not a change and never waits."""
+    if scope.supervises:
+        return False
+    establishment = complaint.establishment
+    if action is Action.OFFER:
+        return establishment.offers_need_approval
+    if action is Action.RECLASSIFY:
+        return establishment.reclassifications_need_approval and bool(complaint.kind or complaint.kind_filed)
+    return False

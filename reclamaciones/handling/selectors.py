@@ -20,9 +20,11 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -33,9 +35,11 @@ from django.db.models.lookups import Contains
 from ..access import ACTING_ROLES, ALL_ROLES, Scope
 from ..book.models import OPEN_STATUSES, Complaint, Establishment, doc_number_normalize
 from ..deadlines.selectors import week_end
+from .approval_models import ApprovalRequest
 from .models import Cause, ResponseTemplate, SettlementOffer
 
 STATUS_OPEN = "abiertas"  # the queue's "En trámite" filter value: every open status
+STATUS_REMEDY_PENDING = "por-cumplir"  # answered or settled, the remedy not yet recorded as done (followup)
 
 QUEUE_RELATED = ("establishment", "assignee")  # what a queue row shows besides the hoja
 
@@ -104,6 +108,33 @@ class SearchText(Func):
     output_field = CharField()
 
 
+class DetailText(Func):
+    """What the consumer wrote, detail and request together: `detail || ' ' || request`, spelled as the trigram
+    index of migration 0036 is defined (through SearchText), so that the planner matches it."""
+
+    arg_joiner = " || ' ' || "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+    def __init__(self, **extra):
+        super().__init__(F("detail"), F("request"), **extra)
+
+
+DETAIL_WORD_MIN = 3  # shorter words are no trigram: they would scan every hoja's text
+
+
+def _detail_words_q(query: str) -> Q | None:
+    """Every word of `query` (3 characters or more) somewhere in the consumer's detail or request, case- and
+    accent-insensitive; None when no word is long enough."""
+    words = [word for word in query.split() if len(word) >= DETAIL_WORD_MIN][:5]
+    if not words:
+        return None
+    text = SearchText(DetailText())
+    return reduce(
+        operator.and_, (Q(Contains(text, SearchText(Value(word, output_field=CharField())))) for word in words)
+    )
+
+
 def search_text_fold(value: str) -> str:
     """SQLite's reclamaciones_search_text: what PostgreSQL's unaccent dictionary does to Spanish names."""
     if value is None:
@@ -152,7 +183,9 @@ def search_q(query: str) -> Q:
     """By sheet number ("000000012-2026", "12": the establishment/year/number unique index), by document number
     (exact, on the stored normalized value: its b-tree index), or by the consumer's name: a part of it, case- and
     accent-insensitive both ways ("nahui" finds "Ñahui" and "Ñahui" finds "Nahui"), served on PostgreSQL by a
-    trigram index (3 characters or more). A query without a letter is no part of a name. A "consumidor:…"
+    trigram index (3 characters or more), or by words in what the consumer wrote (detail and request: every
+    word of 3 characters or more, in any order, "cobro" finds "Cobró"; migration 0036's trigram index). A query
+    without a letter is no part of a name nor a word. A "consumidor:…"
     token (consumer_search_token) is one consumer's hojas, by their document."""
     by_token = _consumer_token_q(query)
     if by_token is not None:
@@ -164,6 +197,9 @@ def search_q(query: str) -> Q:
     if any(c.isalpha() for c in query):
         _sqlite_search_text()
         conditions.append(Q(Contains(SearchText("consumer_name"), SearchText(Value(query, output_field=CharField())))))
+        in_detail = _detail_words_q(query)
+        if in_detail is not None:
+            conditions.append(in_detail)
     match = NUMBER_RE.match(query)
     if match:
         number = Q(number=int(match.group(1)))
@@ -205,12 +241,15 @@ def _queue_filter(
     this_week: bool = False,
     assignee_id: int | None = None,
     query: str = "",
+    pending_approval: bool = False,
 ) -> QueueFilter:
     complaints = complaint_list(scope=scope)
     only_open = status == STATUS_OPEN or status in OPEN_STATUSES or overdue or this_week
     only_closed = bool(status) and not only_open
     if status == STATUS_OPEN:
         complaints = complaints.filter(status__in=OPEN_STATUS_LIST)
+    elif status == STATUS_REMEDY_PENDING:  # none of them open: the closed segment, complaint_remedy_pending_idx
+        complaints = complaints.filter(remedy_pending=True)
     elif status:
         complaints = complaints.filter(status=status)
     if establishment_id:
@@ -229,6 +268,8 @@ def _queue_filter(
         complaints = complaints.filter(status__in=OPEN_STATUS_LIST, due_date__range=(today, week_end(today)))
     if query:
         complaints = complaints.filter(search_q(query))
+    if pending_approval:
+        complaints = complaints.filter(pending_approval_q())
     return QueueFilter(complaints, open_segment=not only_closed, closed_segment=not only_open)
 
 
@@ -434,8 +475,15 @@ def complaint_queue_summary(*, scope: Scope, today: date) -> dict:
             week=Count("pk", filter=Q(due_date__range=(today, week_end(today)))),
             unassigned=Count("pk", filter=Q(assignee__isnull=True)),
             mine=Count("pk", filter=Q(assignee=scope.user)),
+            pending_approval=Count("pk", filter=pending_approval_q()),
         )
     )
+
+
+def pending_approval_q() -> Q:
+    """Hojas with an offer or reclassification waiting for a supervisor (handling.approvals): an EXISTS on the
+    partial index of pending requests, so a hoja with two of them still counts once."""
+    return Q(Exists(ApprovalRequest.objects.filter(complaint=OuterRef("pk"), status=ApprovalRequest.Status.PENDING)))
 
 
 def staff_user_choices() -> QuerySet:

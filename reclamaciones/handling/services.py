@@ -15,9 +15,11 @@ from ..book.models import Complaint, ComplaintEvent, GoodType, Kind, ResponseCha
 from ..outbox.keys import reclassified_key, response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
-from .models import Cause, Response, SurveyAnswer
+from .models import Cause, Response, SettlementOffer, SurveyAnswer
 from .policy import (
+    MSG_NEEDS_APPROVAL,
     Action,
+    needs_approval,
     refusal,
     survey_refusal,
     transition_refusal,
@@ -70,7 +72,11 @@ def status_move(complaint: Complaint, to: str, actor: AbstractBaseUser | None, n
         raise WorkflowError(refused)
     old = complaint.status
     complaint.status = to
-    complaint.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if to in (Status.ANSWERED, Status.SETTLED):  # the remedy is now due: pending until recorded (followup)
+        complaint.remedy_pending = True
+        fields.append("remedy_pending")
+    complaint.save(update_fields=fields)
     ComplaintEvent.objects.create(
         complaint=complaint,
         type=ComplaintEvent.Type.STATUS_CHANGED,
@@ -144,6 +150,8 @@ def complaint_reclassify(
         complaint = _locked(complaint_id, Action.RECLASSIFY, scope, now)
         if complaint.kind == kind:
             raise WorkflowError(MSG_SAME_KIND)
+        if needs_approval(complaint, Action.RECLASSIFY, scope=scope):  # handling.approvals asks for it instead
+            raise WorkflowError(MSG_NEEDS_APPROVAL.format(what="de reclasificar una hoja"))
         old = complaint.kind
         complaint.kind = Kind(kind)
         complaint.save(update_fields=["kind", "updated_at"])
@@ -278,14 +286,16 @@ def complaint_close(*, complaint_id: int, scope: Scope, now: datetime | None = N
 def survey_answer(
     *, complaint: Complaint, solved: bool, csat: int, nps: int, comment: str = "", now: datetime | None = None
 ) -> SurveyAnswer:
-    """The consumer's one-time satisfaction survey, open once the answer was communicated."""
+    """The consumer's one-time satisfaction survey, open once the answer was communicated or the consumer
+    accepted a settlement offer (the hoja's outcome, either way)."""
     now = now or timezone.now()
     if not (1 <= csat <= 5 and 0 <= nps <= 10):
         raise WorkflowError(MSG_SURVEY_RANGE)
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
         refused = survey_refusal(
-            answered=Response.objects.filter(complaint=complaint).exists(),
+            answered=Response.objects.filter(complaint=complaint).exists()
+            or complaint.settlement_offers.filter(status=SettlementOffer.Status.ACCEPTED).exists(),
             surveyed=SurveyAnswer.objects.filter(complaint=complaint).exists(),
         )
         if refused:

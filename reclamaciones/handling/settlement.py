@@ -16,7 +16,7 @@ from ..outbox.keys import extension_notice_key, settlement_accepted_key, settlem
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .models import SettlementOffer
-from .policy import Action, offer_answer_refusal, refusal
+from .policy import MSG_NEEDS_APPROVAL, Action, needs_approval, offer_answer_refusal, refusal
 from .services import status_move
 
 ACCEPTANCE_PHRASE = "ACUERDO ACEPTADO PARA SOLUCIONAR EL RECLAMO"  # art. 6-A.2.b, verbatim
@@ -46,6 +46,8 @@ def settlement_offer_send(
     actor = scope.user
     with transaction.atomic():
         complaint = _locked(complaint_id, Action.OFFER, scope, today)
+        if needs_approval(complaint, Action.OFFER, scope=scope):  # handling.approvals asks for it instead
+            raise SettlementError(MSG_NEEDS_APPROVAL.format(what="de enviar una propuesta"))
         offer = SettlementOffer.objects.create(
             complaint=complaint,
             text=text,

@@ -51,6 +51,7 @@ class EstablishmentLoad:
     overdue: int
     soon: int
     oldest_due: date | None
+    remedy_pending: int = 0  # answered or settled, the remedy not yet recorded as carried out (followup)
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class TeamWorkload:
 
 
 def team_workload(*, scope: Scope, today: date, calendar: BusinessCalendar) -> TeamWorkload:
-    """Three aggregate queries whatever the size of the book: open hojas by assignee and by establishment (the
-    open-status index), answers of the last 30 days by who sent them (the communicated_at index)."""
+    """Four aggregate queries whatever the size of the book: open hojas by assignee and by establishment (the
+    open-status index), remedies still to record by establishment (their partial index), answers of the last 30
+    days by who sent them (the communicated_at index)."""
     soon_until = calendar.add_business_days(today, SOON_BUSINESS_DAYS)
     open_hojas = scope.filter(Complaint.objects.filter(status__in=OPEN_STATUSES), path="establishment")
     counts = {
@@ -77,6 +79,14 @@ def team_workload(*, scope: Scope, today: date, calendar: BusinessCalendar) -> T
         .annotate(**counts, unassigned=Count("pk", filter=Q(assignee__isnull=True)), oldest_due=Min("due_date"))
         .order_by()
     }
+    # Follow-through still to record (handling.followup): few rows, read through their partial index.
+    remedy_pending = dict(
+        scope.filter(Complaint.objects.filter(remedy_pending=True), path="establishment")
+        .values("establishment")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("establishment", "n")
+    )
     since = today - timedelta(days=ANSWERED_WINDOW_DAYS - 1)
     answers = scope.filter(
         Response.objects.filter(communicated_at__gte=lima_midnight(since)), path="complaint__establishment"
@@ -118,6 +128,7 @@ def team_workload(*, scope: Scope, today: date, calendar: BusinessCalendar) -> T
                 overdue=by_establishment.get(e.pk, {}).get("overdue", 0),
                 soon=by_establishment.get(e.pk, {}).get("soon", 0),
                 oldest_due=by_establishment.get(e.pk, {}).get("oldest_due"),
+                remedy_pending=remedy_pending.get(e.pk, 0),
             )
             for e in establishments
         ],

@@ -11,6 +11,7 @@ from django.views import View
 
 from ..access import StaffRequiredMixin, _role_label, landing_url_name
 from ..deadlines.selectors import business_calendar_get
+from .approval_views import team_pending_approvals
 from .forms import StaffForm
 from .services import WorkflowError
 from .team import SOON_BUSINESS_DAYS, complaints_reassign, team_workload
@@ -68,6 +69,7 @@ class TeamView(StaffRequiredMixin, View):
             "form": form or ReassignForm(people=people),
             "soon_days": SOON_BUSINESS_DAYS,
             "today": today,
+            "pending_approvals": team_pending_approvals(self.scope, today=today, calendar=business_calendar_get()),
         }
         return self.render("reclamaciones/staff/team.html", context, status=status)
 

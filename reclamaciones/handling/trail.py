@@ -70,6 +70,9 @@ _EVENT_TONES = {
     T.RESPONDED: "success",
     T.SETTLEMENT_ACCEPTED: "success",
     T.REMINDED: "warning",
+    T.APPROVAL_REQUESTED: "warning",
+    T.APPROVAL_GRANTED: "success",
+    T.APPROVAL_REFUSED: "danger",
 }
 
 
@@ -157,10 +160,31 @@ def _event_lines(event: ComplaintEvent) -> list[str]:
                 f"Se reemplazaron los datos personales del consumidor ({len(d.get('fields', []))} campos).",
                 d.get("reason", ""),
             ]
+        case T.APPROVAL_REQUESTED | T.APPROVAL_GRANTED | T.APPROVAL_REFUSED:
+            return _approval_lines(event.type, d)
+        case T.REMEDY_DONE:  # handling.followup
+            done = d.get("outcome") == "done"
+            lines = [f"Cumplida el {_day(d.get('done_on'))}." if done else "La respuesta no prometía nada que cumplir."]
+            if d.get("corrects"):
+                lines.append(f"Corrige el registro anterior. Motivo: {d.get('reason') or '—'}")
+            return lines
         case T.SURVEY_ANSWERED:
             solved = "sí" if d.get("solved") else "no"
             return [f"¿Se solucionó? {solved} · Satisfacción {d.get('csat')}/5 · Recomendación {d.get('nps')}/10."]
     return []
+
+
+def _approval_lines(kind: str, d: dict) -> list[str]:
+    """The approval step (handling.approvals): what was proposed, who proposed it, the supervisor's reason."""
+    what = "Propuesta de solución" if d.get("kind") == "offer" else "Reclasificación"
+    if kind == T.APPROVAL_REQUESTED:
+        if d.get("kind") == "offer":
+            return [f"{what} por aprobar: {d.get('text', '')}"]
+        return [f"{what} por aprobar, a {_label(Kind, d.get('to')).lower()}.", f"Motivo: {d.get('reason', '—')}"]
+    by = d.get("requested_by_name") or "—"
+    if kind == T.APPROVAL_GRANTED:
+        return [f"{what} de {by}, aprobada: se {'envía al consumidor' if d.get('kind') == 'offer' else 'aplica'}."]
+    return [f"{what} de {by}, devuelta sin enviar.", f"Motivo: {d.get('reason', '—')}"]
 
 
 def timeline(events: list[ComplaintEvent], outbox: list[OutboundMessage]) -> list[dict]:

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.text import format_lazy
 
-from . import export_views, team_views, views
+from . import approval_views, export_views, flow_views, followup_views, team_views, views
 from .forms import StaffLoginForm
 
 app_name = "staff"
@@ -64,6 +64,11 @@ urlpatterns = [
     # Queue
     path("", views.QueueView.as_view(), name="queue"),
     path("equipo/", team_views.TeamView.as_view(), name="team"),
+    path("asignar/", approval_views.BulkAssignView.as_view(), name="bulk-assign"),
+    # Saved personal views of the queue
+    path("vistas/", flow_views.SavedViewsView.as_view(), name="saved-views"),
+    path("vistas/<int:pk>/renombrar/", flow_views.SavedViewRenameView.as_view(), name="saved-view-rename"),
+    path("vistas/<int:pk>/eliminar/", flow_views.SavedViewDeleteView.as_view(), name="saved-view-delete"),
     path("exportar.csv", views.QueueExportView.as_view(fmt="csv"), name="export-csv"),
     path("exportar.xlsx", views.QueueExportView.as_view(fmt="xlsx"), name="export-xlsx"),
     path("exportaciones/<int:pk>/", export_views.ExportJobView.as_view(), name="export-job"),
@@ -81,7 +86,14 @@ urlpatterns = [
     path("hojas/<int:pk>/bien/", views.GoodTypeView.as_view(), name="good-type"),
     path("hojas/<int:pk>/propuesta/", views.SettlementOfferView.as_view(), name="offer"),
     path("hojas/<int:pk>/ampliar/", views.ExtendView.as_view(), name="extend"),
+    path("hojas/<int:pk>/aprobacion/aprobar/", approval_views.ApprovalDecisionView.as_view(), name="approval-grant"),
+    path(
+        "hojas/<int:pk>/aprobacion/devolver/",
+        approval_views.ApprovalDecisionView.as_view(decision="return"),
+        name="approval-refuse",
+    ),
     path("hojas/<int:pk>/respuesta/", views.AnswerView.as_view(), name="answer"),
     path("hojas/<int:pk>/respuesta/enviar/", views.AnswerSendView.as_view(), name="answer-send"),
     path("hojas/<int:pk>/cerrar/", views.CloseView.as_view(), name="close"),
+    path("hojas/<int:pk>/cumplimiento/", followup_views.RemedyView.as_view(), name="remedy"),
 ]

@@ -43,6 +43,11 @@ from ..deadlines.selectors import business_calendar_get
 from ..deadlines.services import tracker_status
 from ..outbox import render
 from . import export_views
+from .approval_models import ApprovalRequest
+from .approval_views import approval_detail, for_approval_message, queue_bulk_context
+from .approvals import complaint_reclassify_propose, settlement_offer_propose
+from .flow_views import answer_flow_context, detail_flow_context, flow_redirect, queue_flow_context
+from .followup_forms import remedy_panel_context
 from .forms import (
     AssignForm,
     BackupSheetForm,
@@ -85,10 +90,9 @@ from .services import (
     complaint_close,
     complaint_good_type_classify,
     complaint_note_add,
-    complaint_reclassify,
     response_send,
 )
-from .settlement import SettlementError, complaint_extend_deadline, settlement_offer_send
+from .settlement import SettlementError, complaint_extend_deadline
 from .templates_fill import placeholder_values, template_fill
 from .trail import person_name, timeline
 
@@ -279,6 +283,8 @@ class QueueView(StaffRequiredMixin, View):
             "query_string": _without_page(request.GET),
             "can_transcribe": self.scope.transcribes,
         }
+        context.update(queue_flow_context(scope=self.scope, params=request.GET))  # saved views, `desde` links
+        context.update(queue_bulk_context(self.scope))  # supervisors: checkboxes and the bulk-assign bar
         return self.render("reclamaciones/staff/queue.html", context)
 
 
@@ -427,6 +433,9 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
     )
     context["extend_form"] = forms.get("extend_form") or ExtensionForm(prefix="extend")
     context["open_panel"] = next(iter(forms), "")
+    context["approvals"] = approval_detail(scope, complaint, forms.get("approval_return_form"))  # approvals
+    context.update(remedy_panel_context(complaint, scope=scope, form=forms.get("remedy_form")))  # follow-through
+    context.update(detail_flow_context(request, scope=scope, complaint=complaint))  # the queue view it came from
     return context
 
 
@@ -475,7 +484,7 @@ class ComplaintActionView(StaffRequiredMixin, View):
         except (WorkflowError, SettlementError) as exc:
             return self.refused(complaint, form, str(exc))
         messages.success(request, message)
-        return redirect("staff:detail", pk=complaint.pk)
+        return flow_redirect(request, scope=self.scope, complaint=complaint)  # "Guardar y siguiente"
 
     def denied(self, complaint: Complaint) -> HttpResponse | None:
         """The 403 for a user who may see the hoja but not take this action on it (None: may)."""
@@ -493,7 +502,7 @@ class ComplaintActionView(StaffRequiredMixin, View):
 
     def refused(self, complaint: Complaint, form, message: str) -> HttpResponse:
         messages.error(self.request, message)
-        return redirect("staff:detail", pk=complaint.pk)
+        return flow_redirect(self.request, scope=self.scope, complaint=complaint, advance=False)  # stays, in its view
 
     def perform(self, complaint: Complaint, data: dict) -> str:
         raise NotImplementedError
@@ -541,7 +550,11 @@ class ReclassifyView(ComplaintActionView):
     form_name = "reclassify_form"
 
     def perform(self, complaint, data):
-        complaint_reclassify(complaint_id=complaint.pk, kind=data["kind"], reason=data["reason"], scope=self.scope)
+        done = complaint_reclassify_propose(
+            complaint_id=complaint.pk, kind=data["kind"], reason=data["reason"], scope=self.scope
+        )
+        if isinstance(done, ApprovalRequest):  # the establishment asks a supervisor to approve it first
+            return for_approval_message(done)
         return MSG_RECLASSIFIED.format(kind=Kind(data["kind"]).label.lower())
 
 
@@ -550,7 +563,9 @@ class SettlementOfferView(ComplaintActionView):
     form_name = "offer_form"
 
     def perform(self, complaint, data):
-        settlement_offer_send(complaint_id=complaint.pk, text=data["text"], scope=self.scope)
+        done = settlement_offer_propose(complaint_id=complaint.pk, text=data["text"], scope=self.scope)
+        if isinstance(done, ApprovalRequest):  # the establishment asks a supervisor to approve it first
+            return for_approval_message(done)
         return MSG_OFFER_SENT
 
 
@@ -636,6 +651,7 @@ class AnswerMixin(StaffRequiredMixin):
             "has_email": bool(complaint.contact_email),
             "status_tone": STATUS_TONES.get(complaint.status, "closed"),
         }
+        context.update(answer_flow_context(self.request, scope=self.scope, complaint=complaint))  # its queue view
         return self.render(ANSWER_TEMPLATE, context, status=status)
 
     def scoped(self, request, pk: int) -> tuple[Complaint, HttpResponse | None]:
@@ -727,4 +743,5 @@ class AnswerSendView(AnswerMixin, View):
         else:
             when = timezone.localtime(response.communicated_at).strftime("%d/%m/%Y %H:%M")
             messages.success(request, MSG_ANSWER_LETTER.format(when=when))
-        return redirect("staff:detail", pk=complaint.pk)
+        # Back on the hoja, still in the queue view the agent came from: its "Siguiente hoja" is one click away.
+        return flow_redirect(request, scope=self.scope, complaint=complaint, advance=False)

@@ -28,6 +28,11 @@ def settlement_accepted_key(*, offer_id: int) -> str:
     return f"settlement_accepted:{offer_id}"
 
 
+def remedy_done_key(*, record_id: int) -> str:
+    """One notice per follow-through record (a correction is a new record, told anew)."""
+    return f"remedy_done:{record_id}"
+
+
 def reclassified_key(*, event_id: int) -> str:
     """One notice per reclassification (a hoja may be reclassified back and forth, each time with a reason)."""
     return f"reclassified:{event_id}"
@@ -90,3 +95,18 @@ def indecopi_reminder_key(*, request_id: int, threshold: int | None, today: date
 def council_report_key(*, month: date, recipient: str) -> str:
     """One management report per month (its first day) and council member."""
     return f"council-report:{month:%Y-%m}:{recipient.lower()}"
+
+
+def approval_request_key(*, request_id: int, recipient: str) -> str:
+    """Once per approval request and supervisor: a retried request never e-mails them twice."""
+    return f"approval_request:{request_id}:{recipient.lower()}"
+
+
+def meeting_agenda_key(*, meeting_id: int, today: date, recipient: str) -> str:
+    """A council meeting's agenda goes to each attendee once per day it is sent (the meeting day's refresh)."""
+    return f"meeting:{meeting_id}:agenda:{today.isoformat()}:{recipient.lower()}"
+
+
+def meeting_minutes_key(*, meeting_id: int, recipient: str) -> str:
+    """The closed minutes go to each attendee once."""
+    return f"meeting:{meeting_id}:minutes:{recipient.lower()}"

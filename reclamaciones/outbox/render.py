@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from ..access import COUNCIL_READERS, staff_roles
 from ..book import pdf
@@ -29,6 +30,7 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.DAILY_DIGEST: _daily_digest,
         OutboundMessage.Kind.SETTLEMENT_OFFER: _consumer_notice,
         OutboundMessage.Kind.SETTLEMENT_ACCEPTED: _settlement_accepted,
+        OutboundMessage.Kind.REMEDY_DONE: _remedy_done,
         OutboundMessage.Kind.RECLASSIFIED: _reclassified,
         OutboundMessage.Kind.EXTENSION_NOTICE: _consumer_notice,
         OutboundMessage.Kind.RESPONSE: _response,
@@ -36,6 +38,9 @@ def message_build(message: OutboundMessage) -> EmailMultiAlternatives:
         OutboundMessage.Kind.ACTION_VERDICT: _action_verdict,
         OutboundMessage.Kind.COUNCIL_DIGEST: _council_digest,
         OutboundMessage.Kind.COUNCIL_REPORT: _council_report,
+        OutboundMessage.Kind.APPROVAL_REQUEST: _approval_request,
+        OutboundMessage.Kind.MEETING_AGENDA: _meeting_agenda,
+        OutboundMessage.Kind.MEETING_MINUTES: _meeting_minutes,
         OutboundMessage.Kind.DELIVERY_FAILED: _delivery_failed,
         OutboundMessage.Kind.INTEGRITY_ALARM: _integrity_alarm,
         OutboundMessage.Kind.SIREC_REMINDER: _sirec_reminder,
@@ -383,3 +388,92 @@ def _council_report(message: OutboundMessage) -> EmailMultiAlternatives:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return email
+
+
+def _remedy_done(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To the consumer: what was done to carry out the answer or the accepted settlement, when, and its evidence
+    reference (handling.followup; one message per record, a correction is told anew), with the sheet whose
+    section 4 now records it."""
+    from ..handling.followup_models import RemedyRecord
+
+    complaint = message.complaint
+    record = RemedyRecord.objects.get(pk=message.context["record"], complaint=complaint)
+    context = {
+        "complaint": complaint,
+        "record": record,
+        "settled": complaint.settlement_offers.filter(status="accepted").exists(),
+        "tracking_url": pdf.tracking_url(complaint) + "#cumplimiento",
+    }
+    email = _email(message, "remedy_done", context)
+    email.attach(pdf.complaint_sheet_filename(complaint), pdf.complaint_sheet_pdf(complaint), "application/pdf")
+    return email
+
+
+def _meeting_context(message: OutboundMessage):
+    from ..council.models import CouncilMeeting
+
+    meeting = CouncilMeeting.objects.select_related("establishment", "closed_by").get(pk=message.context["meeting"])
+    person = _council_member(message.recipient)
+    attendance = meeting.attendance or {}
+    attendees = list(meeting.attendees.order_by("first_name", "last_name", "username"))
+    return meeting, {
+        "meeting": meeting,
+        "greeting_name": (person.first_name or person.get_full_name()) if person else "",
+        "agenda": snapshot_display(meeting.agenda),
+        "attendees": attendees,
+        "present": [p for p in attendees if attendance.get(str(p.pk)) is True],
+        "absent": [p for p in attendees if attendance.get(str(p.pk)) is False],
+        "place_is_link": meeting.place.lower().startswith(("https://", "http://")),
+        "meeting_url": settings.PORTAL_BASE_URL + reverse("council:meeting", args=[meeting.pk]),
+    }
+
+
+def _meeting_agenda(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To each attendee (council.meetings): the meeting's time and place, the standing item's open actions and
+    the agenda as PDF, as regenerated that morning."""
+    from ..council import pdf as council_pdf
+
+    meeting, context = _meeting_context(message)
+    email = _email(message, "meeting_agenda", context)
+    email.attach(
+        council_pdf.meeting_pdf_filename(meeting, "agenda"), council_pdf.meeting_agenda_pdf(meeting), "application/pdf"
+    )
+    return email
+
+
+def _meeting_minutes(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To each attendee once the minutes are closed: who attended, the decisions and the minutes as PDF."""
+    from ..council import pdf as council_pdf
+
+    meeting, context = _meeting_context(message)
+    context["decisions"] = list(meeting.decisions.select_related("owner").order_by("pk"))
+    email = _email(message, "meeting_minutes", context)
+    email.attach(
+        council_pdf.meeting_pdf_filename(meeting, "acta"), council_pdf.meeting_minutes_pdf(meeting), "application/pdf"
+    )
+    return email
+
+
+def _approval_request(message: OutboundMessage) -> EmailMultiAlternatives:
+    """To each supervisor of the establishment (handling.approvals): an agent's offer or reclassification waits
+    for their decision; the hoja's legal deadline keeps running meanwhile."""
+    from ..handling.approval_models import ApprovalRequest
+
+    request = ApprovalRequest.objects.select_related("complaint__establishment", "requested_by").get(
+        pk=message.context["request"]
+    )
+    complaint = request.complaint
+    new_kind = request.proposal.get("kind") if request.kind == ApprovalRequest.Kind.RECLASSIFY else ""
+    context = {
+        "request": request,
+        "complaint": complaint,
+        "requested_by": request.requested_by.get_full_name() or request.requested_by.get_username(),
+        "text": pdf.printable(request.proposal.get("text", "")).strip() if not new_kind else "",
+        "reason": " ".join(pdf.printable(request.proposal.get("reason", "")).split()),
+        "old_kind": complaint.get_kind_display().lower() if complaint.kind else "sin clasificar",
+        "new_kind": Kind(new_kind).label.lower() if new_kind in Kind.values else "",
+        "days_left": DaysLeft(today=timezone.localdate(), calendar=business_calendar_get())(complaint),
+        "staff_url": staff_url(complaint) + "#aprobaciones",
+        "pending": request.status == ApprovalRequest.Status.PENDING,
+    }
+    return _email(message, "approval_request", context)

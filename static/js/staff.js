@@ -7,17 +7,7 @@
   var bad = document.querySelector('[aria-invalid="true"]');
   if (bad) { bad.focus(); }
 
-  // Queue: "/" jumps to the search box (as in most back offices), unless the user is typing somewhere.
-  var search = document.querySelector("[data-search-shortcut]");
-  if (search) {
-    document.addEventListener("keydown", function (event) {
-      var tag = (event.target.tagName || "").toLowerCase();
-      if (event.key === "/" && !event.ctrlKey && !event.metaKey && tag !== "input" && tag !== "textarea" && tag !== "select") {
-        event.preventDefault();
-        search.focus();
-      }
-    });
-  }
+  // The queue's and the hoja's keyboard shortcuts ("/" to the search among them) are in shortcuts.js.
 
   // Answer page: templates, channel-dependent fields, confirmation before sending.
   var answer = document.getElementById("answer-form");

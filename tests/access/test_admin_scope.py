@@ -12,12 +12,15 @@ import json
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
 from reclamaciones.audit import PersonalDataAccess, What, personal_data_access_record
 from reclamaciones.book.models import Complaint, ComplaintEvent
 from reclamaciones.compliance.models import Anonymisation, RetentionRun, SirecExport
 from reclamaciones.council.models import ActionItem
+from reclamaciones.handling.followup import remedy_record
+from reclamaciones.handling.followup_models import RemedyRecord
 from reclamaciones.handling.models import Response, SettlementOffer, SurveyAnswer
 from reclamaciones.handling.services import survey_answer
 from reclamaciones.outbox.models import OutboundMessage
@@ -44,6 +47,7 @@ RECORDS = {
     "provider": lambda hoja: hoja.establishment.provider,
     "settlementoffer": lambda hoja: SettlementOffer.objects.get(complaint__establishment=hoja.establishment),
     "surveyanswer": lambda hoja: SurveyAnswer.objects.get(complaint=hoja),
+    "remedyrecord": lambda hoja: RemedyRecord.objects.get(complaint=hoja),
     "actionitem": lambda hoja: ActionItem.objects.get(establishment=hoja.establishment),
     "sirecexport": lambda hoja: SirecExport.objects.get(establishment=hoja.establishment),
     "anonymisation": lambda hoja: Anonymisation.objects.get(complaint=hoja),
@@ -87,6 +91,14 @@ def stores(db):
         hoja = hoja_filed(store, consumer_name=name, consumer_email="x@example.pe")
         hojas[store.name] = hoja_answered(hoja, by=answerer, text="Respuesta.")
         survey_answer(complaint=hoja, solved=True, csat=4, nps=9, comment=f"Encuesta de {name}")
+        remedy_record(
+            complaint_id=hoja.pk,
+            outcome="done",
+            done_on=timezone.localdate(),
+            what_done=f"Devolución a {name}.",
+            evidence_reference="NC 001",
+            scope=Scope.of(answerer),
+        )
         hoja_offered(hoja_filed(store, consumer_name=name, consumer_email="y@example.pe"), by=answerer)
         action_item(f"Acción de {store.name}", establishment=store, causes=[cause_get()])
         _compliance_records(hoja, answerer)

@@ -26,6 +26,7 @@ from reclamaciones.compliance.models import Anonymisation, RetentionRun, SirecEx
 from reclamaciones.council.models import ActionItem, CouncilMeeting
 from reclamaciones.council.services import meeting_agenda_generate
 from reclamaciones.deadlines.models import NonWorkingDay, TrackerHeartbeat
+from reclamaciones.handling.followup import remedy_record
 from reclamaciones.handling.models import ResponseTemplate
 from reclamaciones.handling.services import survey_answer
 from reclamaciones.handling.trail import event_summary
@@ -105,6 +106,10 @@ def records(db):
     boss = staff_user("jefa", Role.SUPERVISOR, all_establishments=True, first_name="Jorge", last_name="Salazar")
     hoja = hoja_answered(hoja_filed(store, consumer_email="ana@example.pe"), by=boss, text="Le devolvemos el pago.")
     survey_answer(complaint=hoja, solved=True, csat=5, nps=9, comment="Gracias.")
+    remedy_record(  # the follow-through (issue 13)
+        complaint_id=hoja.pk, outcome="done", done_on=timezone.localdate(), what_done="Devolución hecha.",
+        evidence_reference="NC 001", scope=Scope.of(boss),
+    )  # fmt: skip
     hoja_offered(hoja_filed(store, consumer_email="luis@example.pe"), by=boss)
     hoja_filed(EstablishmentFactory(name="Tienda Arequipa"))  # two stores: the establishment filter shows
     action = action_item("Capacitar al personal de caja", establishment=store, causes=[cause_get()])

@@ -136,7 +136,7 @@ def test_tracking_a_settled_hoja_ends_in_cerrada_por_acuerdo(client, hoja):
     steps = _timeline_steps(html)
     assert steps == [("done", "Registrada"), ("done", "En atención"), ("done", "Cerrada por acuerdo")]
     assert "Aceptaste nuestra propuesta de solución." in _text(response)
-    assert not _has_survey_form(response)  # no written answer: nothing to rate
+    assert _has_survey_form(response)  # the accepted settlement is the hoja's outcome: the consumer rates it
 
 
 def test_pdf_after_the_answer_contains_the_answer(client, hoja, answer, pdftotext):

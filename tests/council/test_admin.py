@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
 from reclamaciones.book.models import Complaint
+from reclamaciones.book.services import complaint_file
 from reclamaciones.council.models import ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
 from reclamaciones.council.services import (
     MSG_IMPLEMENTED_DATE,
@@ -23,7 +24,7 @@ from reclamaciones.council.services import (
     meeting_agenda_generate,
 )
 
-from ..factories import action_item, cause_get, council_rights, staff_user
+from ..factories import EstablishmentFactory, action_item, cause_get, council_rights, filing_kwargs, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -494,3 +495,35 @@ def test_regenerating_needs_the_right_to_change_meetings(client, file_complaint)
     assert client.post(_url("councilmeeting", "regenerate_agenda", meeting.pk)).status_code == 403
     meeting.refresh_from_db()
     assert meeting.agenda_generated_at is None
+
+
+def test_a_scoped_council_member_creates_a_meeting_of_one_of_her_establishments(client, establishment, file_complaint):
+    """The admin follows /consejo/reuniones/: a scoped member picks one of her establishments (no "all"), and
+    the agenda covers that establishment, not others she cannot see."""
+    elsewhere = EstablishmentFactory(name="Tienda Arequipa")
+    member = staff_user("consejo.sur", Role.COUNCIL, establishments=[establishment], perms=council_rights())
+    client.force_login(member)
+    cause = cause_get("TST-01")
+    _classified(file_complaint, cause, days_ago=2)
+    theirs = complaint_file(**filing_kwargs(establishment=elsewhere, filed_at=timezone.now() - timedelta(days=2)))
+    Complaint.objects.filter(pk=theirs.pk).update(cause=cause)
+
+    page = client.get(_url("councilmeeting", "add"))
+    field = page.context["adminform"].form.fields["establishment"]
+    assert list(field.queryset) == [establishment]
+    assert field.required
+    data = _form_data(page)
+    data.update({"held_on": timezone.localdate().isoformat(), "attendees": [member.pk]})
+    data.pop("establishment", None)
+    refused = client.post(_url("councilmeeting", "add"), data)
+    assert refused.status_code == 200
+    assert "establishment" in _errors(refused)
+    assert client.post(_url("councilmeeting", "add"), {**data, "establishment": elsewhere.pk}).status_code == 200
+
+    response = client.post(_url("councilmeeting", "add"), {**data, "establishment": establishment.pk})
+
+    assert response.status_code == 302, _errors(response)
+    meeting = CouncilMeeting.objects.get()
+    assert meeting.establishment == establishment
+    assert meeting.agenda["total"] == 1  # Arequipa's hoja is not on it
+    assert client.get(reverse("council:meeting", args=[meeting.pk])).status_code == 200

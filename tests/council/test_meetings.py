@@ -109,18 +109,18 @@ def test_list_shows_each_meeting_with_counts_and_its_documents(client, meeting):
     assert reverse("council:meeting_agenda_pdf", args=[meeting.pk]) in html
     assert reverse("council:meeting_minutes_pdf", args=[meeting.pk]) in html
     assert 'aria-current="page" href="/consejo/reuniones/"' in html  # the council's tabs, on "Reuniones"
-    assert "Nueva reunión" not in html  # no right to add meetings
+    assert "Programar reunión" not in html  # auditors read the meetings; they do not run them
 
 
-def test_list_offers_a_new_meeting_to_who_may_add_one(client, meeting):
-    user = staff_user("consejo", Role.COUNCIL, all_establishments=True, first_name="Consejo", is_staff=False)
-    user.user_permissions.add(*_perms("add_councilmeeting"))
-    client.force_login(user)
+@pytest.mark.parametrize("role", [Role.COUNCIL, Role.SUPERVISOR])
+def test_list_offers_a_new_meeting_to_who_runs_the_council(client, meeting, role):
+    client.force_login(staff_user("consejo", role, all_establishments=True, first_name="Consejo", is_staff=False))
 
     html = client.get(reverse("council:meetings")).content.decode()
 
-    assert "Nueva reunión" in html
-    assert reverse("admin:reclamaciones_councilmeeting_add") in html
+    assert "Programar reunión" in html
+    assert reverse("council:meeting_add") in html
+    assert "/admin/" not in html
 
 
 def _perms(*codenames):

@@ -336,3 +336,129 @@ def test_the_management_report_page_fits_and_offers_both_files(page, live_server
             "application/pdf",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
+
+
+def _login(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_label("Usuario").fill("carmen")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+
+
+def test_council_member_prepares_holds_and_closes_a_meeting(page, live_server, book, council_member, screenshot):
+    """Issue 13 §6: a meeting scheduled, held and minuted on /consejo/reuniones/ without the admin: the agenda
+    carries "Todas las acciones abiertas", attendance and notes are recorded, an action is decided, and "Cerrar
+    acta" makes the minutes read-only and e-mails them. At 1366 and 390 px, nothing scrolls sideways."""
+    from reclamaciones.council.models import CouncilMeeting
+    from reclamaciones.outbox.models import OutboundMessage
+
+    today = timezone.localdate()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _login(page, live_server.url + reverse("council:meetings"))
+    page.get_by_role("link", name="Programar reunión").click()
+    expect(page.get_by_role("heading", name="Programar una reunión del consejo", level=1)).to_be_visible()
+
+    page.get_by_role("button", name="Programar reunión").click()  # nothing filled: errors next to the fields
+    expect(page.locator("#held_on-error")).to_have_text("Elige la fecha de la reunión.")
+    expect(page.locator("#place-error")).to_contain_text("Indica dónde se reúnen")
+    expect(page.locator("#attendees-error")).to_have_text("Elige al menos un asistente.")
+    screenshot("meeting-form-errors-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("meeting-form-390")
+
+    page.get_by_label("Fecha").fill(today.isoformat())
+    page.get_by_label("Hora").fill("09:30")
+    page.get_by_label("Lugar o enlace de la videollamada").fill("https://meet.example.pe/consejo-mejora-semanal")
+    page.get_by_label("Establecimiento").select_option(label="Tienda San Isidro")
+    page.get_by_label("Carmen Rojas (carmen)").check()
+    page.get_by_role("button", name="Programar reunión").click()
+    expect(page.get_by_text("Programamos la reunión y armamos su agenda.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Reunión del {today:%d/%m/%Y} · 09:30", level=1)).to_be_visible()
+    standing = page.locator("#acciones-abiertas")
+    expect(standing).to_contain_text("Todas las acciones abiertas")
+    expect(standing).to_contain_text("Confirmar la fecha de entrega por SMS")
+    expect(standing).to_contain_text("vencida")
+    expect(standing).not_to_contain_text("Capacitar al equipo de caja")  # verified: no longer open
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("meeting-open-390")
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_role("radio", name="Presente").check()
+    page.locator("#acta").get_by_label("7. Todas las acciones abiertas").fill("El SMS sale la próxima semana.")
+    page.get_by_label("Acta: resumen general").fill("Se revisaron las entregas tardías.")
+    page.get_by_role("button", name="Guardar asistencia y acta").click()
+    expect(page.get_by_text("Guardamos la asistencia y el acta.")).to_be_visible()
+
+    page.get_by_text("Registrar una acción acordada").click()
+    decision = page.locator("#acuerdos form")
+    decision.get_by_label("Título").fill("Avisar por WhatsApp el día de la entrega")
+    decision.get_by_label("Causas").select_option(label="ENT-01 · Retraso en la entrega")
+    decision.get_by_label("Responsable").select_option(label="Carmen Rojas (carmen)")
+    decision.get_by_label("Fecha límite de implementación").fill((today + timedelta(days=21)).isoformat())
+    decision.get_by_role("button", name="Registrar acción").click()
+    expect(page.get_by_text("Registramos la acción «Avisar por WhatsApp el día de la entrega».")).to_be_visible()
+    screenshot("meeting-minutes-1366")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+    page.get_by_role("button", name="Cerrar acta").click()
+    expect(page.get_by_text("Cerramos el acta y la enviamos a los asistentes.")).to_be_visible()
+    expect(page.get_by_text("Acta cerrada", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Cerrar acta")).to_have_count(0)
+    expect(page.locator("#acta")).to_contain_text("El SMS sale la próxima semana.")
+    expect(page.locator("#acuerdos")).to_contain_text("Avisar por WhatsApp el día de la entrega")
+    screenshot("meeting-closed-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("meeting-closed-390")
+
+    meeting = CouncilMeeting.objects.get()
+    assert meeting.closed_at is not None
+    assert meeting.attendance == {str(council_member.pk): True}
+    assert OutboundMessage.objects.filter(kind=OutboundMessage.Kind.MEETING_MINUTES).count() == 1
+    page.goto(live_server.url + reverse("council:meetings"))
+    expect(page.get_by_text("Cerrada", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("meetings-list-390")
+
+
+def test_council_member_edits_an_action_without_the_admin(page, live_server, book, council_member, screenshot):
+    """Issue 13 §6: title, owner (only people who can act) and dates changed on the action's page; bad input is
+    refused next to the field and each change shows old → new in the history. At 1366 and 390 px."""
+    action = ActionItem.objects.get(title="Confirmar la fecha de entrega por SMS")
+    new_due = timezone.localdate() + timedelta(days=30)
+    page.set_viewport_size({"width": 390, "height": 844})
+    _login(page, live_server.url + reverse("council:action", args=[action.pk]))
+    page.get_by_role("link", name="Editar título, responsable y fechas").click()
+    form = page.locator("#editar")
+    expect(form.get_by_label("Título")).to_be_visible()
+    expect(form.get_by_label("Responsable")).to_contain_text("(no puede actualizar la acción)")  # Jorge: no role
+
+    form.get_by_label("Título").fill("")
+    form.get_by_label("Meta de reducción (%)").fill("0")
+    form.get_by_role("button", name="Guardar cambios").click()
+    expect(page.locator("#title-error")).to_have_text("Escribe el título de la acción.")
+    expect(page.locator("#target_reduction_pct-error")).to_have_text(
+        "La meta es un porcentaje de reducción entre 1 y 100."
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    screenshot("action-edit-errors-390")
+
+    form.get_by_label("Título").fill("Confirmar por SMS la fecha y la hora de entrega")
+    form.get_by_label("Responsable").select_option(label="Carmen Rojas (carmen)")
+    form.get_by_label("Fecha límite de implementación").fill(new_due.isoformat())
+    form.get_by_label("Meta de reducción (%)").fill("40")
+    form.get_by_role("button", name="Guardar cambios").click()
+    expect(page.get_by_text("Guardamos los cambios de la acción.")).to_be_visible()
+    history = page.locator("#history-title ~ ol.history")
+    expect(history).to_contain_text("Datos de la acción cambiados")
+    expect(history).to_contain_text("Responsable: «Jorge Salas» → «Carmen Rojas».")
+    expect(history).to_contain_text(f"→ «{new_due:%d/%m/%Y}».")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(live_server.url + reverse("council:action", args=[action.pk]) + "?editar=1#editar")
+    expect(page.get_by_role("heading", name="Confirmar por SMS la fecha y la hora de entrega", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    screenshot("action-edit-1366")
+    action.refresh_from_db()
+    assert action.owner == council_member
+    assert action.events.filter(type="edited").count() == 1

@@ -40,6 +40,10 @@ URLS = [
     ("queue", "get", False, None, 200, 200),
     ("export-csv", "get", False, None, 200, 200),
     ("export-xlsx", "get", False, None, 200, 200),
+    # Saved personal queue views: everyone who reads the queue (renaming or deleting someone else's: a 404,
+    # tests/handling/test_agent_flow.py).
+    ("saved-views", "get", False, None, 200, 200),
+    ("saved-views", "post", False, {"vista-name": "Mis vencidas", "vista-consulta": "vencidas=on"}, 302, 302),
     ("detail", "get", True, None, 200, 200),
     ("pdf", "get", True, None, 200, 200),
     ("answer", "get", True, None, 200, 403),
@@ -50,7 +54,13 @@ URLS = [
     ("reclassify", "post", True, {"reclassify-kind": "queja", "reclassify-reason": "Es sobre la atención."}, 302, 403),
     ("offer", "post", True, {"offer-text": "Le cambiamos el equipo."}, 302, 403),
     ("close", "post", True, {}, 302, 403),
+    ("remedy", "post", True, {"remedy-what_done": "Devolución hecha."}, 302, 403),  # open hoja: back with why
     ("good-type", "post", True, {"good_type-good_type": "ambos"}, 302, 403),
+    # The approval step (handling.approvals): supervisors decide; no such request here, so back on the hoja.
+    ("approval-grant", "post", True, {"solicitud": "999999"}, 302, 403, SUPERVISORS),
+    ("approval-refuse", "post", True, {"solicitud": "999999", "motivo": "Falta el plazo."}, 302, 403, SUPERVISORS),
+    # Bulk assign from the queue: supervisors; back to the queue.
+    ("bulk-assign", "post", False, lambda hoja: {"hojas": [hoja.pk], "responsable": "bandeja"}, 302, 403, SUPERVISORS),
     # A Ley 31435 hoja: the service refuses (improrrogable) and the supervisor lands back on it; agents get a 403.
     ("extend", "post", True, {"extend-days": "10", "extend-reason": "Peritaje."}, 302, 403, SUPERVISORS),
     ("transcribe", "get", False, None, 200, 403, TRANSCRIBERS),
