@@ -1,7 +1,7 @@
 """The back office queue at scale (issue 11): `/gestion/` (`handling.views.QueueView`) over books of 10,000,
 100,000 and 1,000,000 hojas on PostgreSQL; goals: the default page, any deep page, the filters and the summary
 counters under 200 ms and flat from 10k to 1M; a search by DNI, by name (accent-insensitive both ways) or by words
-of what the consumer wrote (detail and request, issue 13: migration 0036's trigram index) under 150 ms. Run by
+of what the consumer wrote (detail and request, issue 13: migration 0037's trigram index) under 150 ms. Run by
 `python -m bench`; alone: `python -m bench.queue --db postgres` (creates and drops its own throwaway database).
 
 The book: bench/book.py's generator (one `INSERT ... SELECT ... FROM generate_series`, secondary indexes, the

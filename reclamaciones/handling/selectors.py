@@ -110,7 +110,7 @@ class SearchText(Func):
 
 class DetailText(Func):
     """What the consumer wrote, detail and request together: `detail || ' ' || request`, spelled as the trigram
-    index of migration 0036 is defined (through SearchText), so that the planner matches it."""
+    index of migration 0037 is defined (through SearchText), so that the planner matches it."""
 
     arg_joiner = " || ' ' || "
     template = "(%(expressions)s)"
@@ -184,7 +184,7 @@ def search_q(query: str) -> Q:
     (exact, on the stored normalized value: its b-tree index), or by the consumer's name: a part of it, case- and
     accent-insensitive both ways ("nahui" finds "Ñahui" and "Ñahui" finds "Nahui"), served on PostgreSQL by a
     trigram index (3 characters or more), or by words in what the consumer wrote (detail and request: every
-    word of 3 characters or more, in any order, "cobro" finds "Cobró"; migration 0036's trigram index). A query
+    word of 3 characters or more, in any order, "cobro" finds "Cobró"; migration 0037's trigram index). A query
     without a letter is no part of a name nor a word. A "consumidor:…"
     token (consumer_search_token) is one consumer's hojas, by their document."""
     by_token = _consumer_token_q(query)
