@@ -13,13 +13,14 @@ and 50 surnames, accents and Ñ included ("Ñahui" is a surname of about 4% of t
 
 Measured, for the regional supervisor (every establishment, no scope filter) unless said: the selectors the view
 calls, `complaint_queue_page` (a bounded count and the page's rows: two statements) for each case and
-`complaint_queue_summary`; each case 1 warm-up then BENCH_QUEUE_RUNS (default 15) calls, median and p95. Side by
-side in the same run, the anchor: the bare `SELECT * FROM reclamaciones_complaint WHERE status IN (open) ORDER BY
-due_date, id LIMIT 25`, served by the open hojas' partial index, through the same connection. And, as a before
-figure, the pre-issue-11 read: Django's Paginator over the CASE order (`complaint_queue`, what the exports still
-read) for page 1 and page 200 (a full count plus OFFSET). Every statement of one call per case is then run under
-EXPLAIN (ANALYZE, BUFFERS): its plan's shape (the scans, sorts) and, at the largest size, the full plan of the
-page's rows. The whole view (template included) is rendered for the default page and page 200.
+`complaint_queue_summary` with `pending_approval_count` (a supervisor's counters); each case 1 warm-up then
+BENCH_QUEUE_RUNS (default 15) calls, median and p95. Side by side in the same run, the anchor: the bare `SELECT *
+FROM reclamaciones_complaint WHERE status IN (open) ORDER BY due_date, id LIMIT 25`, served by the open hojas'
+partial index, through the same connection. And, as a before figure, the pre-issue-11 read: Django's Paginator over
+the CASE order (`complaint_queue`, what the exports still read) for page 1 and page 200 (a full count plus OFFSET).
+Every statement of one call per case is then run under EXPLAIN (ANALYZE, BUFFERS): its plan's shape (the scans,
+sorts) and, at the largest size, the full plan of the page's rows. The whole view (template included) is rendered for
+the default page and page 200.
 BENCH_QUEUE_SIZES=10000,100000 changes the sizes (a quick try).
 """
 
@@ -302,6 +303,7 @@ def _size(size: int, staff: Staff) -> dict:
         complaint_queue,
         complaint_queue_page,
         complaint_queue_summary,
+        pending_approval_count,
     )
 
     seeded = _seed(size, staff)
@@ -367,8 +369,11 @@ def _size(size: int, staff: Staff) -> dict:
         }
         _progress(f"{size:,}: {title}: {timing['median']:.1f} ms")
 
-    def summary():
-        return complaint_queue_summary(scope=scope, today=today)
+    def summary():  # what a supervisor's queue reads above the table: the counters and «Por aprobar»
+        return {
+            **complaint_queue_summary(scope=scope, today=today),
+            "pending_approval": pending_approval_count(scope=scope),
+        }
 
     recorder = _Statements()
     with connection.execute_wrapper(recorder):

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 from ..clientip import client_ip, rate_limit_wait, wait_phrase
 from ..deadlines.clock import days_left
 from ..deadlines.selectors import business_calendar_get
-from ..handling.followup import follow_through_get, settlement_accepted_get
+from ..handling.followup import follow_through_get, settlement_accepted_get, survey_refusal_get
 from ..handling.models import SettlementOffer
-from ..handling.policy import offer_answer_refusal, survey_refusal
+from ..handling.policy import offer_answer_refusal
 from ..handling.selectors import related_or_none, settlement_offer_latest
 from ..handling.services import WorkflowError, survey_answer
 from ..handling.settlement import ACCEPTANCE_PHRASE, SettlementError, settlement_offer_accept, settlement_offer_reject
@@ -237,8 +237,7 @@ def _tracking_page(
         "answer": answer,
         "survey": survey,
         "settled": settled,
-        "survey_open": survey_refusal(answered=answer is not None or settled is not None, surveyed=survey is not None)
-        is None,
+        "survey_open": survey_refusal_get(complaint=complaint, offer=offer) is None,
         "survey_form": survey_form or SurveyForm(),
         "follow": follow,
         "alert": alert,
@@ -262,11 +261,7 @@ def survey_respond(request, token: str):
     if request.method == "GET":
         return _private(redirect(survey_url))
     # A survey that is not open answers 409 whatever was sent: there is no form to correct.
-    settled = settlement_accepted_get(complaint=complaint, offer=settlement_offer_latest(complaint=complaint))
-    refused = survey_refusal(
-        answered=related_or_none(complaint, "response") is not None or settled is not None,
-        surveyed=related_or_none(complaint, "survey") is not None,
-    )
+    refused = survey_refusal_get(complaint=complaint, offer=settlement_offer_latest(complaint=complaint))
     if refused:
         return _tracking_page(request, complaint, alert=refused, status=409)
     form = SurveyForm(request.POST)

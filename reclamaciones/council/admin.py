@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -19,15 +20,17 @@ from django.utils.html import format_html, format_html_join
 
 from ..access import Scope, ScopedAdminMixin
 from ..book.models import Establishment
-from ..handling.selectors import staff_user_choices
+from ..book.pdf import printable
 from ..handling.trail import person_name
 from ..records import ReadOnlyAdminMixin
 from .forms import ActionItemAdminForm, DecisionForm, StaffUserMultipleChoiceField
-from .meetings import meeting_scope
+from .meetings import MSG_ATTENDEES, meeting_agenda_refresh, meeting_attendees_allowed, meeting_scope
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionItemEvent, ActionStatus, CouncilMeeting
 from .rules import snapshot_display
+from .selectors import council_people
 from .services import (
     ACTION_DETAIL_FIELDS,
+    CouncilError,
     action_complaints_set,
     action_create,
     action_status_set,
@@ -38,6 +41,25 @@ from .services import (
 MSG_AGENDA_GENERATED = "Agenda generada con los datos de hoy."
 
 MSG_AGENDAS_REGENERATED = "Agenda regenerada con los datos de hoy en {count} reunión(es)."
+
+MSG_AGENDA_CLOSED_SKIPPED = "{count} reunión(es) con el acta cerrada conservan la agenda con que se celebraron."
+
+
+class CouncilMeetingAdminForm(forms.ModelForm):
+    """The meeting's admin form: its attendees must see its establishment (all of them, for a meeting of every
+    establishment), as on /consejo/reuniones/, since the agenda and the minutes are e-mailed to them."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("place", "guests", "minutes"):  # no control character reaches the e-mails, PDFs and pages
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = printable(cleaned[name]).strip()
+        attendees = cleaned.get("attendees")
+        if attendees is not None and "establishment" not in self.errors:
+            establishment = cleaned.get("establishment")
+            if not meeting_attendees_allowed(establishment, [a.pk for a in attendees]):
+                self.add_error("attendees", MSG_ATTENDEES)
+        return cleaned
 
 
 def _linked_complaint_str(link) -> str:
@@ -254,6 +276,11 @@ class ActionItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # an action is part of the council's record (its history is append-only)
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.scope = Scope.of(request.user)  # a class made for this request: the owners this user may choose
+        return form
+
     def save_model(self, request, obj, form, change):
         """Written by the council's services (each change an event), not by the ModelForm."""
         action = _action_save(request, form, meeting=None)
@@ -289,6 +316,7 @@ def _action_save(request, form, *, meeting: CouncilMeeting | None) -> ActionItem
     details = {f: data[f] for f in ACTION_DETAIL_FIELDS if f in form.fields}
     if meeting is not None:
         details["meeting"] = meeting
+        details.setdefault("establishment", meeting.establishment)  # as /consejo/reuniones/ decides it
     action = action_create(causes=data["causes"], created_by=request.user, **details)
     if data.get("status") and data["status"] != action.status:
         action = action_status_set(
@@ -328,6 +356,7 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
     """Council meetings: the agenda is generated from the data when the meeting is created (and regenerated on
     demand); decisions are action items created inline, each with its baseline."""
 
+    form = CouncilMeetingAdminForm
     list_display = ["held_on", "attendee_count", "decision_count", "agenda_generated_at", "documents"]
     date_hierarchy = "held_on"
     search_fields = ["minutes", "guests"]
@@ -357,6 +386,20 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
             return False  # its minutes were closed on /consejo/reuniones/: read-only for good
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.closed_at is not None:
+            return False  # closed minutes are the council's record
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(closed_at__isnull=True))  # the bulk delete, likewise
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, DecisionInline):  # the owners must see the meeting's establishment
+            kwargs["form_kwargs"] = {"meeting": obj, "scope": Scope.of(request.user)}
+        return kwargs
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "establishment":  # as on /consejo/reuniones/: one of the user's, or all for who sees all
             scope = Scope.of(request.user)
@@ -370,8 +413,8 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "attendees":
-            kwargs["queryset"] = staff_user_choices()
+        if db_field.name == "attendees":  # as on /consejo/reuniones/; the form checks them against the establishment
+            kwargs["queryset"] = council_people(scope=Scope.of(request.user))
             kwargs["form_class"] = StaffUserMultipleChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -423,11 +466,23 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regenerar agenda con los datos de hoy", permissions=["change"])
     def regenerate_agenda(self, request, queryset):
-        count = 0
-        for meeting in queryset:
-            meeting_agenda_generate(meeting=meeting, scope=meeting_scope(meeting))
-            count += 1
-        self.message_user(request, MSG_AGENDAS_REGENERATED.format(count=count), messages.SUCCESS)
+        """Through the service (meeting locked, in the user's scope, minutes still open, the meeting's own
+        establishment); a closed meeting keeps the agenda it was held with."""
+        scope = Scope.of(request.user)
+        count = closed = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                meeting_agenda_refresh(meeting_id=pk, scope=scope)
+            except CouncilError:
+                closed += 1
+            except (CouncilMeeting.DoesNotExist, PermissionDenied):
+                continue
+            else:
+                count += 1
+        if count:
+            self.message_user(request, MSG_AGENDAS_REGENERATED.format(count=count), messages.SUCCESS)
+        if closed:
+            self.message_user(request, MSG_AGENDA_CLOSED_SKIPPED.format(count=closed), messages.WARNING)
 
     def get_urls(self):
         extra = [
@@ -443,9 +498,13 @@ class CouncilMeetingAdmin(admin.ModelAdmin):
         """The change page's button (POST): the agenda again, with today's data."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        meeting = get_object_or_404(CouncilMeeting, pk=pk)
-        if not self.has_change_permission(request, meeting):
+        meeting = get_object_or_404(self.get_queryset(request), pk=pk)  # another establishment's: a 404
+        if not super().has_change_permission(request, meeting):
             raise PermissionDenied
-        meeting_agenda_generate(meeting=meeting, scope=Scope.of(request.user))
-        self.message_user(request, MSG_AGENDA_GENERATED, messages.SUCCESS)
+        try:
+            meeting_agenda_refresh(meeting_id=meeting.pk, scope=Scope.of(request.user))
+        except CouncilError as exc:  # its minutes are closed: it keeps the agenda it was held with
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, MSG_AGENDA_GENERATED, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:reclamaciones_councilmeeting_change", args=[meeting.pk]))

@@ -10,12 +10,18 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from ..access import Scope
 from ..book.models import Establishment
 from ..handling.models import Cause
 from ..handling.selectors import cause_choices
 from .models import ACTION_VERDICT_STATUSES, ActionItem, ActionStatus, ActionStep
 from .rules import WHY_MAX_CHARS, WHYS_MAX, root_cause_errors
-from .selectors import action_owner_can_act, action_owner_choices
+from .selectors import (
+    action_owner_can_act,
+    action_owner_choices,
+    action_owner_choices_in_scope,
+    action_owner_qualifies,
+)
 from .services import (
     ACTION_TRANSITIONS,
     EVIDENCE_MAX,
@@ -27,6 +33,7 @@ from .services import (
     PROGRESS_NOTE_MAX,
     STEP_TEXT_MAX,
     CouncilError,
+    action_owner_check,
     action_status_check,
 )
 
@@ -40,20 +47,47 @@ def user_label(user) -> str:
     return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
-def owner_label(user) -> str:
-    """An owner choice; the current owner of an old action who can no longer act says so."""
+MSG_OWNER_CHOICE = f"{MSG_OWNER_CANNOT_ACT} También debe ver el establecimiento de la acción."
+
+
+def owner_label(user, establishment_id=...) -> str:
+    """An owner choice; the current owner of an old action who can no longer act on it (or no longer sees its
+    `establishment_id`) says so."""
     label = user_label(user)
-    return label if action_owner_can_act(user) else f"{label} (no puede actualizar la acción)"
+    fits = action_owner_can_act(user) if establishment_id is ... else action_owner_qualifies(user, establishment_id)
+    return label if fits else f"{label} (no puede actualizar la acción)"
 
 
-def restrict_owner(field, instance=None) -> None:
-    """Offer as owners only people who can act on the action (plus the action's current owner, kept so its
-    other fields can be edited); anything else posted is refused in Spanish."""
+def restrict_owner(field, instance=None, *, establishment_id=..., scope: Scope | None = None) -> None:
+    """Offer as owners only people who can act on the action and see its `establishment_id` (left out, when the
+    form chooses the establishment too: people who see one of `scope`'s, the pair checked in clean()), plus the
+    action's current owner, kept (flagged) so its other fields can be edited; anything else posted is refused in
+    Spanish."""
     keep = instance.owner if instance is not None and instance.pk and instance.owner_id else None
-    field.queryset = action_owner_choices(keep)
-    field.label_from_instance = owner_label
-    field.error_messages["invalid_choice"] = MSG_OWNER_CANNOT_ACT
-    field.help_text = "Alguien del consejo de mejora o de supervisión: quien recibe los recordatorios y la actualiza."
+    if establishment_id is ... and scope is not None:
+        field.queryset = action_owner_choices_in_scope(scope=scope, keep=keep)
+    else:
+        field.queryset = action_owner_choices(keep, establishment_id=establishment_id)
+    # every other choice qualifies by construction: only the kept owner may need the flag (no query per label)
+    field.label_from_instance = lambda user: (
+        owner_label(user, establishment_id) if keep is not None and user.pk == keep.pk else user_label(user)
+    )
+    field.error_messages["invalid_choice"] = MSG_OWNER_CANNOT_ACT if establishment_id is ... else MSG_OWNER_CHOICE
+    field.help_text = (
+        "Alguien del consejo de mejora o de supervisión que vea el establecimiento de la acción: quien recibe los "
+        "recordatorios y la actualiza."
+    )
+
+
+def check_owner(form: forms.Form, establishment) -> None:
+    """Refuse next to the owner field an owner who may not own an action of `establishment` (None: all)."""
+    owner = form.cleaned_data.get("owner")
+    if owner is None or "owner" in form.errors:
+        return
+    try:
+        action_owner_check(owner, establishment.pk if establishment is not None else None)
+    except CouncilError as exc:
+        form.add_error("owner", str(exc))
 
 
 class StaffUserChoiceField(forms.ModelChoiceField):
@@ -86,6 +120,8 @@ class ActionItemAdminForm(forms.ModelForm):
             "verification_weeks",
         ]
 
+    scope: Scope | None = None  # the admin's user (ActionItemAdmin.get_form): the owners they may choose from
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.old_status = self.instance.status if self.instance.pk else ActionStatus.PROPOSED
@@ -94,7 +130,7 @@ class ActionItemAdminForm(forms.ModelForm):
             self.fields["causes"].queryset = cause_choices(keep)
             self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
         if "owner" in self.fields:
-            restrict_owner(self.fields["owner"], self.instance)
+            restrict_owner(self.fields["owner"], self.instance, scope=self.scope)
         status = self.fields.get("status")
         if status is not None:
             # Offer only the moves allowed from here; anything else posted is refused by the rule in clean().
@@ -108,6 +144,11 @@ class ActionItemAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "owner" in self.fields and (not self.instance.pk or {"owner", "establishment"} & set(self.changed_data)):
+            establishment = cleaned.get("establishment") if "establishment" in self.fields else None
+            if "establishment" not in self.fields and self.instance.pk:
+                establishment = self.instance.establishment
+            check_owner(self, establishment)  # the current owner may stay while neither changes
         if "status" not in self.fields:
             return cleaned  # read-only once the measurement gave its verdict
         new = cleaned.get("status")
@@ -134,12 +175,30 @@ class DecisionForm(forms.ModelForm):
         model = ActionItem
         fields = ["title", "causes", "owner", "due_date", "target_reduction_pct", "verification_weeks"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, meeting=None, scope: Scope | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.meeting = meeting
         keep = list(self.instance.causes.all()) if self.instance.pk else []
         self.fields["causes"].queryset = cause_choices(keep)
         self.fields["causes"].error_messages["required"] = MSG_NO_CAUSE
-        restrict_owner(self.fields["owner"], self.instance)
+        if self.instance.pk:
+            restrict_owner(self.fields["owner"], self.instance, establishment_id=self.instance.establishment_id)
+        elif meeting is not None and meeting.pk:
+            restrict_owner(self.fields["owner"], establishment_id=meeting.establishment_id)
+        else:  # a meeting being created: its establishment is chosen on the same page, checked in clean()
+            restrict_owner(self.fields["owner"], scope=scope)
+
+    def establishment(self):
+        """The decided action's establishment: its own once saved, else its meeting's (None: all of them)."""
+        if self.instance.pk:
+            return self.instance.establishment
+        return self.meeting.establishment if self.meeting is not None else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if (not self.instance.pk and self.meeting is not None) or "owner" in self.changed_data:
+            check_owner(self, self.establishment())
+        return cleaned
 
 
 class ActionFromComplaintsForm(forms.Form):
@@ -195,6 +254,12 @@ class ActionFromComplaintsForm(forms.Form):
         self.fields["causes"].queryset = cause_choices()
         restrict_owner(self.fields["owner"])
         self.fields["establishment"].queryset = Establishment.objects.filter(is_active=True).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "establishment" not in self.errors:
+            check_owner(self, cleaned.get("establishment"))
+        return cleaned
 
     def clean_due_date(self):
         due = self.cleaned_data["due_date"]
@@ -588,9 +653,9 @@ class ActionEditForm(forms.Form):
         }
         super().__init__(*args, initial=initial, **kwargs)
         self.action = action
-        restrict_owner(self.fields["owner"], action)
+        restrict_owner(self.fields["owner"], action, establishment_id=action.establishment_id)
         # the choices are people who can act plus the current owner: only that one may need the warning
-        current = owner_label(action.owner)
+        current = owner_label(action.owner, action.establishment_id)
         self.fields["owner"].label_from_instance = lambda person: (
             current if person.pk == action.owner_id else user_label(person)
         )

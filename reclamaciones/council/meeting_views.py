@@ -33,7 +33,7 @@ from .meetings import (
 from .models import CouncilMeeting
 from .rules import snapshot_display
 from .selectors import council_meeting_get, council_meeting_list, council_people, meetings_writable
-from .services import CouncilError
+from .services import MSG_OWNER_CANNOT_ACT, MSG_OWNER_ESTABLISHMENT, CouncilError
 from .views import PAGE_SIZE, CouncilReaderRequired
 
 
@@ -154,7 +154,9 @@ class MeetingDetailView(MeetingMixin, View):
             "writable": writable,
             "runs_meetings": self.runs_meetings,
             "minutes_form": minutes_form,
-            "decision_form": (bound.get("decision") or MeetingDecisionForm(prefix="acuerdo")) if writable else None,
+            "decision_form": (bound.get("decision") or MeetingDecisionForm(prefix="acuerdo", meeting=meeting))
+            if writable
+            else None,
             "close_error": bound.get("close_error"),
             "nav": "council",
         }
@@ -199,7 +201,7 @@ class MeetingDetailView(MeetingMixin, View):
                 return self._page(meeting, bound={"minutes": form}, status=400)
             done, anchor = "Guardamos la asistencia y el acta.", "acta"
         elif which == "decision":
-            form = MeetingDecisionForm(request.POST, prefix="acuerdo")
+            form = MeetingDecisionForm(request.POST, prefix="acuerdo", meeting=meeting)
             if not form.is_valid():
                 return self._page(meeting, bound={"decision": form}, status=400)
             data = form.cleaned_data
@@ -215,7 +217,8 @@ class MeetingDetailView(MeetingMixin, View):
                     verification_weeks=data["verification_weeks"],
                 )
             except CouncilError as exc:
-                form.add_error(None, str(exc))
+                message = str(exc)
+                form.add_error("owner" if message in (MSG_OWNER_CANNOT_ACT, MSG_OWNER_ESTABLISHMENT) else None, message)
                 return self._page(meeting, bound={"decision": form}, status=400)
             done, anchor = f"Registramos la acción «{action.title}».", "acuerdos"
         elif which == "refresh":

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..access import Scope
 from ..book.models import Establishment
+from ..book.pdf import printable
 from ..outbox.keys import meeting_agenda_key, meeting_minutes_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
@@ -80,18 +81,30 @@ def _check_establishment(scope: Scope, establishment: Establishment | None) -> N
         raise CouncilError(MSG_ESTABLISHMENT)
 
 
-def _check_attendees(establishment: Establishment | None, attendee_ids: Iterable[int]) -> list[int]:
+def meeting_attendees_allowed(establishment: Establishment | None, attendee_ids: Iterable[int]) -> bool:
+    """Every one of `attendee_ids` may attend a meeting of `establishment` (None: every establishment), so the
+    agenda and minutes e-mailed to them hold nothing they may not read (shared with the admin's form)."""
     wanted = set(attendee_ids)
-    if not wanted:
-        raise CouncilError(MSG_NO_ATTENDEES)
     allowed = set(
         meeting_attendee_choices(establishment_id=establishment.pk if establishment else None)
         .filter(pk__in=wanted)
         .values_list("pk", flat=True)
     )
-    if wanted - allowed:
+    return not wanted - allowed
+
+
+def _check_attendees(establishment: Establishment | None, attendee_ids: Iterable[int]) -> list[int]:
+    wanted = set(attendee_ids)
+    if not wanted:
+        raise CouncilError(MSG_NO_ATTENDEES)
+    if not meeting_attendees_allowed(establishment, wanted):
         raise CouncilError(MSG_ATTENDEES)
     return sorted(wanted)
+
+
+def _text(value: str) -> str:
+    """Typed text as stored: control characters (pasted from elsewhere) never reach the e-mails, PDFs or pages."""
+    return printable(value).strip()
 
 
 @transaction.atomic
@@ -110,7 +123,7 @@ def meeting_save(
     """Schedule a meeting (meeting_id None) or change its schedule while its minutes are open; its agenda is
     (re)generated from the data of its establishment (or all of them)."""
     _runner(scope)
-    place, guests = place.strip(), guests.strip()
+    place, guests = _text(place), _text(guests)
     if len(place) > PLACE_MAX or len(guests) > GUESTS_MAX:
         raise CouncilError(MSG_TOO_LONG)
     _check_establishment(scope, establishment)
@@ -198,8 +211,8 @@ def meeting_minutes_record(
         raise CouncilError(MSG_UNKNOWN_ATTENDEE)
     if set(item_notes) - AGENDA_ITEM_KEYS:
         raise CouncilError(MSG_UNKNOWN_ITEM)
-    notes = {key: text.strip() for key, text in item_notes.items() if text and text.strip()}
-    minutes = minutes.strip()
+    notes = {key: _text(text) for key, text in item_notes.items() if text and _text(text)}
+    minutes = _text(minutes)
     if any(len(text) > NOTE_MAX for text in notes.values()) or len(minutes) > MINUTES_MAX:
         raise CouncilError(MSG_TOO_LONG)
     meeting.attendance = {str(pk): bool(present) for pk, present in attendance.items() if present is not None}
@@ -226,7 +239,7 @@ def meeting_decision_add(
     meeting's establishment (or all of them)."""
     meeting = _locked_meeting(meeting_id, scope)
     return action_create(
-        title=title.strip(),
+        title=" ".join(printable(title).split()),
         owner=owner,
         due_date=due_date,
         causes=causes,

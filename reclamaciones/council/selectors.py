@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..access import Role, Scope, staff_roles
+from ..access import Role, Scope, staff_establishment_ids, staff_roles
 from ..book.models import OPEN_STATUSES, Complaint, Establishment
 from ..deadlines.clock import lima_midnight
 from ..deadlines.selectors import business_calendar_get
@@ -518,22 +518,59 @@ def _action_owners() -> Q:
     return Q(is_active=True) & (Q(is_superuser=True) | Q(groups__name__in=ACTION_OWNER_ROLES))
 
 
-def action_owner_choices(keep=None) -> QuerySet:
-    """The people an action may be given to (ACTION_OWNER_ROLES), plus `keep` (an action's current owner, so
-    editing an old action whose owner can no longer act does not force a new owner on its other fields)."""
-    condition = _action_owners()
+def _sees_establishment(establishment_id: int | None) -> Q:
+    """People who see `establishment_id` (None: every establishment, so only those who see them all)."""
+    sees = Q(is_superuser=True) | Q(staff_profile__all_establishments=True)
+    if establishment_id is not None:
+        sees |= Q(staff_profile__establishments=establishment_id)
+    return sees
+
+
+def _sees_scope(scope: Scope) -> Q:
+    """People who see at least one of `scope`'s establishments."""
+    sees = Q(is_superuser=True) | Q(staff_profile__all_establishments=True)
+    if scope.establishment_ids is None:
+        return sees | Q(staff_profile__isnull=False)
+    return sees | Q(staff_profile__establishments__in=scope.establishment_ids)
+
+
+def _owner_queryset(condition: Q, keep) -> QuerySet:
     if keep is not None:
         condition |= Q(pk=keep.pk)
-    return (
-        get_user_model()
-        .objects.filter(pk__in=get_user_model().objects.filter(condition).values("pk"))
-        .order_by("first_name", "last_name", "username")
-    )
+    people = get_user_model().objects
+    return people.filter(pk__in=people.filter(condition).values("pk")).order_by("first_name", "last_name", "username")
+
+
+def action_owner_choices(keep=None, *, establishment_id=...) -> QuerySet:
+    """The people an action may be given to (ACTION_OWNER_ROLES) who see the action's `establishment_id` (None:
+    an action for every establishment, which only people who see them all may own), plus `keep` (an action's
+    current owner, so editing an old action whose owner no longer qualifies does not force a new owner on its
+    other fields). Left out: anyone who can act (a form that chooses the establishment too checks the pair in
+    clean())."""
+    condition = _action_owners()
+    if establishment_id is not ...:
+        condition &= _sees_establishment(establishment_id)
+    return _owner_queryset(condition, keep)
+
+
+def action_owner_choices_in_scope(*, scope: Scope, keep=None) -> QuerySet:
+    """For a form that chooses the action's establishment among `scope`'s (checking the pair in clean()): the
+    people who can act and see one of those establishments, plus `keep`."""
+    return _owner_queryset(_action_owners() & _sees_scope(scope), keep)
 
 
 def action_owner_can_act(owner) -> bool:
     """`owner` may own an action: active and a superuser or in ACTION_OWNER_ROLES (the same rule as the choices)."""
     return bool(owner.is_active and (owner.is_superuser or staff_roles(owner) & ACTION_OWNER_ROLES))
+
+
+def action_owner_qualifies(owner, establishment_id: int | None) -> bool:
+    """`owner` may own an action of `establishment_id`: can act, and sees that establishment (None: sees all),
+    so the action they are reminded of opens for them."""
+    if not action_owner_can_act(owner):
+        return False
+    seen = staff_establishment_ids(owner)
+    return seen is None or (establishment_id is not None and establishment_id in seen)
 
 
 def action_owners_who_can_act(owner_ids: Iterable[int]) -> set[int]:

@@ -40,6 +40,7 @@ from .selectors import (
     action_items_due_for_verification,
     action_items_open_rows,
     action_owner_can_act,
+    action_owner_qualifies,
     action_writable,
     cause_count,
     council_meeting_previous,
@@ -72,6 +73,20 @@ MSG_OWNER_CANNOT_ACT = (
     "Elige como responsable a alguien del consejo de mejora o de supervisión: solo ellos pueden abrir las "
     "acciones de mejora y actualizarlas."
 )
+
+MSG_OWNER_ESTABLISHMENT = (
+    "Elige como responsable a alguien que vea el establecimiento de la acción (si es de todos los "
+    "establecimientos, alguien que los vea todos): si no, no podría abrirla."
+)
+
+
+def action_owner_check(owner, establishment_id: int | None) -> None:
+    """Raise CouncilError unless `owner` may own an action of `establishment_id` (shared by the services and the
+    forms, so the rule lives once)."""
+    if not action_owner_can_act(owner):
+        raise CouncilError(MSG_OWNER_CANNOT_ACT)
+    if not action_owner_qualifies(owner, establishment_id):
+        raise CouncilError(MSG_OWNER_ESTABLISHMENT)
 
 
 # What an action is measured against: its causes' hojas in its establishment (or all of them), whoever looks.
@@ -142,8 +157,8 @@ def action_create(
     causes = list(causes)
     if not causes:
         raise CouncilError(MSG_NO_CAUSE)
-    if created_by is not None and not action_owner_can_act(owner):
-        raise CouncilError(MSG_OWNER_CANNOT_ACT)
+    if created_by is not None:
+        action_owner_check(owner, establishment.pk if establishment is not None else None)
     action = ActionItem.objects.create(
         title=title,
         description=description,
@@ -182,6 +197,40 @@ def _plain(value):
     return str(value)
 
 
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _details_apply(
+    *, action: ActionItem, changes: dict, actor, event_type: str, causes: list[Cause] | None = None
+) -> ActionItem:
+    """Set the changed ACTION_DETAIL_FIELDS (and causes) of the locked `action` and record them in one
+    `event_type` event with the old and new values (people by name, readable after they are gone); no change,
+    no event. A person (`actor`) who gives the action a new owner or establishment must leave it to someone who
+    can act and sees its establishment; an owner who no longer qualifies may stay while neither changes."""
+    diff: dict[str, list] = {}
+    for field_name, value in changes.items():
+        if field_name not in ACTION_DETAIL_FIELDS:
+            raise ValueError(f"{field_name} is not an editable field of an action item")
+        old = getattr(action, field_name)
+        if old != value:
+            show = _person if field_name == "owner" else _plain
+            diff[field_name] = [show(old) if old is not None else None, show(value) if value is not None else None]
+            setattr(action, field_name, value)
+    if actor is not None and {"owner", "establishment"} & diff.keys():
+        action_owner_check(action.owner, action.establishment_id)
+    if causes is not None:
+        old_codes = sorted(action.causes.values_list("code", flat=True))
+        new_codes = sorted(c.code for c in causes)
+        if old_codes != new_codes:
+            action.causes.set(causes)
+            diff["causes"] = [old_codes, new_codes]
+    if diff:
+        action.save(update_fields=[*(f for f in diff if f != "causes"), "updated_at"])
+        _event(action, event_type, actor, changes=diff)
+    return action
+
+
 def _locked_action(action_id: int, scope: Scope) -> ActionItem:
     actions = scope.filter(ActionItem.objects.select_for_update(), path="establishment", unbound=True)
     return actions.get(pk=action_id)
@@ -202,28 +251,13 @@ def action_update(
     changed is recorded in one UPDATED event with the old and new values; the status move in its own event.
     The baseline never moves: it is the line the action is judged by."""
     action = _locked_action(action_id, scope)
-    diff: dict[str, list] = {}
-    for field_name, value in changes.items():
-        if field_name not in ACTION_DETAIL_FIELDS:
-            raise ValueError(f"{field_name} is not an editable field of an action item")
-        old = getattr(action, field_name)
-        if field_name == "owner" and old != value and scope.user is not None and not action_owner_can_act(value):
-            raise CouncilError(MSG_OWNER_CANNOT_ACT)  # a new owner must be able to act; the current one may stay
-        if old != value:
-            diff[field_name] = [_plain(old), _plain(value)]
-            setattr(action, field_name, value)
     if causes is not None:
         causes = list(causes)
         if not causes:
             raise CouncilError(MSG_NO_CAUSE)
-        old_codes = sorted(action.causes.values_list("code", flat=True))
-        new_codes = sorted(c.code for c in causes)
-        if old_codes != new_codes:
-            action.causes.set(causes)
-            diff["causes"] = [old_codes, new_codes]
-    if diff:
-        action.save(update_fields=[*(f for f in diff if f != "causes"), "updated_at"])
-        _event(action, ActionItemEvent.Type.UPDATED, scope.user, changes=diff)
+    action = _details_apply(
+        action=action, changes=changes, causes=causes, actor=scope.user, event_type=ActionItemEvent.Type.UPDATED
+    )
     if status is not None and status != action.status:
         action = action_status_set(
             action=action, status=status, actor=scope.user, implemented_on=implemented_on, today=today
@@ -618,12 +652,6 @@ def action_editable(*, action: ActionItem, scope: Scope) -> bool:
     )
 
 
-def _edit_value(name: str, value):
-    if name == "owner":
-        return value.get_full_name() or value.get_username()
-    return _plain(value)
-
-
 @transaction.atomic
 def action_edit(
     *,
@@ -635,9 +663,9 @@ def action_edit(
     target_reduction_pct: int,
     verification_weeks: int,
 ) -> ActionItem:
-    """Change the action's title, owner (only someone who can act; the current one may stay), due date, target
-    and verification weeks. One EDITED event keeps the old and new values (names, not ids); no change, no event.
-    The baseline never moves."""
+    """Change the action's title, owner (someone who can act and sees its establishment; the current one may
+    stay), due date, target and verification weeks: action_update's details, recorded as one EDITED event
+    (_details_apply: old and new values, people by name; no change, no event). The baseline never moves."""
     action = _locked_action(action_id, scope)
     if Role.COUNCIL not in scope.roles or scope.user is None:
         raise PermissionDenied(MSG_EDIT_COUNCIL_ONLY)
@@ -648,26 +676,15 @@ def action_edit(
         raise CouncilError(MSG_TITLE_EMPTY)
     if len(title) > TITLE_MAX:
         raise CouncilError(f"El título puede tener como máximo {TITLE_MAX} caracteres.")
-    if owner.pk != action.owner_id and not action_owner_can_act(owner):
-        raise CouncilError(MSG_OWNER_CANNOT_ACT)
     if not 1 <= target_reduction_pct <= 100:
         raise CouncilError("La meta es un porcentaje de reducción entre 1 y 100.")
     if verification_weeks < 1:
         raise CouncilError("Mide al menos una semana.")
-    new = {
+    changes = {
         "title": title,
         "owner": owner,
         "due_date": due_date,
         "target_reduction_pct": target_reduction_pct,
         "verification_weeks": verification_weeks,
     }
-    diff: dict[str, list] = {}
-    for name in ACTION_EDIT_FIELDS:
-        old = getattr(action, name)
-        if (old.pk if name == "owner" else old) != (new[name].pk if name == "owner" else new[name]):
-            diff[name] = [_edit_value(name, old), _edit_value(name, new[name])]
-            setattr(action, name, new[name])
-    if diff:
-        action.save(update_fields=[*diff, "updated_at"])
-        _event(action, ActionItemEvent.Type.EDITED, scope.user, changes=diff)
-    return action
+    return _details_apply(action=action, changes=changes, actor=scope.user, event_type=ActionItemEvent.Type.EDITED)

@@ -67,6 +67,7 @@ from .services import (
     ACTION_EDIT_FIELDS,
     MEASURED,
     MSG_OWNER_CANNOT_ACT,
+    MSG_OWNER_ESTABLISHMENT,
     CouncilError,
     action_edit,
     action_editable,
@@ -642,7 +643,7 @@ class ActionDetailView(StaffRequiredMixin, CouncilReaderRequired, View):
             action_edit(action_id=action.pk, scope=self.scope, **form.cleaned_data)
         except CouncilError as exc:
             message = str(exc)
-            form.add_error("owner" if message == MSG_OWNER_CANNOT_ACT else None, message)
+            form.add_error("owner" if message in (MSG_OWNER_CANNOT_ACT, MSG_OWNER_ESTABLISHMENT) else None, message)
             return self._page(action, bound={"edit": form}, status=400)
         except PermissionDenied:
             return forbidden(request, read_only=True)

@@ -17,6 +17,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -24,9 +25,10 @@ from django.http import QueryDict
 
 from ..access import Scope
 from ..book.models import Complaint
+from ..book.pdf import printable
 from .forms import QueueFilterForm
 from .models import SavedQueueView
-from .selectors import QueueCursor, _fetch, _queue_filter, _queue_key, _segments
+from .selectors import QueueCursor, complaint_queue_next
 
 SAVED_VIEWS_MAX = 20  # per person: more than fit above the queue as links
 
@@ -93,20 +95,25 @@ def queue_query_filters(query: str, *, scope: Scope) -> dict:
 
 
 def queue_query_describe(query: str, *, scope: Scope, establishment_names: dict[int, str]) -> str:
-    """A short Spanish description of a view's filters ("En trámite · Reclamo · «cobro»"), for the list of views."""
+    """A short Spanish description of a view's filters ("En trámite · Reclamo · «cobro»"), for the list of views:
+    every filter the queue's form accepts, in its order (the search last), so a new filter is never left out."""
     form = queue_filter_form(QueryDict(query), scope=scope)
     form.is_valid()
     data, parts = form.cleaned_data, []
-    for name in ("estado", "tipo"):
-        if data.get(name):
-            parts.append(str(dict(form.fields[name].choices).get(data[name], data[name])))
-    if data.get("establecimiento"):
-        parts.append(establishment_names.get(data["establecimiento"], "un establecimiento"))
-    for name in ("mias", "sin_asignar", "vencidas", "semana"):
-        if data.get(name):
-            parts.append(str(form.fields[name].label))
-    if data.get("responsable"):
-        parts.append("de una persona")
+    for name, field in form.fields.items():
+        value = data.get(name)
+        if value in (None, "", False) or name == "q":
+            continue
+        if name == "establecimiento":
+            parts.append(establishment_names.get(value, "un establecimiento"))
+        elif name == "responsable":
+            parts.append("de una persona")
+        elif isinstance(field, forms.BooleanField):
+            parts.append(str(field.label))
+        elif isinstance(field, forms.ChoiceField):
+            parts.append(str(dict(field.choices).get(value, value)))
+        else:
+            parts.append(f"{field.label}: {value}")
     if data.get("q"):
         parts.append(f"búsqueda «{data['q']}»")
     text = " · ".join(parts) or "Todas las hojas"
@@ -134,10 +141,13 @@ def saved_view_get(*, scope: Scope, view_id: int) -> SavedQueueView:
 
 
 def _name_clean(name: str) -> str:
-    name = " ".join((name or "").split())
+    """The name as stored: control characters dropped (a NUL never reaches PostgreSQL), spaces collapsed; a name
+    with nothing else left is refused."""
+    name = " ".join(printable(name or "").split())
+    name = name[: SavedQueueView._meta.get_field("name").max_length].strip()
     if not name:
         raise SavedViewError(MSG_NAME_REQUIRED, field="name")
-    return name[: SavedQueueView._meta.get_field("name").max_length]
+    return name
 
 
 def _name_taken(*, scope: Scope, name: str, exclude_id: int | None = None) -> bool:
@@ -153,12 +163,15 @@ def saved_view_create(*, scope: Scope, name: str, query: str) -> SavedQueueView:
         raise SavedViewError(MSG_NO_OWNER)
     name = _name_clean(name)
     query = queue_query_clean(query, scope=scope)
-    if SavedQueueView.objects.filter(owner=scope.user).count() >= SAVED_VIEWS_MAX:
-        raise SavedViewError(MSG_TOO_MANY)
-    if _name_taken(scope=scope, name=name):
-        raise SavedViewError(MSG_NAME_TAKEN.format(name=name), field="name")
     try:
         with transaction.atomic():
+            # The owner's row, locked: two saves at once (two tabs, a double click) take turns, so the second
+            # one counts the first one's view and the limit holds.
+            list(get_user_model().objects.select_for_update().filter(pk=scope.user.pk).values_list("pk"))
+            if SavedQueueView.objects.filter(owner=scope.user).count() >= SAVED_VIEWS_MAX:
+                raise SavedViewError(MSG_TOO_MANY)
+            if _name_taken(scope=scope, name=name):
+                raise SavedViewError(MSG_NAME_TAKEN.format(name=name), field="name")
             return SavedQueueView.objects.create(owner=scope.user, name=name, query=query)
     except IntegrityError:  # the same name saved at the same moment from another tab
         raise SavedViewError(MSG_NAME_TAKEN.format(name=name), field="name") from None
@@ -187,17 +200,6 @@ def saved_view_delete(*, scope: Scope, view_id: int) -> str:
 
 
 # -- the next hoja of a view ----------------------------------------------------------------------------------
-
-
-def complaint_queue_next(*, scope: Scope, today: date, after: QueueCursor, **filters) -> Complaint | None:
-    """The hoja right after `after` in the queue's order among the filtered hojas in `scope`, or None at the end
-    of the view. One query, keyset (the queue's own segments read from their indexes after the cursor), never an
-    OFFSET: as fast at the end of a million hojas as at the top."""
-    queue = _queue_filter(scope=scope, today=today, **filters)
-    cursor = QueueCursor(True, after.open, after.value, after.pk, 1)
-    rows = _fetch(_segments(queue, cursor, 1))
-    rows.sort(key=_queue_key)
-    return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ from .approvals import (
     approval_requests_pending,
     approval_return,
 )
-from .bulk_assign import HojasOutOfScope, bulk_assignable_people, complaints_bulk_assign
+from .bulk_assign import HojasOutOfScope, TooManyHojas, bulk_assignable_people, complaints_bulk_assign
+from .flow_views import flow_redirect
 from .forms import StaffForm
+from .selectors import pending_approval_count
 from .services import WorkflowError
 from .team import SOON_BUSINESS_DAYS
 from .trail import person_name
@@ -52,7 +54,7 @@ MSG_PICK_HOJAS = "Marca al menos una hoja de la lista."
 MSG_BULK_DONE = "Listo: {count} asignada{s} a {name}."
 MSG_BULK_NONE = "No cambió ninguna hoja."
 MSG_BULK_UNCHANGED = " {count} ya estaba{n} así."
-MSG_BULK_CLOSED = "{count} hoja{s} cerrada{s} no se {verb}: {numbers}."
+MSG_BULK_CLOSED = "{count} que ya no está{n} en trámite no se {verb}: {numbers}."
 
 UNASSIGNED = "bandeja"
 
@@ -133,7 +135,7 @@ class ApprovalDecisionView(StaffRequiredMixin, View):
         if not form.is_valid():
             if "solicitud" in form.errors:
                 messages.error(request, MSG_PICK_REQUEST)
-                return redirect("staff:detail", pk=complaint.pk)
+                return flow_redirect(request, scope=self.scope, complaint=complaint, advance=False)
             context = _detail_context(request, complaint, approval_return_form=form)
             return self.render(DETAIL_TEMPLATE, context, status=400)
         request_id = form.cleaned_data["solicitud"]
@@ -153,20 +155,23 @@ class ApprovalDecisionView(StaffRequiredMixin, View):
                     message = message.format(kind=Kind(decided.proposal["kind"]).label.lower())
         except WorkflowError as exc:
             messages.error(request, str(exc))
-        else:
-            messages.success(request, message)
-        return redirect("staff:detail", pk=complaint.pk)
+            return flow_redirect(request, scope=self.scope, complaint=complaint, advance=False)  # in its view
+        messages.success(request, message)
+        return flow_redirect(request, scope=self.scope, complaint=complaint)  # back on the hoja, in its view
 
 
 # -- bulk assignment from the queue ----------------------------------------------------------------------------
 
 
 def queue_bulk_context(scope: Scope) -> dict:
-    """What the queue adds for a supervisor: the people the bulk bar offers (one query). Nothing for the rest:
-    agents and readers get no checkboxes and the queue no extra query."""
+    """What the queue adds for a supervisor: the people the bulk bar offers and the «Por aprobar» counter (one
+    query each). Nothing for the rest: agents and readers get no checkboxes and the queue no extra query."""
     if not scope.supervises or not scope.can_act:
-        return {"bulk_people": None}
-    return {"bulk_people": list(bulk_assignable_people(scope=scope))}
+        return {"bulk_people": None, "pending_approval": None}
+    return {
+        "bulk_people": list(bulk_assignable_people(scope=scope)),
+        "pending_approval": pending_approval_count(scope=scope),  # the approvers' counter
+    }
 
 
 def _ids(values: list[str]) -> list[int] | None:
@@ -222,6 +227,8 @@ class BulkAssignView(_SupervisorOnly, View):
             result = complaints_bulk_assign(complaint_ids=ids, assignee=assignee, scope=self.scope)
         except HojasOutOfScope:
             raise Http404("Hoja no encontrada") from None
+        except TooManyHojas as exc:
+            return self.queue_again(str(exc))
         except WorkflowError as exc:
             return self.queue_again(str(exc), status=409)
         name = person_name(assignee) if assignee else "la bandeja del establecimiento (sin asignar)"
@@ -241,8 +248,8 @@ class BulkAssignView(_SupervisorOnly, View):
         if result.closed:
             n = len(result.closed)
             numbers = ", ".join(f"Nº {number}" for number in result.closed[:20])
-            plural = {"s": "" if n == 1 else "s", "verb": "tocó" if n == 1 else "tocaron"}
-            messages.warning(request, MSG_BULK_CLOSED.format(count=n, numbers=numbers, **plural))
+            plural = {"n": "" if n == 1 else "n", "verb": "tocó" if n == 1 else "tocaron"}
+            messages.warning(request, MSG_BULK_CLOSED.format(count=_hojas(n), numbers=numbers, **plural))
         return self.back_to_queue()
 
 

@@ -5,7 +5,9 @@ applied: it becomes a pending ApprovalRequest, the establishment's supervisors a
 supervisor in scope approves it (then the usual service sends or applies it, with every rule it enforces: the
 cause before an offer, the deadline, an e-mail to write to) or returns it with a reason the agent reads on the
 hoja. One pending request per hoja and kind; the legal deadline keeps running meanwhile. A supervisor's own
-offer or reclassification skips the step. Every step is an event on the hoja: who proposed, who decided."""
+offer or reclassification skips the step, and ends a request of the same kind still waiting; a hoja that leaves
+the open statuses ends all of its requests (approval_requests_lapse). Every step is an event on the hoja: who
+proposed, who decided."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..access import Role, Scope
-from ..book.models import Complaint, ComplaintEvent, Kind
+from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, Kind
+from ..book.pdf import printable
 from ..outbox.keys import approval_request_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
@@ -35,6 +38,15 @@ MSG_ALREADY_PENDING = {
 MSG_APPROVERS_ONLY = "Solo supervisión aprueba o devuelve propuestas y reclasificaciones."
 MSG_NOT_PENDING = "Esa solicitud ya no está pendiente: la decidió otra persona o ya no existe."
 MSG_RETURN_REASON = "Indica por qué la devuelves: el agente lo leerá en la hoja."
+# Why a request ended without a decision (its return_reason and the APPROVAL_REFUSED event's reason).
+MSG_LAPSED_CLOSED = "La hoja ya fue {status}: la solicitud quedó sin efecto."
+MSG_LAPSED_DIRECT = {
+    ApprovalRequest.Kind.OFFER: (
+        "Supervisión envió directamente otra propuesta de solución: la solicitud quedó sin efecto."
+    ),
+    ApprovalRequest.Kind.RECLASSIFY: "Supervisión reclasificó la hoja directamente: la solicitud quedó sin efecto.",
+}
+_LEFT_AS = {"answered": "respondida", "settled": "cerrada por acuerdo", "closed": "cerrada"}
 
 Kind_ = ApprovalRequest.Kind
 Status_ = ApprovalRequest.Status
@@ -57,13 +69,17 @@ def settlement_offer_propose(
     """What the detail page's offer form does: send the offer (settlement_offer_send) or, where a supervisor
     approves an agent's offers first, ask for that approval. The offer's own rules apply either way, now."""
     now = now or timezone.now()
-    text = text.strip()
+    text = printable(text).strip()
     if not text:
         raise WorkflowError(MSG_EMPTY_TEXT)
     with transaction.atomic():
         complaint = _locked(complaint_id, Action.OFFER, scope, now)
         if not needs_approval(complaint, Action.OFFER, scope=scope):
-            return settlement_offer_send(complaint_id=complaint.pk, text=text, scope=scope, now=now)
+            offer = settlement_offer_send(complaint_id=complaint.pk, text=text, scope=scope, now=now)
+            approval_requests_lapse(
+                complaint=complaint, kinds=[Kind_.OFFER], reason=MSG_LAPSED_DIRECT[Kind_.OFFER], now=now
+            )
+            return offer
         return _request(complaint, Kind_.OFFER, {"text": text}, scope, now)
 
 
@@ -73,7 +89,7 @@ def complaint_reclassify_propose(
     """What the detail page's reclassify form does: reclassify (complaint_reclassify) or, where a supervisor
     approves an agent's changes of kind first, ask for that approval."""
     now = now or timezone.now()
-    reason = reason.strip()
+    reason = printable(reason).strip()
     if not reason:
         raise WorkflowError(MSG_REASON_REQUIRED)
     with transaction.atomic():
@@ -81,7 +97,11 @@ def complaint_reclassify_propose(
         if complaint.kind == kind:
             raise WorkflowError(MSG_SAME_KIND)
         if not needs_approval(complaint, Action.RECLASSIFY, scope=scope):
-            return complaint_reclassify(complaint_id=complaint.pk, kind=kind, reason=reason, scope=scope, now=now)
+            complaint = complaint_reclassify(complaint_id=complaint.pk, kind=kind, reason=reason, scope=scope, now=now)
+            approval_requests_lapse(
+                complaint=complaint, kinds=[Kind_.RECLASSIFY], reason=MSG_LAPSED_DIRECT[Kind_.RECLASSIFY], now=now
+            )
+            return complaint
         return _request(complaint, Kind_.RECLASSIFY, {"kind": Kind(kind).value, "reason": reason}, scope, now)
 
 
@@ -192,7 +212,7 @@ def approval_return(
 ) -> ApprovalRequest:
     """Return the proposal to the agent with the reason (shown on the hoja); nothing is sent or applied."""
     now = now or timezone.now()
-    reason = reason.strip()
+    reason = printable(reason).strip()
     if not reason:
         raise WorkflowError(MSG_RETURN_REASON)
     with transaction.atomic():
@@ -216,13 +236,51 @@ def approval_return(
     return request
 
 
+def approval_requests_lapse(
+    *, complaint: Complaint, kinds: list[str] | None = None, reason: str = "", now: datetime
+) -> list[ApprovalRequest]:
+    """End the locked hoja's pending requests of `kinds` (None: every kind) that can no longer be decided: the hoja
+    left the open statuses (services.status_move calls this), or a supervisor's own offer or reclassification of
+    the same kind went through. They become RETURNED with `reason` (by default, why the hoja closed) and no
+    decider, and an APPROVAL_REFUSED event (no actor) says so. Nothing is sent to anyone."""
+    pending = ApprovalRequest.objects.filter(complaint=complaint, status=Status_.PENDING)
+    if kinds is not None:
+        pending = pending.filter(kind__in=kinds)
+    lapsed = list(pending.select_related("requested_by").select_for_update(of=("self",)))
+    if not lapsed:
+        return []
+    reason = reason or MSG_LAPSED_CLOSED.format(status=_LEFT_AS.get(complaint.status, "cerrada"))
+    for request in lapsed:
+        request.status, request.decided_by, request.decided_at = Status_.RETURNED, None, now
+        request.return_reason = reason
+        request.save(update_fields=["status", "decided_by", "decided_at", "return_reason", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            type=ComplaintEvent.Type.APPROVAL_REFUSED,
+            actor=None,
+            occurred_at=now,
+            data={
+                "request": request.pk,
+                "kind": request.kind,
+                "reason": reason,
+                "lapsed": True,
+                "requested_by": request.requested_by_id,
+                "requested_by_name": person_name(request.requested_by),
+            },
+        )
+    return lapsed
+
+
 # -- reads ----------------------------------------------------------------------------------------------------
 
 
 def approval_requests_pending(*, scope: Scope) -> list[ApprovalRequest]:
     """Pending requests in scope, the hoja due first (the team view's "Por aprobar"). One query."""
     return list(
-        scope.filter(ApprovalRequest.objects.filter(status=Status_.PENDING), path="complaint__establishment")
+        scope.filter(
+            ApprovalRequest.objects.filter(status=Status_.PENDING, complaint__status__in=OPEN_STATUSES),
+            path="complaint__establishment",
+        )
         .select_related("complaint__establishment", "requested_by")
         .order_by("complaint__due_date", "requested_at", "pk")
     )
@@ -248,7 +306,7 @@ def approval_panel(*, scope: Scope, complaint: Complaint) -> ApprovalPanel:
     establishment = complaint.establishment
     agent = not scope.supervises
     return ApprovalPanel(
-        pending=[r for r in requests if r.status == Status_.PENDING],
+        pending=[r for r in requests if r.status == Status_.PENDING and complaint.status in OPEN_STATUSES],
         returned=[r for r in latest.values() if r.status == Status_.RETURNED],
         can_decide=scope.supervises and scope.acts_on(complaint.establishment_id),
         offers_need_approval=agent and establishment.offers_need_approval,

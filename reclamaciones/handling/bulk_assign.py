@@ -30,11 +30,15 @@ class HojasOutOfScope(Exception):
     """Some of the hojas do not exist or are not in the scope: nothing changes (the view answers 404)."""
 
 
+class TooManyHojas(WorkflowError):
+    """More than BULK_LIMIT hojas at once: a malformed request, not a conflict (the view answers 400)."""
+
+
 @dataclass(frozen=True)
 class BulkAssignment:
     changed: list[str] = field(default_factory=list)  # hoja numbers that got the new assignee
     unchanged: list[str] = field(default_factory=list)  # already theirs
-    closed: list[str] = field(default_factory=list)  # no longer open: skipped
+    closed: list[str] = field(default_factory=list)  # no longer in progress (answered, settled, closed): skipped
 
 
 def bulk_assignable_people(*, scope: Scope) -> QuerySet:
@@ -52,9 +56,10 @@ def complaints_bulk_assign(
     *, complaint_ids: list[int], assignee, scope: Scope, now: datetime | None = None
 ) -> BulkAssignment:
     """Give the hojas `complaint_ids` to `assignee` (None: back to their establishments' queue). Supervisors only.
-    A hoja out of scope (or missing) refuses the whole request (HojasOutOfScope); closed hojas are skipped and
-    listed; hojas already theirs are left alone (no event); if `assignee` does not work for the establishment of
-    any hoja to change, nothing changes and the message names those hojas."""
+    A hoja out of scope (or missing) refuses the whole request (HojasOutOfScope); hojas no longer in progress
+    (answered, settled or closed) are skipped and listed; hojas already theirs are left alone (no event); if
+    `assignee` does not work for the establishment of any hoja to change, nothing changes and the message names
+    those hojas."""
     now = now or timezone.now()
     if not scope.supervises:
         raise WorkflowError(MSG_SUPERVISORS_ONLY)
@@ -62,7 +67,7 @@ def complaints_bulk_assign(
     if not ids:
         raise WorkflowError(MSG_PICK_HOJAS)
     if len(ids) > BULK_LIMIT:
-        raise WorkflowError(MSG_TOO_MANY)
+        raise TooManyHojas(MSG_TOO_MANY)
     target = assignee.pk if assignee is not None else None
     with transaction.atomic():
         hojas = list(
@@ -75,7 +80,7 @@ def complaints_bulk_assign(
         result = BulkAssignment()
         to_change = []
         for hoja in hojas:
-            if hoja.status not in OPEN_STATUSES:
+            if hoja.status not in OPEN_STATUSES:  # answered, settled or closed: nobody takes it any more
                 result.closed.append(hoja.display_number)
             elif hoja.assignee_id == target:
                 result.unchanged.append(hoja.display_number)

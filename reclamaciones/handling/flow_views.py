@@ -43,13 +43,18 @@ MSG_CHECK_NAME = "Revisa el nombre de la vista."
 VIEWS_TEMPLATE = "reclamaciones/staff/saved_views.html"
 
 
-class SavedViewForm(StaffForm):
+class SavedViewRenameForm(StaffForm):
+    """A view's name (CharField: a NUL character is refused with Django's own Spanish message)."""
+
     name = forms.CharField(
         label="Nombre de la vista",
         max_length=SavedQueueView._meta.get_field("name").max_length,
         error_messages={"required": "Escribe un nombre para la vista.", "max_length": "Usa 60 caracteres o menos."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "p. ej. Mis vencidas"}),
     )
+
+
+class SavedViewForm(SavedViewRenameForm):
     consulta = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
 
 
@@ -106,17 +111,20 @@ def _detail_url(complaint: Complaint, flow) -> str:
     return f"{url}?{flow.params_here}" if flow is not None else url
 
 
-def flow_redirect(request, *, scope: Scope, complaint: Complaint, advance: bool = True) -> HttpResponse:
-    """Where an action on the hoja lands: back on it (keeping the queue view it came from), or, after "Guardar y
-    siguiente", on the view's next hoja; at the end of the view, on the queue with a word of it. `advance=False`
-    (the action was refused): back on the hoja whatever the button."""
+def flow_redirect(
+    request, *, scope: Scope, complaint: Complaint, advance: bool = True, anchor: str = ""
+) -> HttpResponse:
+    """Where an action on the hoja lands: back on it (keeping the queue view it came from; at `anchor`, a part of
+    the page, when given), or, after "Guardar y siguiente", on the view's next hoja; at the end of the view, on
+    the queue with a word of it. `advance=False` (the action was refused): back on the hoja whatever the button."""
     params = request.POST
     wants_next = advance and params.get("siguiente") == "1"
     flow = flow_of(params, scope=scope, complaint=complaint, today=timezone.localdate(), with_next=wants_next)
+    fragment = f"#{anchor}" if anchor else ""
     if flow is None:
-        return redirect("staff:detail", pk=complaint.pk)
+        return redirect(reverse("staff:detail", args=[complaint.pk]) + fragment)
     if not wants_next:
-        return redirect(_detail_url(complaint, flow))
+        return redirect(_detail_url(complaint, flow) + fragment)
     if flow.next is None:
         messages.info(request, MSG_END_OF_VIEW.format(number=complaint.display_number))
         return redirect(_queue_url(flow.desde))
@@ -182,8 +190,11 @@ class SavedViewActionView(SavedViewsView):
 
 class SavedViewRenameView(SavedViewActionView):
     def perform(self, request, pk: int):
+        form = SavedViewRenameForm(request.POST)
         try:
-            view = saved_view_rename(scope=self.scope, view_id=pk, name=request.POST.get("name", "")[:200])
+            if not form.is_valid():  # empty, too long, a NUL character: the form's own Spanish message
+                raise SavedViewError(form.errors["name"][0], field="name")
+            view = saved_view_rename(scope=self.scope, view_id=pk, name=form.cleaned_data["name"])
         except SavedViewError as exc:
             messages.error(request, MSG_CHECK_NAME)
             return self.page(rename_errors={pk: str(exc)}, status=400)

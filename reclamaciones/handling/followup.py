@@ -24,7 +24,8 @@ from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .followup_models import RemedyRecord
 from .models import SettlementOffer
-from .policy import MSG_OUT_OF_SCOPE
+from .policy import MSG_OUT_OF_SCOPE, survey_refusal
+from .selectors import related_or_none
 
 # An answered or settled hoja (closed afterwards too: closing needs one of them first, policy.TRANSITIONS).
 REMEDY_STATUSES = frozenset({Status.ANSWERED, Status.SETTLED, Status.CLOSED})
@@ -44,6 +45,10 @@ MSG_REMEDY_ALREADY = (
 MSG_REMEDY_STALE = "Ese registro ya fue corregido: la corrección debe referirse al último registro de la hoja."
 MSG_REMEDY_REASON = "Explica por qué corriges el registro anterior."
 MSG_REMEDY_OUTCOME = "Elige si la solución se cumplió o si no había nada que cumplir."
+MSG_REMEDY_UNDONE = (
+    "Ya le contamos al consumidor que la solución se cumplió: la corrección debe decir qué se hizo realmente, "
+    "no que no había nada que cumplir."
+)
 
 
 class RemedyError(Exception):
@@ -120,6 +125,10 @@ def remedy_record(
                 raise RemedyError(MSG_REMEDY_STALE)
             if not correction_reason:
                 raise RemedyError(MSG_REMEDY_REASON, field="correction_reason")
+            # The consumer was shown (and maybe e-mailed) «Cumplimos la solución»: a correction replaces what they
+            # read, it never withdraws it silently.
+            if latest.is_done and outcome != RemedyRecord.Outcome.DONE:
+                raise RemedyError(MSG_REMEDY_UNDONE, field="outcome")
         record = RemedyRecord.objects.create(
             complaint=complaint,
             outcome=outcome,
@@ -203,3 +212,13 @@ def settlement_accepted_get(*, complaint: Complaint, offer: SettlementOffer | No
     if offer is not None and offer.complaint_id == complaint.pk and offer.status == SettlementOffer.Status.ACCEPTED:
         return offer
     return None
+
+
+def survey_refusal_get(*, complaint: Complaint, offer: SettlementOffer | None) -> str | None:
+    """Why the consumer's one-time survey is not open on `complaint` (None: it is): it opens once the answer was
+    communicated or the consumer accepted the settlement offer, `offer` being the hoja's latest
+    (selectors.settlement_offer_latest; the pages have it already). The one rule for the tracking page, the
+    survey's view and services.survey_answer."""
+    answered = related_or_none(complaint, "response") is not None
+    settled = settlement_accepted_get(complaint=complaint, offer=offer) is not None
+    return survey_refusal(answered=answered or settled, surveyed=related_or_none(complaint, "survey") is not None)

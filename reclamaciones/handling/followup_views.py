@@ -5,10 +5,9 @@ and receives its form. Thin: the form validates input, the service decides."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import redirect
-from django.urls import reverse
 
 from ..book.models import Complaint
+from .flow_views import flow_redirect
 from .followup import MSG_REMEDY_NOT_YET, RemedyError, follow_through_get, remedy_record, remedy_refusal
 from .followup_forms import RemedyForm
 from .followup_models import RemedyRecord
@@ -39,7 +38,7 @@ class RemedyView(ComplaintActionView):
             return denied
         if remedy_refusal(complaint, scope=self.scope) == MSG_REMEDY_NOT_YET:
             messages.error(request, MSG_REMEDY_NOT_YET)
-            return redirect("staff:detail", pk=complaint.pk)
+            return flow_redirect(request, scope=self.scope, complaint=complaint, advance=False)  # in its view
         current = follow_through_get(complaint=complaint).current
         data, expected = request.POST, str(current.pk) if current else ""
         if data.get("remedy-corrects", "") != expected:
@@ -70,7 +69,8 @@ class RemedyView(ComplaintActionView):
                 form.add_error(exc.field or None, str(exc))
             else:
                 messages.success(request, self.done_message(record, complaint))
-                return redirect(reverse("staff:detail", args=[complaint.pk]) + "#cumplimiento")
+                # "Guardar y siguiente": on through a «Solución pendiente de cumplir» view
+                return flow_redirect(request, scope=self.scope, complaint=complaint, anchor="cumplimiento")
         return self.invalid(complaint, form)
 
     @staticmethod

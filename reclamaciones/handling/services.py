@@ -11,20 +11,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..access import Scope
-from ..book.models import Complaint, ComplaintEvent, GoodType, Kind, ResponseChannel, Status
+from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, GoodType, Kind, ResponseChannel, Status
 from ..outbox.keys import reclassified_key, response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
-from .models import Cause, Response, SettlementOffer, SurveyAnswer
+from .followup import survey_refusal_get
+from .models import Cause, Response, SurveyAnswer
 from .policy import (
     MSG_NEEDS_APPROVAL,
     Action,
     needs_approval,
     refusal,
-    survey_refusal,
     transition_refusal,
 )
-from .selectors import assignable_staff
+from .selectors import assignable_staff, settlement_offer_latest
 
 MSG_NOT_ASSIGNABLE = "Esa persona no atiende este establecimiento."
 
@@ -84,6 +84,10 @@ def status_move(complaint: Complaint, to: str, actor: AbstractBaseUser | None, n
         occurred_at=now,
         data={"from": old, "to": to, **data},
     )
+    if to not in OPEN_STATUSES:  # nobody can approve an offer or a reclassification of it any more
+        from .approvals import approval_requests_lapse  # approvals builds on this module
+
+        approval_requests_lapse(complaint=complaint, now=now)
 
 
 def complaint_assign(
@@ -287,17 +291,13 @@ def survey_answer(
     *, complaint: Complaint, solved: bool, csat: int, nps: int, comment: str = "", now: datetime | None = None
 ) -> SurveyAnswer:
     """The consumer's one-time satisfaction survey, open once the answer was communicated or the consumer
-    accepted a settlement offer (the hoja's outcome, either way)."""
+    accepted the settlement offer (the hoja's outcome, either way: followup.survey_refusal_get)."""
     now = now or timezone.now()
     if not (1 <= csat <= 5 and 0 <= nps <= 10):
         raise WorkflowError(MSG_SURVEY_RANGE)
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        refused = survey_refusal(
-            answered=Response.objects.filter(complaint=complaint).exists()
-            or complaint.settlement_offers.filter(status=SettlementOffer.Status.ACCEPTED).exists(),
-            surveyed=SurveyAnswer.objects.filter(complaint=complaint).exists(),
-        )
+        refused = survey_refusal_get(complaint=complaint, offer=settlement_offer_latest(complaint=complaint))
         if refused:
             raise WorkflowError(refused)
         answer = SurveyAnswer.objects.create(

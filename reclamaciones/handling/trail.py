@@ -184,6 +184,8 @@ def _approval_lines(kind: str, d: dict) -> list[str]:
     by = d.get("requested_by_name") or "—"
     if kind == T.APPROVAL_GRANTED:
         return [f"{what} de {by}, aprobada: se {'envía al consumidor' if d.get('kind') == 'offer' else 'aplica'}."]
+    if d.get("lapsed"):  # ended by the hoja itself (answered, settled, closed, or done directly): no one decided
+        return [f"{what} de {by}, sin efecto: {d.get('reason', '—')}"]
     return [f"{what} de {by}, devuelta sin enviar.", f"Motivo: {d.get('reason', '—')}"]
 
 

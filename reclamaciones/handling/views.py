@@ -673,7 +673,8 @@ class AnswerView(AnswerMixin, View):
             if refused != MSG_OFFER_PENDING:  # the other refusals are status moves: name the status instead
                 refused = MSG_NOT_ANSWERABLE.format(status=complaint.get_status_display())
             messages.warning(request, refused)
-            return redirect("staff:detail", pk=complaint.pk)
+            # back on the hoja, in the queue view it came from
+            return redirect(answer_flow_context(request, scope=self.scope, complaint=complaint)["flow_detail_url"])
         templates = {str(t.pk): t for t in response_templates_for(complaint)}
         self.chosen_template = templates.get(request.GET.get("plantilla", ""))
         initial = {

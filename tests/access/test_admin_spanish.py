@@ -196,7 +196,7 @@ def test_adding_a_council_meeting_says_so_without_a_wrong_article(superuser, rec
 
 
 def test_adding_an_action_item_says_so_without_a_wrong_article(superuser, records):
-    owner = staff_user("consejera", Role.COUNCIL, profile=False, first_name="Lucía", last_name="Paredes")
+    owner = staff_user("consejera", Role.COUNCIL, all_establishments=True, first_name="Lucía", last_name="Paredes")
     add = reverse("admin:reclamaciones_actionitem_add")
     data = form_data(superuser.get(add)) | {
         "title": "Revisar los tiempos de entrega",

@@ -37,7 +37,7 @@ def test_action_create_stores_the_baseline_of_the_twelve_weeks_before(file_compl
     _file(file_complaint, date(2026, 10, 10), cause, establishment=other)
     _file(file_complaint, date(2026, 10, 10), unrelated)
     # a person creating an action gives it to someone who can act on it (issue 13): a supervisor here
-    owner = staff_user("duena", Role.SUPERVISOR, is_staff=False, profile=False, first_name="Rosa")
+    owner = staff_user("duena", Role.SUPERVISOR, is_staff=False, all_establishments=True, first_name="Rosa")
 
     here = action_create(
         title="Ruta de despacho diaria",

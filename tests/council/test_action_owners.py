@@ -85,9 +85,13 @@ def test_a_person_cannot_give_an_action_to_someone_who_cannot_act(people, name):
     assert not ActionItem.objects.exists()
 
 
-def test_changing_the_owner_checks_the_new_one_but_an_old_owner_may_stay(people):
+def test_changing_the_owner_checks_the_new_one_but_an_old_owner_may_stay(people, establishment):
     old = action_create(  # made without a person choosing (an import): its owner is an agent
-        title="Capacitar a caja", owner=people["agent"], due_date=timezone.localdate(), causes=[cause_get()]
+        title="Capacitar a caja",
+        owner=people["agent"],
+        due_date=timezone.localdate(),
+        causes=[cause_get()],
+        establishment=establishment,
     )
     scope = Scope.of(people["council"])
 
@@ -102,9 +106,13 @@ def test_changing_the_owner_checks_the_new_one_but_an_old_owner_may_stay(people)
     assert (old.title, old.owner) == ("Capacitar al equipo", people["supervisor"])
 
 
-def test_the_admin_keeps_an_old_owner_but_offers_no_one_else_who_cannot_act(client, people):
+def test_the_admin_keeps_an_old_owner_but_offers_no_one_else_who_cannot_act(client, people, establishment):
     action = action_create(
-        title="Cartel de horarios", owner=people["agent"], due_date=timezone.localdate(), causes=[cause_get()]
+        title="Cartel de horarios",
+        owner=people["agent"],
+        due_date=timezone.localdate(),
+        causes=[cause_get()],
+        establishment=establishment,
     )
     client.force_login(people["council"])
     page = client.get(_url("actionitem", "change", action.pk))

@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from reclamaciones.book.models import Complaint
 from reclamaciones.book.services import complaint_file
 from reclamaciones.handling.models import SavedQueueView, StaffProfile
 
-from ..factories import EstablishmentFactory, filing_kwargs
+from ..factories import EstablishmentFactory, filing_kwargs, hoja_answered
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -200,4 +201,33 @@ def test_the_flow_fits_a_phone(page, live_server, desk, screenshot):
     screenshot("saved-views-390")
     page.set_viewport_size({"width": 1366, "height": 900})
     screenshot("saved-views-1366")
+    assert violations == []
+
+
+def test_a_pending_remedy_view_is_worked_through_with_save_and_next(page, live_server, desk, screenshot):
+    """Answered hojas whose remedy is not yet recorded: from the «Solución pendiente de cumplir» view, recording
+    it with «Guardar y siguiente» lands on the view's next hoja."""
+    violations = _csp_watch(page)
+    for complaint in Complaint.objects.order_by("pk")[:2]:
+        hoja_answered(complaint, by=desk)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _log_in(page, live_server.url + reverse("staff:queue") + "?estado=por-cumplir")
+    rows = page.locator(".queue-table .sheet-link")
+    expect(rows).to_have_count(2)
+    rows.first.click()
+    first = page.locator("h1").inner_text()
+
+    panel = page.locator("#cumplimiento")
+    panel.get_by_label("Solución cumplida").check()
+    panel.get_by_label("Fecha en que se cumplió").fill(timezone.localdate().isoformat())
+    panel.get_by_label("Qué se hizo").fill("Te devolvimos S/ 120.00 a tu tarjeta.")
+    panel.get_by_label("Referencia de la constancia").fill("NC B001-000123")
+    screenshot("remedy-save-next-1366")
+    panel.get_by_role("button", name="Guardar y siguiente").click()
+
+    expect(page.get_by_text("Cumplimiento registrado.")).to_be_visible()
+    expect(page.locator("h1")).not_to_have_text(first)
+    expect(page.get_by_text("Última hoja de la vista")).to_be_visible()
+    expect(page.locator("#cumplimiento")).to_contain_text("Solución pendiente de cumplir")
+    assert "desde=estado%3Dpor-cumplir" in page.url
     assert violations == []

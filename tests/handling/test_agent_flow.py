@@ -9,22 +9,31 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
 from reclamaciones.handling.agent_flow import (
+    MSG_NAME_REQUIRED,
     SAVED_VIEWS_MAX,
     SavedViewError,
-    complaint_queue_next,
     queue_query_clean,
+    queue_query_describe,
+    queue_query_filters,
     saved_view_create,
     saved_view_list,
+    saved_view_rename,
 )
+from reclamaciones.handling.approval_models import ApprovalRequest
+from reclamaciones.handling.approvals import settlement_offer_propose
+from reclamaciones.handling.followup_models import RemedyRecord
+from reclamaciones.handling.forms import QueueFilterForm
 from reclamaciones.handling.models import SavedQueueView
-from reclamaciones.handling.selectors import QueueCursor
+from reclamaciones.handling.selectors import QueueCursor, complaint_queue_next
+from reclamaciones.handling.services import complaint_classify
 
 from ..factories import cause_get, hoja_answered, staff_user
+from .settlement_support import lima
 from .staff_support import ANSWER, PASSWORD, _filed_with_days_left
 
 pytestmark = pytest.mark.django_db
@@ -399,3 +408,279 @@ def test_a_view_name_is_text_never_markup(client, agent):
         assert "<img src=x" not in html
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
         assert "<b>hola</b>" not in html
+
+
+# -- every action of the hoja keeps the view -------------------------------------------------------------------
+
+_FORM = re.compile(r'<form\b[^>]*\baction="(/gestion/hojas/\d+/[^"]*)"[^>]*>(.*?)</form>', re.S)
+
+REMEDY = {
+    "remedy-outcome": "done",
+    "remedy-what_done": "Te devolvimos S/ 120.00 a tu tarjeta.",
+    "remedy-evidence_reference": "NC B001-000123",
+    "remedy-evidence_notes": "",
+}
+
+
+@pytest.fixture
+def supervisor(establishment):
+    return staff_user("sofia", Role.SUPERVISOR, establishments=[establishment], password=PASSWORD, first_name="Sofía")
+
+
+@pytest.fixture
+def strict(establishment):
+    """Agents' offers wait for a supervisor's approval."""
+    establishment.offers_need_approval = True
+    establishment.save(update_fields=["offers_need_approval"])
+    return establishment
+
+
+def _classified(complaint, agent):
+    complaint_classify(complaint_id=complaint.pk, cause=cause_get(), scope=Scope.of(agent))
+    return complaint
+
+
+def _in_view(complaint, desde: str) -> dict:
+    """The hidden fields of the hoja's forms when it was opened from the view `desde`."""
+    return {"desde": desde, "tras": QueueCursor.of(complaint, forward=True, position=1).encode()}
+
+
+def _remedy(complaint) -> dict:
+    return {**REMEDY, "remedy-done_on": timezone.localdate().isoformat()}
+
+
+def test_every_action_form_of_the_hoja_carries_the_view(client, strict, agent, supervisor, file_complaint):
+    waiting = _classified(file_complaint(good_type=""), agent)
+    settlement_offer_propose(complaint_id=waiting.pk, text="Te cambiamos el equipo.", scope=Scope.of(agent))
+    offerable = _classified(file_complaint(consumer_name="Luis Torres"), agent)
+    answered = hoja_answered(_classified(file_complaint(consumer_name="Rosa Quispe"), agent), by=agent)
+    client.force_login(supervisor)
+
+    seen = set()
+    for complaint in (waiting, offerable, answered):
+        html = client.get(_detail(complaint.pk, "vencidas=on")).content.decode()
+        for action, body in _FORM.findall(html):
+            name = resolve(action).url_name
+            assert 'name="desde" value="vencidas=on"' in body, name
+            assert f'name="tras" value="{QueueCursor.of(complaint, forward=True, position=1).encode()}"' in body, name
+            seen.add(name)
+            if name == "remedy":  # a «Solución pendiente de cumplir» view is worked through from here
+                assert "Guardar y siguiente" in body or "Guardar y volver a la vista" in body
+
+    expected = {"assign", "note", "classify", "good-type", "reclassify", "offer", "close", "remedy"}
+    assert expected | {"approval-grant", "approval-refuse"} <= seen
+
+
+def test_each_action_of_the_hoja_lands_back_on_it_in_its_view(client, agent, file_complaint):
+    client.force_login(agent)
+    desde = "q=torres&estado=abiertas"
+
+    def post(name, complaint, data):
+        fields = _in_view(complaint, desde)
+        response = client.post(reverse(f"staff:{name}", args=[complaint.pk]), {**data, **fields})
+        assert response.status_code == 302, name
+        assert _back_on(response, complaint.pk, desde) == fields["tras"], name
+        return response
+
+    hoja = file_complaint(good_type="", kind="reclamo", consumer_name="Luis Torres")
+    post("good-type", hoja, {"good_type-good_type": "ambos"})
+    post("reclassify", hoja, {"reclassify-kind": "queja", "reclassify-reason": "Es por la atención."})
+    post("reclassify", hoja, {"reclassify-kind": "reclamo", "reclassify-reason": "Era el producto."})
+    post("classify", hoja, {"classify-cause": cause_get().pk})
+    post("offer", hoja, {"offer-text": "Te devolvemos el dinero."})
+    hoja.refresh_from_db()
+    assert (hoja.good_type_classified, hoja.status) == ("ambos", "settlement_offered")
+
+    answered = hoja_answered(_classified(file_complaint(consumer_name="Rosa Torres"), agent), by=agent)
+    landed = post("remedy", answered, _remedy(answered))
+    assert urlsplit(landed["Location"]).fragment == "cumplimiento"
+    assert RemedyRecord.objects.filter(complaint=answered).exists()
+    post("close", answered, {})
+    answered.refresh_from_db()
+    assert answered.status == "closed"
+    # refused (the hoja is closed): back on it all the same, even with «Guardar y siguiente»
+    post("offer", answered, {"offer-text": "Otra.", "siguiente": "1"})
+
+
+def test_the_approval_decisions_land_back_on_the_hoja_in_its_view(client, strict, agent, supervisor, file_complaint):
+    first = _classified(file_complaint(consumer_name="Luis Torres"), agent)
+    second = _classified(file_complaint(consumer_name="Rosa Torres"), agent)
+    granted = settlement_offer_propose(complaint_id=first.pk, text="Te cambiamos el equipo.", scope=Scope.of(agent))
+    returned = settlement_offer_propose(complaint_id=second.pk, text="Te damos un vale.", scope=Scope.of(agent))
+    client.force_login(supervisor)
+    desde = "por_aprobar=on"
+
+    grant = client.post(
+        reverse("staff:approval-grant", args=[first.pk]), {"solicitud": granted.pk, **_in_view(first, desde)}
+    )
+    back = client.post(
+        reverse("staff:approval-refuse", args=[second.pk]),
+        {"solicitud": returned.pk, "motivo": "Ofrece el cambio.", **_in_view(second, desde)},
+    )
+    # refused (already decided), with «Guardar y siguiente»: back on the hoja, in its view
+    again = client.post(
+        reverse("staff:approval-grant", args=[first.pk]),
+        {"solicitud": granted.pk, "siguiente": "1", **_in_view(first, desde)},
+    )
+    bad = client.post(reverse("staff:approval-grant", args=[first.pk]), {"solicitud": "x", **_in_view(first, desde)})
+
+    _back_on(grant, first.pk, desde)
+    _back_on(back, second.pk, desde)
+    _back_on(again, first.pk, desde)
+    _back_on(bad, first.pk, desde)
+    statuses = dict(ApprovalRequest.objects.values_list("pk", "status"))
+    assert (statuses[granted.pk], statuses[returned.pk]) == ("approved", "returned")
+
+
+def test_save_and_next_works_through_a_pending_remedy_view(client, agent, file_complaint):
+    for name in ("Ana Uno", "Beto Dos", "Carla Tres"):
+        hoja_answered(file_complaint(consumer_name=name), by=agent)
+    client.force_login(agent)
+    desde = "estado=por-cumplir"
+    queue = client.get(reverse("staff:queue") + "?" + desde)
+    first, second, third = [row.complaint for row in queue.context["rows"]]
+
+    step = client.post(
+        reverse("staff:remedy", args=[first.pk]), {**_remedy(first), **_in_view(first, desde), "siguiente": "1"}
+    )
+    assert step["Location"] == _detail(second.pk, desde)
+    page = client.get(step["Location"])
+    assert page.context["flow"].next == third
+    assert "Guardar y siguiente" in page.content.decode()
+    step = client.post(
+        reverse("staff:remedy", args=[second.pk]), {**_remedy(second), **_in_view(second, desde), "siguiente": "1"}
+    )
+    assert step["Location"] == _detail(third.pk, desde)
+    step = client.post(
+        reverse("staff:remedy", args=[third.pk]), {**_remedy(third), **_in_view(third, desde), "siguiente": "1"}
+    )
+    assert step["Location"] == "/gestion/?estado=por-cumplir"
+    assert [r.complaint for r in client.get(step["Location"]).context["rows"]] == []
+
+
+def test_a_refused_remedy_stays_on_the_hoja_in_its_view(client, agent, three_open):
+    late = three_open[0]  # open: nothing to follow through yet
+    client.force_login(agent)
+    response = client.post(
+        reverse("staff:remedy", args=[late.pk]), {**_remedy(late), **_in_view(late, "vencidas=on"), "siguiente": "1"}
+    )
+    _back_on(response, late.pk, "vencidas=on")
+
+
+def test_extending_the_deadline_keeps_the_view(client, monkeypatch, file_complaint, supervisor):
+    monkeypatch.setattr(timezone, "now", lambda: lima(2021, 3, 20, 12))
+    old = file_complaint(filed_at=lima(2021, 3, 1))
+    client.force_login(supervisor)
+    html = client.get(_detail(old.pk, "")).content.decode()
+    [(action, body)] = [(a, b) for a, b in _FORM.findall(html) if resolve(a).url_name == "extend"]
+    assert 'name="desde" value=""' in body
+
+    response = client.post(action, {"extend-days": 30, "extend-reason": "Informe del fabricante.", **_in_view(old, "")})
+
+    _back_on(response, old.pk, "")
+    old.refresh_from_db()
+    assert old.due_date.isoformat() == "2021-04-30"
+
+
+def test_an_answer_page_refused_goes_back_to_the_hoja_in_its_view(client, agent, file_complaint):
+    answered = hoja_answered(file_complaint(), by=agent)
+    client.force_login(agent)
+    fields = _in_view(answered, "mias=on")
+    response = client.get(reverse("staff:answer", args=[answered.pk]) + "?" + urlencode(fields))
+    assert _back_on(response, answered.pk, "mias=on") == fields["tras"]
+
+
+# -- saved views: names, the limit, the description ---------------------------------------------------------------
+
+
+def test_a_name_with_a_nul_byte_is_a_400_next_to_the_field_never_a_500(client, agent):
+    view = saved_view_create(scope=Scope.of(agent), name="Vencidas", query="vencidas=on")
+    client.force_login(agent)
+
+    response = client.post(reverse("staff:saved-view-rename", args=[view.pk]), {"name": "Mis\x00vencidas"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="nombre-{view.pk}-error"' in html
+    assert "Los caracteres nulos no están permitidos" in html
+    assert SavedQueueView.objects.get(pk=view.pk).name == "Vencidas"
+    created = client.post(reverse("staff:saved-views"), {"vista-name": "a\x00b", "vista-consulta": "semana=on"})
+    assert created.status_code == 400
+    assert SavedQueueView.objects.filter(owner=agent).count() == 1
+
+
+def test_the_services_drop_control_characters_and_refuse_a_name_left_empty(agent):
+    scope = Scope.of(agent)
+    view = saved_view_create(scope=scope, name="Mis\x00venci\x07das\x1b", query="vencidas=on")
+    assert view.name == "Mis venci das"
+    assert saved_view_rename(scope=scope, view_id=view.pk, name="\tLas\x00mías\n").name == "Las mías"
+    for name in ("\x00", "\x00\x01\x7f", " \u2028 "):
+        with pytest.raises(SavedViewError, match=MSG_NAME_REQUIRED):
+            saved_view_create(scope=scope, name=name, query="")
+        with pytest.raises(SavedViewError, match=MSG_NAME_REQUIRED):
+            saved_view_rename(scope=scope, view_id=view.pk, name=name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_saves_cannot_beat_the_limit(agent, monkeypatch):
+    """Two saves of the last allowed view at the same moment: the owner's row is locked before counting, so the
+    second one waits, counts the first one's view and is refused."""
+    import contextlib
+    import threading
+
+    from django.db import connection as conn
+
+    from reclamaciones.handling import agent_flow
+
+    scope = Scope.of(agent)
+    for i in range(SAVED_VIEWS_MAX - 1):
+        saved_view_create(scope=scope, name=f"Vista {i}", query=f"q=v{i}")
+    both_counted = threading.Barrier(2, timeout=2)  # without the lock both would get here having counted 19
+    name_taken = agent_flow._name_taken
+
+    def slow_name_taken(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):  # the lock held the other one back
+            both_counted.wait()
+        return name_taken(**kwargs)
+
+    monkeypatch.setattr(agent_flow, "_name_taken", slow_name_taken)
+    outcomes = []
+
+    def save(name):
+        try:
+            saved_view_create(scope=scope, name=name, query="")
+            outcomes.append("saved")
+        except SavedViewError as exc:
+            outcomes.append(str(exc))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=save, args=(f"Carrera {i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == sorted(
+        ["saved", f"Ya tienes {SAVED_VIEWS_MAX} vistas guardadas: elimina alguna antes de guardar otra."]
+    )
+    assert SavedQueueView.objects.filter(owner=agent).count() == SAVED_VIEWS_MAX
+
+
+def test_every_queue_filter_is_described(agent, establishment):
+    scope = Scope.of(agent)
+
+    def describe(query):
+        return queue_query_describe(query, scope=scope, establishment_names={establishment.pk: establishment.name})
+
+    assert describe("por_aprobar=on") == "Por aprobar"
+    assert describe("estado=por-cumplir") == "Solución pendiente de cumplir"
+    assert describe("") == "Todas las hojas"
+    # every parameter the queue's form accepts says something (a new filter is never «Todas las hojas»)
+    samples = {"q": "cobro", "estado": "abiertas", "establecimiento": str(establishment.pk), "tipo": "queja"}
+    for name in QueueFilterForm(establishments=[]).fields:
+        value = samples.get(name, str(agent.pk) if name == "responsable" else "on")
+        query = queue_query_clean(urlencode({name: value}), scope=scope)
+        assert query, name
+        assert queue_query_filters(query, scope=scope), name
+        assert describe(query) != "Todas las hojas", name

@@ -13,9 +13,12 @@ from reclamaciones.handling.approval_models import ApprovalRequest
 from reclamaciones.handling.approvals import (
     MSG_ALREADY_PENDING,
     MSG_APPROVERS_ONLY,
+    MSG_LAPSED_CLOSED,
+    MSG_LAPSED_DIRECT,
     MSG_NOT_PENDING,
     MSG_RETURN_REASON,
     approval_grant,
+    approval_requests_pending,
     approval_return,
     complaint_reclassify_propose,
     settlement_offer_propose,
@@ -24,6 +27,7 @@ from reclamaciones.handling.models import SettlementOffer
 from reclamaciones.handling.policy import MSG_CAUSE_BEFORE_OFFER, MSG_OUT_OF_SCOPE
 from reclamaciones.handling.services import WorkflowError, complaint_classify, complaint_reclassify, response_send
 from reclamaciones.handling.settlement import SettlementError, settlement_offer_send
+from reclamaciones.handling.trail import _event_lines
 from reclamaciones.outbox.models import OutboundMessage
 from reclamaciones.outbox.render import message_build
 
@@ -233,17 +237,90 @@ def test_returning_needs_a_reason_sends_nothing_and_lets_the_agent_try_again(str
     assert _requested(classified, agent, text="Nueva propuesta con reembolso del envío.").pk != request.pk
 
 
-def test_if_the_hoja_no_longer_allows_it_approving_changes_nothing(strict, classified, agent, supervisor):
-    request = _requested(classified, agent)
+def test_answering_the_hoja_ends_its_pending_requests(strict, classified, agent, supervisor):
+    offer = _requested(classified, agent)
+    change = complaint_reclassify_propose(
+        complaint_id=classified.pk, kind=Kind.QUEJA, reason="Es un malestar por la atención.", scope=Scope.of(agent)
+    )
     response_send(complaint_id=classified.pk, text="Respuesta final.", channel="email", scope=Scope.of(agent))
 
-    with pytest.raises(WorkflowError):
-        approval_grant(request_id=request.pk, complaint_id=classified.pk, scope=Scope.of(supervisor))
-
-    request.refresh_from_db()
-    assert request.status == ApprovalRequest.Status.PENDING  # still there: the supervisor returns it
+    for request in (offer, change):
+        request.refresh_from_db()
+        assert request.status == ApprovalRequest.Status.RETURNED
+        assert request.decided_by is None
+        assert request.return_reason == MSG_LAPSED_CLOSED.format(status="respondida")
+    lapsed = ComplaintEvent.objects.filter(complaint=classified, type=ComplaintEvent.Type.APPROVAL_REFUSED)
+    assert [(e.actor, e.data["reason"]) for e in lapsed] == [
+        (None, "La hoja ya fue respondida: la solicitud quedó sin efecto.")
+    ] * 2
+    history = [line for e in lapsed for line in _event_lines(e)]
+    assert history == [
+        "Propuesta de solución de Ana, sin efecto: La hoja ya fue respondida: la solicitud quedó sin efecto.",
+        "Reclasificación de Ana, sin efecto: La hoja ya fue respondida: la solicitud quedó sin efecto.",
+    ]
+    with pytest.raises(WorkflowError, match="ya no está pendiente"):
+        approval_grant(request_id=offer.pk, complaint_id=classified.pk, scope=Scope.of(supervisor))
     assert not SettlementOffer.objects.exists()
     assert ComplaintEvent.Type.APPROVAL_GRANTED not in _events(classified)
+
+
+def test_a_supervisors_direct_offer_or_reclassification_ends_the_request_of_that_kind(
+    strict, classified, agent, supervisor
+):
+    offer = _requested(classified, agent)
+    change = complaint_reclassify_propose(
+        complaint_id=classified.pk, kind=Kind.QUEJA, reason="Es un malestar por la atención.", scope=Scope.of(agent)
+    )
+
+    sent = settlement_offer_propose(complaint_id=classified.pk, text="Mi propia propuesta.", scope=Scope.of(supervisor))
+
+    assert isinstance(sent, SettlementOffer)
+    offer.refresh_from_db()
+    change.refresh_from_db()
+    assert offer.status == ApprovalRequest.Status.RETURNED
+    assert offer.decided_by is None
+    assert offer.return_reason == MSG_LAPSED_DIRECT[ApprovalRequest.Kind.OFFER]
+    assert change.status == ApprovalRequest.Status.PENDING  # another kind: still the supervisor's to decide
+
+    complaint_reclassify_propose(
+        complaint_id=classified.pk, kind=Kind.QUEJA, reason="Lo reviso yo.", scope=Scope.of(supervisor)
+    )
+
+    change.refresh_from_db()
+    assert change.status == ApprovalRequest.Status.RETURNED
+    assert change.return_reason == MSG_LAPSED_DIRECT[ApprovalRequest.Kind.RECLASSIFY]
+    assert ComplaintEvent.objects.filter(complaint=classified, type=ComplaintEvent.Type.APPROVAL_REFUSED).count() == 2
+
+
+def test_a_request_left_pending_on_a_closed_hoja_is_not_listed_nor_decidable(
+    client, strict, classified, agent, supervisor
+):
+    """The belt: a pending row on a hoja no longer open (written before requests ended with the hoja)."""
+    _requested(classified, agent)
+    type(classified).objects.filter(pk=classified.pk).update(status=Status.ANSWERED)
+    client.force_login(supervisor)
+
+    team = client.get(reverse("staff:team")).content.decode()
+    detail = client.get(reverse("staff:detail", args=[classified.pk])).content.decode()
+
+    assert f"Nº {classified.display_number} · Propuesta de solución" not in team
+    assert "Aprobar y enviar al consumidor" not in detail
+    assert approval_requests_pending(scope=Scope.of(supervisor)) == []
+
+
+def test_proposals_and_reasons_are_stored_without_control_characters(strict, classified, agent, supervisor):
+    request = _requested(classified, agent, text="Te devolvemos\x07 el monto\x1b[31m.")
+    change = complaint_reclassify_propose(
+        complaint_id=classified.pk, kind=Kind.QUEJA, reason="Malestar\x00 por la atención", scope=Scope.of(agent)
+    )
+    approval_return(
+        request_id=request.pk, complaint_id=classified.pk, reason="Falta\x08 el envío", scope=Scope.of(supervisor)
+    )
+
+    request.refresh_from_db()
+    assert request.proposal["text"] == "Te devolvemos  el monto [31m."
+    assert request.return_reason == "Falta  el envío"
+    assert change.proposal["reason"] == "Malestar  por la atención"
 
 
 def test_a_first_classification_of_an_unmarked_hoja_needs_no_approval(strict, file_complaint, agent):
@@ -371,8 +448,25 @@ def test_the_team_view_and_the_queue_list_what_waits(client, strict, classified,
 
     assert f"Nº {classified.display_number} · Propuesta de solución" in team
     assert "propuesta por Ana" in team
-    assert queue.context["summary"]["pending_approval"] == 1
+    assert queue.context["pending_approval"] == 1
     assert [row.complaint for row in filtered.context["rows"]] == [classified]
+
+    response_send(complaint_id=classified.pk, text="Respuesta final.", channel="email", scope=Scope.of(agent))
+
+    assert client.get(reverse("staff:queue")).context["pending_approval"] == 0
+    team = client.get(reverse("staff:team")).content.decode()
+    assert f"Nº {classified.display_number} · Propuesta de solución" not in team
+    assert "Nada por aprobar" in team
+    detail = client.get(reverse("staff:detail", args=[classified.pk])).content.decode()
+    assert "Aprobar y enviar al consumidor" not in detail
+    assert "sin efecto" in detail
+
+
+def test_an_agents_queue_has_no_approval_counter(client, strict, classified, agent):
+    _requested(classified, agent)
+    client.force_login(agent)
+
+    assert client.get(reverse("staff:queue")).context["pending_approval"] is None
 
 
 def test_the_establishment_admin_offers_the_settings(admin_client, establishment):

@@ -12,14 +12,16 @@ from django.urls import reverse
 from reclamaciones.access import Role, Scope
 from reclamaciones.book.models import ComplaintEvent
 from reclamaciones.handling.bulk_assign import (
+    BULK_LIMIT,
     MSG_PICK_HOJAS,
     MSG_SUPERVISORS_ONLY,
+    MSG_TOO_MANY,
     HojasOutOfScope,
     complaints_bulk_assign,
 )
 from reclamaciones.handling.services import WorkflowError
 
-from ..factories import hoja_assigned, hoja_closed, staff_user
+from ..factories import hoja_answered, hoja_assigned, hoja_closed, staff_user
 from .staff_support import PASSWORD, _file_many
 from .test_queue import QUEUE_QUERIES
 
@@ -74,15 +76,19 @@ def test_back_to_the_queue_and_every_hoja_of_the_page_without_javascript(client,
         assert hoja.assignee is None
 
 
-def test_closed_hojas_are_skipped_and_listed(client, supervisor, agent, file_complaint):
-    open_hoja, closing = _file_many(file_complaint, 2)
+def test_hojas_no_longer_in_progress_are_skipped_and_listed(client, supervisor, agent, file_complaint):
+    open_hoja, closing, answering = _file_many(file_complaint, 3)
     closed = hoja_closed(closing, by=agent)
+    answered = hoja_answered(answering, by=agent)
     client.force_login(supervisor)
+    assert "Las que ya no están en trámite se omiten." in client.get(reverse("staff:queue")).content.decode()
 
     response = client.post(reverse(URL), {"hojas": [open_hoja.pk, closed.pk], "responsable": agent.pk}, follow=True)
 
     html = response.content.decode()
-    assert f"1 hoja cerrada no se tocó: Nº {closed.display_number}" in html
+    assert f"1 hoja que ya no está en trámite no se tocó: Nº {closed.display_number}" in html
+    response = client.post(reverse(URL), {"hojas": [closed.pk, answered.pk], "responsable": "bandeja"}, follow=True)
+    assert "2 hojas que ya no están en trámite no se tocaron: Nº" in response.content.decode()
     closed.refresh_from_db()
     assert closed.assignee_id is None
     assert _assigned_events(closed) == 0
@@ -142,6 +148,16 @@ def test_only_supervisors_assign_in_bulk(client, users, hoja, role):
     assert _assigned_events(hoja) == 0
 
 
+def test_more_hojas_than_the_limit_is_a_bad_request(client, supervisor, hoja):
+    client.force_login(supervisor)
+
+    response = client.post(reverse(URL), {"hojas": list(range(1, BULK_LIMIT + 2)), "responsable": "bandeja"})
+
+    assert response.status_code == 400
+    assert MSG_TOO_MANY in response.content.decode()
+    assert _assigned_events(hoja) == 0
+
+
 def test_the_service_refuses_non_supervisors_and_unknown_hojas(agent, supervisor, hoja):
     with pytest.raises(WorkflowError, match=MSG_SUPERVISORS_ONLY):
         complaints_bulk_assign(complaint_ids=[hoja.pk], assignee=None, scope=Scope.of(agent))
@@ -162,8 +178,9 @@ def test_only_supervisors_see_the_checkboxes(client, agent, supervisor, hoja):
     assert "Todas las de esta página (1)" in supervisor_html
 
 
-def test_the_supervisors_queue_adds_one_query_whatever_the_rows(client, supervisor, file_complaint):
-    """QUEUE_QUERIES (the agent's pin) plus the people the bulk bar offers, one query for any page."""
+def test_the_supervisors_queue_adds_two_queries_whatever_the_rows(client, supervisor, file_complaint):
+    """QUEUE_QUERIES (the agent's pin) plus the people the bulk bar offers and the «Por aprobar» counter
+    (approval_views.queue_bulk_context), one query each for any page."""
     client.force_login(supervisor)
     _file_many(file_complaint, 3)
     with CaptureQueriesContext(connection) as few:
@@ -172,4 +189,4 @@ def test_the_supervisors_queue_adds_one_query_whatever_the_rows(client, supervis
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("staff:queue"))
 
-    assert len(few) == len(many) == QUEUE_QUERIES + 1
+    assert len(few) == len(many) == QUEUE_QUERIES + 2

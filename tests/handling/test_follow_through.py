@@ -25,13 +25,16 @@ from reclamaciones.handling.followup import (
     MSG_REMEDY_NOT_YET,
     MSG_REMEDY_REASON,
     MSG_REMEDY_STALE,
+    MSG_REMEDY_UNDONE,
     RemedyError,
     remedy_record,
+    survey_refusal_get,
 )
 from reclamaciones.handling.followup_models import RemedyRecord
-from reclamaciones.handling.models import SurveyAnswer
+from reclamaciones.handling.models import SettlementOffer, SurveyAnswer
 from reclamaciones.handling.policy import MSG_OUT_OF_SCOPE
-from reclamaciones.handling.services import complaint_classify, complaint_close, survey_answer
+from reclamaciones.handling.selectors import settlement_offer_latest
+from reclamaciones.handling.services import WorkflowError, complaint_classify, complaint_close, survey_answer
 from reclamaciones.handling.settlement import settlement_offer_accept, settlement_offer_send
 from reclamaciones.outbox.models import OutboundMessage
 from reclamaciones.outbox.render import message_build
@@ -411,6 +414,62 @@ def test_a_correction_email_says_it_corrects(answered, scope):
     assert "Corregimos el registro que te enviamos antes" in email.body
 
 
+def test_correcting_a_record_never_emailed_does_not_speak_of_a_correction(client, answered, scope):
+    first = _record(answered, scope, outcome=RemedyRecord.Outcome.NOTHING_DUE, evidence_reference="", evidence_notes="")
+    second = _record(answered, scope, corrects_id=first.pk, correction_reason="Sí había una devolución")
+
+    email = message_build(OutboundMessage.objects.get(idempotency_key=f"remedy_done:{second.pk}"))
+    assert email.subject.startswith("Cumplimos la solución")
+    assert "Corregimos el registro" not in email.body
+    assert "Te contamos que cumplimos la solución" in email.body
+    html = _track(client, answered)
+    assert "Cumplimos la solución" in html
+    assert "registro actualizado el" not in html
+
+
+def test_a_carried_out_remedy_is_not_corrected_into_nothing_due(client, agent, answered, scope):
+    first = _record(answered, scope)
+    with pytest.raises(RemedyError, match=re.escape(MSG_REMEDY_UNDONE)):
+        _record(
+            answered,
+            scope,
+            outcome=RemedyRecord.Outcome.NOTHING_DUE,
+            corrects_id=first.pk,
+            correction_reason="Era otra hoja",
+        )
+    client.force_login(agent)
+
+    response = _post(client, answered, outcome="nothing_due", corrects=first.pk, correction_reason="Era otra hoja")
+
+    assert response.status_code == 400
+    assert MSG_REMEDY_UNDONE in response.content.decode()
+    assert list(RemedyRecord.objects.filter(complaint=answered)) == [first]
+    assert "Cumplimos la solución" in _track(client, answered)
+
+
+def test_without_an_email_no_page_speaks_of_one(client, agent, file_complaint, scope):
+    hoja = hoja_answered(file_complaint(consumer_email=""), channel="letter", by=agent)
+    client.force_login(agent)
+    assert "por correo" not in _detail(client, hoja)
+
+    _record(hoja, scope)
+
+    html = _track(client, hoja)
+    assert "Cumplimos la solución" in html
+    assert "correo que te enviamos" not in html
+    assert not OutboundMessage.objects.filter(kind=OutboundMessage.Kind.REMEDY_DONE).exists()
+
+
+def test_a_settled_hoja_closed_afterwards_still_names_the_agreement(client, agent, settled, scope):
+    complaint_close(complaint_id=settled.pk, scope=scope)
+    client.force_login(agent)
+
+    html = _detail(client, settled)
+
+    assert "Lo prometido en el acuerdo aceptado aún no consta como cumplido." in html
+    assert "y se lo contamos por correo" in html
+
+
 def test_a_settled_hojas_email_names_the_agreement(settled, scope):
     record = _record(settled, scope)
     email = message_build(OutboundMessage.objects.get(idempotency_key=f"remedy_done:{record.pk}"))
@@ -438,6 +497,28 @@ def test_the_survey_opens_on_a_settled_hoja_and_counts_for_the_council(client, s
     today = timezone.localdate()
     overall = survey_by_cause(scope=Scope.everything(), start=today, end=today)["overall"]
     assert (overall["answers"], overall["csat_avg"], overall["nps"]) == (1, 5, 100)
+
+
+def test_the_page_the_view_and_the_service_share_one_survey_rule(client, settled, agent):
+    """The survey follows the hoja's latest offer: an accepted one that a newer offer replaced opens nothing (a row
+    written by hand here: the services send no offer on a settled hoja)."""
+    accepted = settled.settlement_offers.get()
+    SettlementOffer.objects.create(
+        complaint=settled,
+        text="Otra propuesta.",
+        offered_by=agent,
+        offered_on=accepted.offered_on,
+        respond_by=accepted.respond_by,
+        created_at=accepted.created_at + timedelta(minutes=1),
+    )
+    survey_url = reverse("reclamaciones:survey", args=[settled.tracking_token])
+
+    assert survey_refusal_get(complaint=_fresh(settled), offer=settlement_offer_latest(complaint=settled))
+    assert f'action="{survey_url}#encuesta"' not in _track(client, settled)
+    assert client.post(survey_url, {"solved": "si", "csat": "5", "nps": "9"}).status_code == 409
+    with pytest.raises(WorkflowError, match="La encuesta se abre"):
+        survey_answer(complaint=settled, solved=True, csat=5, nps=9)
+    assert not SurveyAnswer.objects.exists()
 
 
 def test_the_acceptance_email_invites_to_the_survey(settled):
