@@ -336,6 +336,11 @@ RECLAMACIONES_INDECOPI_REMINDER_DAYS = env.list("RECLAMACIONES_INDECOPI_REMINDER
 # Reglamento art. 12: every hoja, answer and proof is kept at least 2 years from filing. After this many years
 # `anonymise_expired` may replace the consumer's personal data (a system check refuses less than 2).
 RECLAMACIONES_RETENTION_YEARS = env.int("RECLAMACIONES_RETENTION_YEARS", default=2)
+# The draft DS prepublished by R.M. 244-2026-PCM (not in force): switch it on the day it is published. Draft
+# art. 5-A, in the public form: a review page "Revisa y confirma tu hoja" before the number is assigned (the
+# "mecanismo de confirmación que deje constancia de la voluntad del consumidor", kept on the FILED event), with a
+# warning, not a block, when the name, the document, the e-mail or the detail is missing.
+RECLAMACIONES_RULES_2026 = env.bool("RECLAMACIONES_RULES_2026", default=False)
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "reclamaciones.clientip.client_ip"
 RATELIMIT_FAIL_OPEN = True  # the cache down must never close the book

@@ -87,7 +87,30 @@ def submission_key_derive(form_key: uuid.UUID, complaint: Complaint) -> uuid.UUI
     return uuid.uuid5(form_key, canonical_json({name: getattr(complaint, name) for name in _SUBMITTED_FIELDS}))
 
 
-def complaint_file(
+# Draft art. 5-A (RECLAMACIONES_RULES_2026): what the review page warns about before the consumer confirms. A
+# warning, never a block: what the law in force requires is refused by the form itself.
+FILING_WARNINGS = {
+    "consumer_name": "No escribiste tu nombre completo.",
+    "doc_number": "No escribiste el número de tu documento de identidad.",
+    "consumer_email": (
+        "No escribiste un correo electrónico: no podremos enviarte la copia de tu hoja ni la respuesta por correo. "
+        "Te responderemos por carta a tu domicilio; guarda o imprime tu hoja al enviarla."
+    ),
+    "detail": "No contaste el detalle de lo que pasó.",
+}
+
+
+def filing_warnings(data) -> list[str]:
+    """The warnings of FILING_WARNINGS that apply to `data` (a filing form's cleaned data), in the form's order.
+    A minor's hoja with the parent's e-mail has an e-mail to write to."""
+    has_email = bool(data.get("consumer_email") or (data.get("is_minor") and data.get("guardian_email")))
+    missing = {name for name in ("consumer_name", "doc_number", "detail") if not str(data.get(name) or "").strip()}
+    if not has_email:
+        missing.add("consumer_email")
+    return [text for name, text in FILING_WARNINGS.items() if name in missing]
+
+
+def complaint_build(
     *,
     establishment: Establishment,
     consumer_name: str,
@@ -110,17 +133,10 @@ def complaint_file(
     request: str = "",
     channel: str = Channel.WEB,
     backup_sheet_number: str = "",
-    submission_key: uuid.UUID | None = None,
     filed_at: datetime | None = None,
-    client_ip: str | None = None,
-    user_agent: str = "",
 ) -> Complaint:
-    """File a hoja: number it, fix its legal deadline, fingerprint and seal, record the event and queue the
-    e-mailed copy, all in one transaction. The same `submission_key` with the same content returns the hoja
-    already filed (see submission_key_derive)."""
-    if not establishment.is_active:
-        raise FilingError("Este libro de reclamaciones no está disponible.")
-
+    """The hoja as it would be filed now, unsaved and not yet numbered: what complaint_file stores, and what the
+    confirmation step (RECLAMACIONES_RULES_2026, draft art. 5-A) shows the consumer before the number exists."""
     filed_at = filed_at or timezone.now()
     filed_on = timezone.localdate(filed_at)
     if amount_claimed is not None:
@@ -165,6 +181,69 @@ def complaint_file(
             ResponseChannel.EMAIL if consumer_email or (is_minor and guardian_email) else ResponseChannel.LETTER
         ),
     )
+    return complaint
+
+
+def complaint_file(
+    *,
+    establishment: Establishment,
+    consumer_name: str,
+    doc_type: str = DocType.DNI,
+    doc_number: str,
+    detail: str,
+    consumer_address: str = "",
+    consumer_phone: str = "",
+    consumer_email: str = "",
+    is_minor: bool = False,
+    guardian_name: str = "",
+    guardian_address: str = "",
+    guardian_phone: str = "",
+    guardian_email: str = "",
+    good_type: str = "",
+    amount_claimed: Decimal | None = None,
+    currency: str = Currency.PEN,
+    good_description: str = "",
+    kind: str = "",
+    request: str = "",
+    channel: str = Channel.WEB,
+    backup_sheet_number: str = "",
+    submission_key: uuid.UUID | None = None,
+    filed_at: datetime | None = None,
+    client_ip: str | None = None,
+    user_agent: str = "",
+    confirmation: dict | None = None,
+) -> Complaint:
+    """File a hoja: number it, fix its legal deadline, fingerprint and seal, record the event and queue the
+    e-mailed copy, all in one transaction. The same `submission_key` with the same content returns the hoja
+    already filed (see submission_key_derive)."""
+    if not establishment.is_active:
+        raise FilingError("Este libro de reclamaciones no está disponible.")
+
+    complaint = complaint_build(
+        establishment=establishment,
+        consumer_name=consumer_name,
+        doc_type=doc_type,
+        doc_number=doc_number,
+        detail=detail,
+        consumer_address=consumer_address,
+        consumer_phone=consumer_phone,
+        consumer_email=consumer_email,
+        is_minor=is_minor,
+        guardian_name=guardian_name,
+        guardian_address=guardian_address,
+        guardian_phone=guardian_phone,
+        guardian_email=guardian_email,
+        good_type=good_type,
+        amount_claimed=amount_claimed,
+        currency=currency,
+        good_description=good_description,
+        kind=kind,
+        request=request,
+        channel=channel,
+        backup_sheet_number=backup_sheet_number,
+        filed_at=filed_at,
+    )
+    filed_at, filed_on = complaint.filed_at, timezone.localdate(complaint.filed_at)
     if submission_key is not None:
         complaint.submission_key = submission_key_derive(submission_key, complaint)
         existing = Complaint.objects.filter(submission_key=complaint.submission_key).first()
@@ -213,6 +292,8 @@ def complaint_file(
                     "seal": complaint.seal,
                     "ip": client_ip,
                     "user_agent": user_agent[:300],
+                    # Draft art. 5-A: the consumer confirmed on the review page, having read these warnings.
+                    **({"confirmation": confirmation} if confirmation is not None else {}),
                 },
             )
             ComplaintEvent.objects.bulk_create([filed, *(message_queued_event(m) for m in copies)])

@@ -28,7 +28,7 @@ from .selectors import (
     establishment_get_public,
     establishment_list_public,
 )
-from .services import FilingError, complaint_file
+from .services import FilingError, complaint_build, complaint_file, filing_warnings
 
 MSG_RATE_LIMITED = (
     "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás enviarla dentro de {wait}."
@@ -79,8 +79,31 @@ def _form_page(
         "form": form,
         "alert": alert,
         "other_ways": other_ways,
+        "confirm_step": settings.RECLAMACIONES_RULES_2026,  # draft art. 5-A: a review page comes first
     }
     return render(request, "reclamaciones/public/complaint_form.html", context, status=status)
+
+
+# The review page's two buttons (draft art. 5-A): file it, or go back to the form with everything typed.
+ACTION_FIELD, ACTION_CONFIRM, ACTION_EDIT = "accion", "confirmar", "corregir"
+
+
+def _review_page(request, establishment: Establishment, form: ComplaintForm):
+    """ "Revisa y confirma tu hoja": the sheet as it will be filed (no number yet), the warnings of what is
+    missing, and the form's data carried in hidden fields to either button. Nothing is stored."""
+    data = form.service_kwargs()
+    data.pop("submission_key", None)
+    context = {
+        "establishment": establishment,
+        "provider": establishment.provider,
+        "form": form,
+        "complaint": complaint_build(establishment=establishment, **data),
+        "warnings": filing_warnings(form.cleaned_data),
+        "action_field": ACTION_FIELD,
+        "action_confirm": ACTION_CONFIRM,
+        "action_edit": ACTION_EDIT,
+    }
+    return render(request, "reclamaciones/public/complaint_review.html", context)
 
 
 def _too_many(response: HttpResponse, wait_seconds: int) -> HttpResponse:
@@ -114,11 +137,19 @@ def complaint_create(request, slug: str):
         return _form_page(request, establishment, form, status=400, alert=MSG_HONEYPOT)
     if not form.is_valid():
         return _form_page(request, establishment, form)
+    confirmed = None
+    if settings.RECLAMACIONES_RULES_2026:  # draft art. 5-A: the consumer reviews, then confirms
+        if request.POST.get(ACTION_FIELD) != ACTION_CONFIRM:
+            if request.POST.get(ACTION_FIELD) == ACTION_EDIT:
+                return _form_page(request, establishment, form)
+            return _review_page(request, establishment, form)
+        confirmed = {"confirmed": True, "warnings": filing_warnings(form.cleaned_data)}
     try:
         complaint = complaint_file(
             establishment=establishment,
             client_ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            confirmation=confirmed,
             **form.service_kwargs(),
         )
     except FilingError as exc:

@@ -220,3 +220,38 @@ def test_favicon_ico_leads_to_the_book_icon(page, live_server):
     page.goto(live_server.url + reverse("reclamaciones:home"))
     icon = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(live_server.url + icon).status == 200
+
+
+def test_with_the_2026_rules_the_consumer_reviews_corrects_and_confirms(page, book_url, settings, screenshot):
+    """Issue 14 §2 (draft art. 5-A, RECLAMACIONES_RULES_2026): the review page at phone and laptop widths, the
+    warning for a missing e-mail, back to the form with everything typed, then confirmed and numbered."""
+    settings.RECLAMACIONES_RULES_2026 = True
+    page.set_viewport_size(PHONE)
+    page.goto(book_url)
+    page.get_by_label("Nombre completo").fill("María Núñez Ñahui")
+    page.get_by_label("Número de documento").fill("45805689")
+    page.get_by_label("Domicilio", exact=True).fill("Jr. Los Ficus 1356, Santa Anita")
+    page.get_by_label("RECLAMO").check()
+    page.get_by_label("Detalle").fill("La refrigeradora llegó con la puerta abollada.")
+    page.get_by_role("button", name="Revisar mi hoja").click()
+
+    expect(page.get_by_role("heading", name="Revisa y confirma tu hoja")).to_be_visible()
+    expect(page.locator("#avisos")).to_contain_text("No escribiste un correo electrónico")
+    expect(page.locator("#sheet-number")).to_contain_text("se asigna al confirmar")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot("review-phone")
+    assert Complaint.objects.count() == 0
+
+    page.get_by_role("button", name="Corregir mis datos").click()
+    expect(page.get_by_label("Detalle")).to_have_value("La refrigeradora llegó con la puerta abollada.")
+    page.get_by_label("Correo electrónico", exact=True).fill("maria@example.pe")
+    page.get_by_role("button", name="Revisar mi hoja").click()
+    expect(page.locator("#avisos")).to_have_count(0)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    screenshot("review-laptop")
+
+    page.get_by_role("button", name="Confirmar y enviar mi hoja").click()
+    expect(page.get_by_role("heading", name="Registramos tu reclamo")).to_be_visible()
+    complaint = Complaint.objects.get()
+    assert complaint.consumer_email == "maria@example.pe"
+    assert complaint.events.get(type="filed").data["confirmation"] == {"confirmed": True, "warnings": []}
