@@ -122,7 +122,9 @@ def complaint_create(request, slug: str):
         return _form_page(request, establishment, ComplaintForm())
 
     form = ComplaintForm(request.POST)
-    wait = rate_limit_wait(request, group=FILING_GROUP, rate=settings.RECLAMACIONES_FILING_RATE)
+    # With the review step, only the POST that confirms can file: reviewing and correcting count for nothing.
+    files = not settings.RECLAMACIONES_RULES_2026 or request.POST.get(ACTION_FIELD) == ACTION_CONFIRM
+    wait = rate_limit_wait(request, group=FILING_GROUP, rate=settings.RECLAMACIONES_FILING_RATE) if files else None
     if wait is not None:
         form.is_valid()
         alert = MSG_RATE_LIMITED.format(wait=wait_phrase(wait))
@@ -139,7 +141,7 @@ def complaint_create(request, slug: str):
         return _form_page(request, establishment, form)
     confirmed = None
     if settings.RECLAMACIONES_RULES_2026:  # draft art. 5-A: the consumer reviews, then confirms
-        if request.POST.get(ACTION_FIELD) != ACTION_CONFIRM:
+        if not files:
             if request.POST.get(ACTION_FIELD) == ACTION_EDIT:
                 return _form_page(request, establishment, form)
             return _review_page(request, establishment, form)

@@ -138,3 +138,17 @@ def test_a_tampered_confirmation_is_checked_again(client, establishment, mailout
 )
 def test_the_warnings_follow_the_draft_list(data, expected):
     assert filing_warnings(data) == expected
+
+
+def test_only_the_confirmation_counts_against_the_filing_rate(client, establishment, settings, rules_2026):
+    settings.RECLAMACIONES_FILING_RATE = "2/h"
+    for _ in range(2):
+        carried = _hidden_fields(_post(client, establishment, _filing_data()).content.decode())
+        _post(client, establishment, {**carried, "accion": "corregir"})
+        assert _post(client, establishment, {**carried, **CONFIRM}).status_code == 302
+
+    carried = _hidden_fields(_post(client, establishment, _filing_data()).content.decode())  # reviewing still works
+    refused = _post(client, establishment, {**carried, **CONFIRM})
+
+    assert refused.status_code == 429
+    assert Complaint.objects.count() == 2
