@@ -325,13 +325,22 @@ def _survey_choice(label: str, choices, coerce, message: str) -> forms.TypedChoi
     )
 
 
+MSG_SURVEY_CSAT_SETTLED = "¿Qué tan satisfecho estás con la solución que acordamos?"
+
+
 class SurveyForm(forms.Form):
-    """The one-time satisfaction survey after the answer (handling.services.survey_answer does the rest)."""
+    """The one-time satisfaction survey after the answer or the accepted agreement (handling.services.survey_answer
+    does the rest)."""
 
     solved = _survey_choice("¿Se solucionó tu problema?", SURVEY_SOLVED_CHOICES, lambda v: v == "si", MSG_SURVEY_SOLVED)
     csat = _survey_choice("¿Qué tan satisfecho estás con nuestra respuesta?", SURVEY_CSAT_CHOICES, int, MSG_SURVEY_CSAT)
     nps = _survey_choice("¿Qué tan probable es que nos recomiendes?", SURVEY_NPS_CHOICES, int, MSG_SURVEY_NPS)
     comment = _text("¿Quieres contarnos algo más? (opcional)", SURVEY_COMMENT_MAX, textarea_rows=3)
+
+    def __init__(self, *args, settled: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settled:  # the outcome was the agreement the consumer accepted, not a written answer
+            self.fields["csat"].label = MSG_SURVEY_CSAT_SETTLED
 
     def service_kwargs(self) -> dict:
         """The cleaned data as keyword arguments of handling.services.survey_answer."""

@@ -271,7 +271,7 @@ def _tracking_page(
         "survey": survey,
         "settled": settled,
         "survey_open": survey_refusal_get(complaint=complaint, offer=offer) is None,
-        "survey_form": survey_form or SurveyForm(),
+        "survey_form": survey_form or SurveyForm(settled=settled is not None),
         "follow": follow,
         "alert": alert,
         "timeline": _timeline(complaint, answer, offer) + _remedy_step(follow),
@@ -294,10 +294,12 @@ def survey_respond(request, token: str):
     if request.method == "GET":
         return _private(redirect(survey_url))
     # A survey that is not open answers 409 whatever was sent: there is no form to correct.
-    refused = survey_refusal_get(complaint=complaint, offer=settlement_offer_latest(complaint=complaint))
+    offer = settlement_offer_latest(complaint=complaint)
+    refused = survey_refusal_get(complaint=complaint, offer=offer)
     if refused:
         return _tracking_page(request, complaint, alert=refused, status=409)
-    form = SurveyForm(request.POST)
+    settled = settlement_accepted_get(complaint=complaint, offer=offer) is not None
+    form = SurveyForm(request.POST, settled=settled)
     if not form.is_valid():
         return _tracking_page(request, complaint, survey_form=form, status=400)
     try:

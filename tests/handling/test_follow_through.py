@@ -483,6 +483,11 @@ def test_the_survey_opens_on_a_settled_hoja_and_counts_for_the_council(client, s
     html = _track(client, settled)
     assert 'action="{}#encuesta"'.format(reverse("reclamaciones:survey", args=[settled.tracking_token])) in html
     assert "Estamos cumpliendo lo indicado en el acuerdo que aceptaste." in html
+    assert "¿Qué tan satisfecho estás con la solución que acordamos?" in html  # not "con nuestra respuesta"
+    assert "con nuestra respuesta?" not in html
+    refused = client.post(reverse("reclamaciones:survey", args=[settled.tracking_token]), {"solved": "si"})
+    assert refused.status_code == 400
+    assert "¿Qué tan satisfecho estás con la solución que acordamos?" in refused.content.decode()
 
     response = client.post(
         reverse("reclamaciones:survey", args=[settled.tracking_token]),
