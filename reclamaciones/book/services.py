@@ -187,62 +187,19 @@ def complaint_build(
 def complaint_file(
     *,
     establishment: Establishment,
-    consumer_name: str,
-    doc_type: str = DocType.DNI,
-    doc_number: str,
-    detail: str,
-    consumer_address: str = "",
-    consumer_phone: str = "",
-    consumer_email: str = "",
-    is_minor: bool = False,
-    guardian_name: str = "",
-    guardian_address: str = "",
-    guardian_phone: str = "",
-    guardian_email: str = "",
-    good_type: str = "",
-    amount_claimed: Decimal | None = None,
-    currency: str = Currency.PEN,
-    good_description: str = "",
-    kind: str = "",
-    request: str = "",
-    channel: str = Channel.WEB,
-    backup_sheet_number: str = "",
     submission_key: uuid.UUID | None = None,
-    filed_at: datetime | None = None,
     client_ip: str | None = None,
     user_agent: str = "",
     confirmation: dict | None = None,
+    **fields,
 ) -> Complaint:
-    """File a hoja: number it, fix its legal deadline, fingerprint and seal, record the event and queue the
-    e-mailed copy, all in one transaction. The same `submission_key` with the same content returns the hoja
-    already filed (see submission_key_derive)."""
+    """File a hoja (`fields`: its content, as complaint_build takes it): number it, fix its legal deadline,
+    fingerprint and seal, record the event and queue the e-mailed copy, all in one transaction. The same
+    `submission_key` with the same content returns the hoja already filed (see submission_key_derive)."""
     if not establishment.is_active:
         raise FilingError("Este libro de reclamaciones no está disponible.")
 
-    complaint = complaint_build(
-        establishment=establishment,
-        consumer_name=consumer_name,
-        doc_type=doc_type,
-        doc_number=doc_number,
-        detail=detail,
-        consumer_address=consumer_address,
-        consumer_phone=consumer_phone,
-        consumer_email=consumer_email,
-        is_minor=is_minor,
-        guardian_name=guardian_name,
-        guardian_address=guardian_address,
-        guardian_phone=guardian_phone,
-        guardian_email=guardian_email,
-        good_type=good_type,
-        amount_claimed=amount_claimed,
-        currency=currency,
-        good_description=good_description,
-        kind=kind,
-        request=request,
-        channel=channel,
-        backup_sheet_number=backup_sheet_number,
-        filed_at=filed_at,
-    )
+    complaint = complaint_build(establishment=establishment, **fields)  # its fields: complaint_build
     filed_at, filed_on = complaint.filed_at, timezone.localdate(complaint.filed_at)
     if submission_key is not None:
         complaint.submission_key = submission_key_derive(submission_key, complaint)
@@ -256,7 +213,7 @@ def complaint_file(
         validate_unique=False,
         validate_constraints=False,
     )
-    if not consumer_address and not consumer_email:
+    if not complaint.consumer_address and not complaint.consumer_email:
         # Reglamento art. 5: without an address or an e-mail the hoja counts as "no presentada".
         raise ValidationError({"consumer_address": MSG_ADDRESS_OR_EMAIL, "consumer_email": MSG_ADDRESS_OR_EMAIL})
 
@@ -285,7 +242,7 @@ def complaint_file(
                 occurred_at=filed_at,
                 data={
                     "number": complaint.display_number,
-                    "channel": channel,
+                    "channel": complaint.channel,
                     "due_date": complaint.due_date.isoformat(),
                     "regime": complaint.regime,
                     "sha256": complaint.content_sha256,
