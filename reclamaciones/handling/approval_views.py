@@ -19,6 +19,7 @@ from ..deadlines.clock import DaysLeft
 from ..formfields import LongTextField
 from .approval_models import ApprovalRequest
 from .approvals import (
+    MSG_NOT_PENDING,
     MSG_RETURN_REASON,
     ApprovalPanel,
     approval_grant,
@@ -26,7 +27,7 @@ from .approvals import (
     approval_requests_pending,
     approval_return,
 )
-from .bulk_assign import HojasOutOfScope, TooManyHojas, bulk_assignable_people, complaints_bulk_assign
+from .bulk_assign import MSG_PICK_HOJAS, HojasOutOfScope, TooManyHojas, bulk_assignable_people, complaints_bulk_assign
 from .flow_views import flow_redirect
 from .forms import StaffForm
 from .selectors import pending_approval_count
@@ -47,10 +48,8 @@ MSG_RECLASSIFY_FOR_APPROVAL = (
     "La reclasificación quedó por aprobar: supervisión la revisa antes de aplicarla. "
     "El plazo legal sigue corriendo (vence el {due})."
 )
-MSG_PICK_REQUEST = "Esa solicitud ya no está pendiente: la decidió otra persona o ya no existe."
 MSG_PICK_ASSIGNEE = "Elige a quién asignar las hojas (o «Sin asignar»)."
 MSG_PICK_PERSON = "Elige a una persona de la lista."
-MSG_PICK_HOJAS = "Marca al menos una hoja de la lista."
 MSG_BULK_DONE = "Listo: {count} asignada{s} a {name}."
 MSG_BULK_NONE = "No cambió ninguna hoja."
 MSG_BULK_UNCHANGED = " {count} ya estaba{n} así."
@@ -73,7 +72,7 @@ class ApprovalForm(StaffForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["solicitud"].error_messages.update(
-            {"required": MSG_PICK_REQUEST, "invalid": MSG_PICK_REQUEST, "min_value": MSG_PICK_REQUEST}
+            {"required": MSG_NOT_PENDING, "invalid": MSG_NOT_PENDING, "min_value": MSG_NOT_PENDING}
         )
 
 
@@ -134,7 +133,7 @@ class ApprovalDecisionView(StaffRequiredMixin, View):
         form = form_class(request.POST)
         if not form.is_valid():
             if "solicitud" in form.errors:
-                messages.error(request, MSG_PICK_REQUEST)
+                messages.error(request, MSG_NOT_PENDING)
                 return flow_redirect(request, scope=self.scope, complaint=complaint, advance=False)
             context = _detail_context(request, complaint, approval_return_form=form)
             return self.render(DETAIL_TEMPLATE, context, status=400)

@@ -25,9 +25,9 @@ from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
 from .approval_models import ApprovalRequest
 from .models import SettlementOffer
-from .policy import MSG_OUT_OF_SCOPE, Action, needs_approval, refusal
+from .policy import MSG_OUT_OF_SCOPE, Action, needs_approval
 from .selectors import assignable_staff
-from .services import MSG_EMPTY_TEXT, MSG_REASON_REQUIRED, MSG_SAME_KIND, WorkflowError, complaint_reclassify
+from .services import MSG_EMPTY_TEXT, MSG_REASON_REQUIRED, MSG_SAME_KIND, WorkflowError, _locked, complaint_reclassify
 from .settlement import SettlementError, settlement_offer_send
 from .trail import person_name
 
@@ -54,15 +54,6 @@ Status_ = ApprovalRequest.Status
 _ACTION = {Kind_.OFFER: Action.OFFER, Kind_.RECLASSIFY: Action.RECLASSIFY}
 
 
-def _locked(complaint_id: int, action: Action, scope: Scope, now: datetime) -> Complaint:
-    """The hoja locked (not its establishment), once the policy lets `scope` take `action` on it."""
-    complaint = Complaint.objects.select_for_update(of=("self",)).select_related("establishment").get(pk=complaint_id)
-    refused = refusal(complaint, action, scope=scope, today=timezone.localdate(now))
-    if refused:
-        raise WorkflowError(refused)
-    return complaint
-
-
 def settlement_offer_propose(
     *, complaint_id: int, text: str, scope: Scope, now: datetime | None = None
 ) -> SettlementOffer | ApprovalRequest:
@@ -73,7 +64,7 @@ def settlement_offer_propose(
     if not text:
         raise WorkflowError(MSG_EMPTY_TEXT)
     with transaction.atomic():
-        complaint = _locked(complaint_id, Action.OFFER, scope, now)
+        complaint = _locked(complaint_id, Action.OFFER, scope, now, with_establishment=True)
         if not needs_approval(complaint, Action.OFFER, scope=scope):
             offer = settlement_offer_send(complaint_id=complaint.pk, text=text, scope=scope, now=now)
             approval_requests_lapse(
@@ -93,7 +84,7 @@ def complaint_reclassify_propose(
     if not reason:
         raise WorkflowError(MSG_REASON_REQUIRED)
     with transaction.atomic():
-        complaint = _locked(complaint_id, Action.RECLASSIFY, scope, now)
+        complaint = _locked(complaint_id, Action.RECLASSIFY, scope, now, with_establishment=True)
         if complaint.kind == kind:
             raise WorkflowError(MSG_SAME_KIND)
         if not needs_approval(complaint, Action.RECLASSIFY, scope=scope):

@@ -56,9 +56,15 @@ class WorkflowError(Exception):
     """A move the rules do not allow (Spanish message for the staff member or the consumer)."""
 
 
-def _locked(complaint_id: int, action: Action, scope: Scope, now: datetime) -> Complaint:
-    """The hoja, locked, once the policy lets `scope` take `action` on it."""
-    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+def _locked(
+    complaint_id: int, action: Action, scope: Scope, now: datetime, *, with_establishment: bool = False
+) -> Complaint:
+    """The hoja, locked, once the policy lets `scope` take `action` on it (`with_establishment`: its establishment
+    read along, not locked)."""
+    complaints = Complaint.objects.select_for_update(of=("self",))
+    if with_establishment:
+        complaints = complaints.select_related("establishment")
+    complaint = complaints.get(pk=complaint_id)
     refused = refusal(complaint, action, scope=scope, today=timezone.localdate(now))
     if refused:
         raise WorkflowError(refused)
