@@ -183,6 +183,7 @@ class Kind(models.TextChoices):
 class Channel(models.TextChoices):
     WEB = "web", "Libro virtual (web)"
     BACKUP = "backup", "Libro de reclamaciones de respaldo (papel)"
+    API = "api", "Plataforma de comercio electrónico (API)"
 
 
 class Status(models.TextChoices):
@@ -527,6 +528,7 @@ class ComplaintEvent(AppendOnlyModel):
         APPROVAL_REQUESTED = "approval_requested", "Aprobación solicitada"
         APPROVAL_GRANTED = "approval_granted", "Aprobada por supervisión"
         APPROVAL_REFUSED = "approval_refused", "Devuelta por supervisión"
+        ATTACHMENT_ADDED = "attachment_added", "Documento adjuntado"
 
     complaint = models.ForeignKey(Complaint, verbose_name="hoja", on_delete=models.PROTECT, related_name="events")
     type = models.CharField("evento", max_length=40, choices=Type)
