@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -10,5 +10,31 @@ app = Celery("reclamaciones")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each context of the app keeps its tasks in its own tasks.py.
 app.autodiscover_tasks(
-    [f"reclamaciones.{context}" for context in ("book", "handling", "deadlines", "outbox", "council", "compliance")]
+    [
+        f"reclamaciones.{context}"
+        for context in ("book", "handling", "deadlines", "outbox", "council", "compliance", "webhooks", "ops")
+    ]
 )
+
+
+# Process heartbeats (and beat's single-instance lock): reclamaciones.ops.runtime, imported when the signal
+# fires, once Django is set up.
+@signals.worker_ready.connect
+def _worker_ready(**kwargs):
+    from reclamaciones.ops.runtime import worker_started
+
+    worker_started(**kwargs)
+
+
+@signals.worker_shutdown.connect
+def _worker_shutdown(**kwargs):
+    from reclamaciones.ops.runtime import worker_stopping
+
+    worker_stopping(**kwargs)
+
+
+@signals.beat_init.connect
+def _beat_init(**kwargs):
+    from reclamaciones.ops.runtime import beat_started
+
+    beat_started(**kwargs)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("gestion/cumplimiento/", include("reclamaciones.compliance.urls")),
     path("gestion/", include("reclamaciones.handling.urls")),
     path("consejo/", include("reclamaciones.council.urls")),
+    path("api/", include("reclamaciones.api.urls")),
     path("", include("reclamaciones.book.urls")),
 ]
 

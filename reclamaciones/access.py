@@ -24,6 +24,8 @@ from .book.models import Complaint, Establishment
 from .handling.models import StaffProfile
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.admin import ModelAdmin
     from django.db.models import ForeignKey, ManyToManyField
     from django.forms import ModelChoiceField, ModelMultipleChoiceField
@@ -93,6 +95,11 @@ class Scope:
     def allows(self, establishment_id: int | None) -> bool:
         """May see what belongs to `establishment_id`."""
         return self.establishment_ids is None or establishment_id in self.establishment_ids
+
+    def sees_all(self, establishment_ids: Iterable[int]) -> bool:
+        """Sees every one of `establishment_ids`: the rule for changing what reaches them all (an API client),
+        so that nobody hands out access to hojas they may not read themselves."""
+        return self.establishment_ids is None or self.establishment_ids.issuperset(establishment_ids)
 
     def acts_on(self, establishment_id: int | None) -> bool:
         """May act on the hojas of `establishment_id`."""
@@ -238,6 +245,29 @@ class StaffRequiredMixin(AccessMixin, _ViewBase):
         response = render(self.request, template, context, status=status)
         add_never_cache_headers(response)  # personal data: never kept by a shared cache or the back button
         return response
+
+
+class AreaRequiredMixin(StaffRequiredMixin):
+    """A back-office area for some roles only (superusers hold every role). Anonymous: the login page; no staff
+    role: the 403 without a role; another role: the 403 naming the area and the roles that may enter it."""
+
+    area_roles: frozenset[str] = frozenset()
+    area_name = ""  # "la vista de equipo", as in "Tu rol (…) no incluye la vista de equipo"
+    area_roles_words = ""  # "supervisión", as in "Pueden entrar quienes tienen el rol de supervisión"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            user_roles = staff_roles(request.user)
+            if user_roles and not user_roles & self.area_roles:
+                self.roles = user_roles
+                context = {
+                    "case": "area",
+                    "area_name": self.area_name,
+                    "area_roles": self.area_roles_words,
+                    "home_url_name": landing_url_name(request.user),
+                }
+                return self.render("reclamaciones/staff/forbidden.html", context, status=403)
+        return super().dispatch(request, *args, **kwargs)
 
 
 def _role_label(user: Any, user_roles: set[str]) -> str:

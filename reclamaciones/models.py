@@ -2,7 +2,9 @@
 so no table was renamed). Import models from their context, not from here. Migration 0001 names
 `validate_ruc` and `tracking_token_new` through this module, so they stay reachable here."""
 
+from .api.models import ApiClient, ApiFiling, ApiToken, IdempotencyKey  # noqa: F401
 from .audit import PersonalDataAccess  # noqa: F401
+from .book.attachment_models import Attachment  # noqa: F401
 from .book.models import (  # noqa: F401
     Complaint,
     ComplaintEvent,
@@ -42,4 +44,6 @@ from .handling.models import (  # noqa: F401
     StaffProfile,
     SurveyAnswer,
 )
+from .ops.models import HealthSpan, ProcessHeartbeat  # noqa: F401
 from .outbox.models import OutboundMessage  # noqa: F401
+from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -156,7 +156,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 # HTTPS only, switched on in production from the environment (`check --deploy` lists what is missing).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # monitors and load balancers probe over plain HTTP inside the network
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/ready)?$"]  # monitors and load balancers probe over plain HTTP inside the network
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
@@ -239,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reclamaciones.tasks.outbox_relay",
         "schedule": crontab(minute="*"),
     },
+    "webhooks-relay": {
+        # every minute, webhook deliveries still owed (broker down, a retry due): https://crontab.guru/#*_*_*_*_*
+        "task": "reclamaciones.tasks.webhook_relay",
+        "schedule": crontab(minute="*"),
+    },
     "deadlines-sweep": {
         # every 15 minutes: https://crontab.guru/#*/15_*_*_*_*
         "task": "reclamaciones.tasks.deadlines_sweep",
@@ -298,6 +303,13 @@ CELERY_BEAT_SCHEDULE = {
         # 08:00 Lima (CELERY_TIMEZONE): https://crontab.guru/#0_8_*_*_*
         "task": "reclamaciones.tasks.digest_daily",
         "schedule": crontab(hour="8", minute="0"),
+    },
+    "health-sample": {
+        # every minute: /healthz's checks into the history (ops); a sample no worker takes within the minute
+        # expires, and that minute shows as "sin datos": https://crontab.guru/#*_*_*_*_*
+        "task": "reclamaciones.tasks.health_sample",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
     },
 }
 
@@ -364,3 +376,112 @@ COUNCIL_ACTION_REMINDER_DAYS = env.list("COUNCIL_ACTION_REMINDER_DAYS", cast=int
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# WEBHOOKS (issue 14 §4, reclamaciones.webhooks; docs/webhooks.md): signed POSTs to the stores' endpoints when a
+# hoja is filed, answered, overdue or settled. The outbox's retry shape: the base delay doubled per attempt,
+# capped; the defaults retry for ~77 hours, then the delivery is failed (shown in the admin, re-sendable).
+# The lease must outlast an attempt: longer than the task's hard time limit (CELERY_TASK_TIME_LIMIT), which ends
+# an attempt stuck on a receiver that answers a byte at a time, so no second worker takes over a live send.
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=30)
+WEBHOOKS_RETRY_MAX_SECONDS = env.int("WEBHOOKS_RETRY_MAX_SECONDS", default=3600)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=84)
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=360)
+WEBHOOKS_RELAY_GRACE_SECONDS = env.int("WEBHOOKS_RELAY_GRACE_SECONDS", default=120)
+WEBHOOKS_RELAY_BATCH = env.int("WEBHOOKS_RELAY_BATCH", default=200)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+WEBHOOKS_RESPONSE_LOG_BYTES = env.int("WEBHOOKS_RESPONSE_LOG_BYTES", default=500)
+# After a secret rotation the previous secret still signs (a second v1=) for this long.
+WEBHOOKS_SECRET_OVERLAP_HOURS = env.int("WEBHOOKS_SECRET_OVERLAP_HOURS", default=24)
+# Only for development and tests: plain http, and addresses that are not public (loopback, private, link-local:
+# with them a webhook URL could reach the portal's own network, SSRF).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+
+# ATTACHMENTS (issue 14 §1, reclamaciones.book.attachments; docs/attachments.md): the consumer's documents (PDF, JPG,
+# PNG) on the filing form and the staff's with the answer. Limits per hoja (and per answer) and per file; images
+# over MAX_PIXELS are refused before they are decoded (decompression bombs): 24 MP is twice a phone's camera.
+RECLAMACIONES_ATTACHMENTS_MAX_FILES = env.int("RECLAMACIONES_ATTACHMENTS_MAX_FILES", default=3)
+RECLAMACIONES_ATTACHMENTS_MAX_BYTES = env.int("RECLAMACIONES_ATTACHMENTS_MAX_BYTES", default=5 * 1000 * 1000)
+RECLAMACIONES_ATTACHMENTS_MAX_PIXELS = env.int("RECLAMACIONES_ATTACHMENTS_MAX_PIXELS", default=24_000_000)
+# Uploads staged by a review page (or a form sent back with errors) and never filed are purged after this long.
+RECLAMACIONES_ATTACHMENTS_STAGED_TTL_HOURS = env.int("RECLAMACIONES_ATTACHMENTS_STAGED_TTL_HOURS", default=24)
+# New files per client IP, counted before any is read (storage and CPU abuse): over it the files are dropped with
+# a message, never the hoja.
+RECLAMACIONES_ATTACHMENTS_RATE = env("RECLAMACIONES_ATTACHMENTS_RATE", default="30/h")
+# Where the files live: a private folder outside the web root by default (never MEDIA or static: they are
+# served only by the scoped views). Any Django storage by dotted path; for S3-compatible storage install
+# django-storages[s3] and set the backend to "storages.backends.s3.S3Storage" with its OPTIONS as JSON, e.g.
+# {"bucket_name": "libro-adjuntos", "endpoint_url": "https://s3.example.pe", "default_acl": "private"}.
+RECLAMACIONES_ATTACHMENTS_STORAGE = {
+    "BACKEND": env("RECLAMACIONES_ATTACHMENTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": env.json(
+        "RECLAMACIONES_ATTACHMENTS_STORAGE_OPTIONS",
+        default={
+            "location": env("RECLAMACIONES_ATTACHMENTS_ROOT", default=str(RUN_DIR / "attachments")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    ),
+}
+STORAGES["attachments"] = RECLAMACIONES_ATTACHMENTS_STORAGE
+CELERY_BEAT_SCHEDULE["attachments-staged-purge"] = {
+    # hourly, at minute 50: staged uploads never filed, past their TTL
+    "task": "reclamaciones.tasks.attachments_staged_purge",
+    "schedule": crontab(minute="50"),
+}
+
+# BRANDING AND THE EMBEDDABLE BOOK (issue 14 §5, reclamaciones.book.branding and book.embed; docs/embedding.md).
+# A provider's logo is re-encoded to PNG and kept in its own storage (a folder outside the web root by default;
+# the public brand-logo view serves it). Uploads above these sizes are refused before they are decoded.
+RECLAMACIONES_BRAND_LOGO_MAX_BYTES = env.int("RECLAMACIONES_BRAND_LOGO_MAX_BYTES", default=1024 * 1024)
+RECLAMACIONES_BRAND_LOGO_MAX_PIXELS = env.int("RECLAMACIONES_BRAND_LOGO_MAX_PIXELS", default=16_000_000)
+RECLAMACIONES_BRAND_STORAGE = {
+    "BACKEND": env("RECLAMACIONES_BRAND_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": env.json(
+        "RECLAMACIONES_BRAND_STORAGE_OPTIONS",
+        default={"location": env("RECLAMACIONES_BRAND_ROOT", default=str(RUN_DIR / "branding"))},
+    ),
+}
+# The embedded book's form token (it replaces the CSRF cookie a cross-site iframe does not get) is valid this
+# long: enough for a consumer who writes slowly; an expired one sends the form back with what they wrote.
+RECLAMACIONES_EMBED_TOKEN_MAX_AGE = env.int("RECLAMACIONES_EMBED_TOKEN_MAX_AGE", default=6 * 3600)
+
+# OPERATIONS (issue 14 §6; D.Leg. 1729: claim channels "permanentemente operativos"; docs/deployment.md)
+# /healthz's checks are sampled every minute (the "health-sample" beat entry) into a history kept this long.
+RECLAMACIONES_HEALTH_SAMPLE_SECONDS = 60
+RECLAMACIONES_HEALTH_RETENTION_DAYS = env.int("RECLAMACIONES_HEALTH_RETENTION_DAYS", default=90)
+# Every web, worker and beat process records a heartbeat this often (web processes on /healthz/ready and /healthz
+# calls, so the load balancer's probe must reach /healthz/ready); one silent for the STALE time is flagged on
+# /gestion/estado/.
+RECLAMACIONES_PROCESS_HEARTBEAT_SECONDS = env.int("RECLAMACIONES_PROCESS_HEARTBEAT_SECONDS", default=30)
+RECLAMACIONES_PROCESS_STALE_SECONDS = env.int("RECLAMACIONES_PROCESS_STALE_SECONDS", default=180)
+# One beat only: beat holds a lock in the broker's Redis (renewed every TTL/3); another beat waits as a standby
+# and takes over at most TTL seconds after the holder's host dies.
+RECLAMACIONES_BEAT_LOCK = env.bool("RECLAMACIONES_BEAT_LOCK", default=True)
+RECLAMACIONES_BEAT_LOCK_TTL_SECONDS = env.float("RECLAMACIONES_BEAT_LOCK_TTL_SECONDS", default=60)
+# Every beat (Procfile, run_portal, a bare `celery beat`) ticks only while it holds that lock.
+CELERY_BEAT_SCHEDULER = "reclamaciones.ops.beat_scheduler:GuardedScheduler"
+# Shown per process on the status page: a release tag or image digest; unset, the checkout's git revision.
+PORTAL_VERSION = env("PORTAL_VERSION", default="")
+# Web or worker processes on more than one host: `manage.py check` then warns about every file folder on a
+# host's own disk (attachments, brand logos, exports and bundles), which the other hosts would not see.
+PORTAL_MULTI_HOST = env.bool("PORTAL_MULTI_HOST", default=False)
+# Checks to silence, e.g. reclamaciones.W012 once the export folder is a volume every host shares.
+SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
+
+# API FOR ONLINE STORES (reclamaciones.api, /api/v1/; docs/api.md)
+# Requests per client (django-ratelimit syntax, counted in the shared cache); over it: 429 with Retry-After.
+RECLAMACIONES_API_RATE = env("RECLAMACIONES_API_RATE", default="600/m")
+# POST /api/v1/oauth/token per client address: slows down guessing of client secrets.
+RECLAMACIONES_API_OAUTH_RATE = env("RECLAMACIONES_API_OAUTH_RATE", default="30/m")
+# Lifetime of an OAuth2 access token (static tokens live until revoked).
+RECLAMACIONES_API_ACCESS_TOKEN_SECONDS = env.int("RECLAMACIONES_API_ACCESS_TOKEN_SECONDS", default=3600)
+# How long an Idempotency-Key replays its response; after that the key is free again.
+RECLAMACIONES_API_IDEMPOTENCY_HOURS = env.int("RECLAMACIONES_API_IDEMPOTENCY_HOURS", default=24)
+# The change feed (GET /api/v1/hojas/): page size and its maximum, and the settle lag. A change is listed only
+# once it is this many seconds old, so a transaction that stamped updated_at earlier but committed later (or a
+# web host whose clock runs slightly behind) is never left behind a cursor already handed out.
+RECLAMACIONES_API_PAGE_SIZE = env.int("RECLAMACIONES_API_PAGE_SIZE", default=100)
+RECLAMACIONES_API_PAGE_MAX = env.int("RECLAMACIONES_API_PAGE_MAX", default=500)
+RECLAMACIONES_API_SETTLE_SECONDS = env.int("RECLAMACIONES_API_SETTLE_SECONDS", default=30)
+RECLAMACIONES_API_MAX_BODY_BYTES = env.int("RECLAMACIONES_API_MAX_BODY_BYTES", default=64 * 1024)

@@ -4,8 +4,13 @@ service)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminFileWidget
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,6 +28,7 @@ from ..council.services import (
 from ..handling.trail import event_actor, event_summary
 from ..outbox.models import OutboundMessage
 from ..records import ReadOnlyAdminMixin
+from .branding import brand_logo_discard, brand_logo_url, logo_reencode
 from .models import Complaint, ComplaintEvent, Establishment, Provider
 
 MSG_ACTION_CREATED = (
@@ -42,20 +48,64 @@ class EstablishmentInline(ScopedAdminMixin, admin.TabularInline):
         return False
 
 
+@dataclass(frozen=True)
+class _StoredLogo:
+    url: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BrandLogoInput(AdminFileWidget):
+    """The current logo linked to the public brand-logo view: the logos' storage has no URL of its own."""
+
+    def is_initial(self, value):
+        return bool(value) and hasattr(value, "instance")
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _StoredLogo(url=brand_logo_url(value.instance), name=value.name.rsplit("/", 1)[-1])
+        return None
+
+
+class ProviderAdminForm(forms.ModelForm):
+    # No Meta: the admin builds the form from the model with its formfield_overrides, on this base.
+    def clean_brand_logo(self):
+        logo = self.cleaned_data.get("brand_logo")
+        if isinstance(logo, UploadedFile):
+            return logo_reencode(logo)  # a fresh PNG, or a ValidationError in Spanish
+        return logo
+
+
 @admin.register(Provider)
 class ProviderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "establishments"  # a provider is seen through the establishments one works for
 
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = ProviderAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}, models.FileField: {"widget": BrandLogoInput}}
+    readonly_fields = ["logo_preview"]
     list_display = ["legal_name", "ruc", "address"]
     search_fields = ["legal_name", "trade_name", "ruc"]
     inlines = [EstablishmentInline]
+
+    @admin.display(description="logo actual")
+    def logo_preview(self, obj):
+        url = brand_logo_url(obj) if obj is not None else ""
+        return format_html('<img src="{}" alt="" style="max-height:48px">', url) if url else "—"
 
     def has_delete_permission(self, request, obj=None):
         return False  # its hojas must outlive it (Reglamento, art. 12)
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()  # one row per provider, however many establishments
+
+    def save_model(self, request, obj, form, change):
+        # The form's initial value is the row as it was read: the instance already holds the new logo (or none).
+        before = form.initial.get("brand_logo")
+        super().save_model(request, obj, form, change)
+        if before and before.name != obj.brand_logo.name:
+            brand_logo_discard(name=before.name)  # replaced or cleared: its file goes once this is committed
 
 
 @admin.register(Establishment)

@@ -11,6 +11,7 @@ from django import forms
 from stdnum.pe import ruc as stdnum_ruc
 
 from ..formfields import LongTextField
+from .attachments import MSG_TOO_MANY, attachment_prepare, attachments_staged_get, limits_text, max_files
 from .models import MSG_ADDRESS_OR_EMAIL, Currency, DocType, GoodType, Kind, doc_number_normalize
 
 NAME_MAX = ADDRESS_MAX = 150  # SIREC limits (Manual "Controla tus Reclamos" §H)
@@ -49,6 +50,8 @@ MSG_AMOUNT_TOO_LARGE = "El monto es demasiado grande."
 
 MSG_DETAIL_REQUIRED = "Cuéntanos qué pasó: el detalle es obligatorio."
 
+REMOVE_FIELD = "quitar_adjunto"  # a checkbox per document kept from an earlier post: take it out
+
 MSG_HONEYPOT = "No pudimos registrar la hoja. Deja vacío el campo «No escribas nada aquí» y vuelve a enviarla."
 
 HELP_TEXTS = {
@@ -72,6 +75,21 @@ def _text(label: str, limit: int, *, required: bool = False, textarea_rows: int 
             label=label, max_length=limit, required=required, rows=textarea_rows, error_messages=error_messages
         )
     return forms.CharField(label=label, max_length=limit, required=required, error_messages=error_messages)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.Field):
+    """Several files in one input; each is checked by book.attachments (type, bytes, size), not here."""
+
+    widget = MultipleFileInput
+
+    def to_python(self, data) -> list:
+        if not data:
+            return []
+        return list(data) if isinstance(data, list | tuple) else [data]
 
 
 class ComplaintForm(forms.Form):
@@ -117,6 +135,11 @@ class ComplaintForm(forms.Form):
     kind = forms.ChoiceField(label="Tipo", choices=Kind.choices, required=False, widget=forms.RadioSelect)
     detail = _text("Detalle", TEXT_MAX, required=True, textarea_rows=6, required_message=MSG_DETAIL_REQUIRED)
     request = _text("Pedido", TEXT_MAX, textarea_rows=3)
+    # Issue 14 §1: documents that support the complaint (book.attachments). Files cannot be posted again from a
+    # review page or a form sent back with errors: what was already checked and staged travels as a signed
+    # reference (a plain Field: a mangled reference is a message next to the files, never a hidden-field error).
+    attachments = MultipleFileField(label="Documentos de sustento", required=False)
+    attachment_ref = forms.Field(required=False, widget=forms.HiddenInput)
 
     # Not shown to people: a double submit of the same page files one hoja; bots fill the honeypot.
     # A plain Field, not a CharField: a CharField refuses NUL bytes with an error on a hidden field, which the
@@ -124,8 +147,10 @@ class ComplaintForm(forms.Form):
     submission_key = forms.Field(required=False, widget=forms.HiddenInput)
     referencia_interna = forms.CharField(label="No escribas nada aquí", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, establishment_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Whose form this is: a reference to documents staged by another establishment's form is refused.
+        self.establishment_id = establishment_id
         for field in self.fields.values():
             if "required_message" in field.error_messages:
                 field.error_messages["required"] = field.error_messages.pop("required_message")
@@ -149,6 +174,12 @@ class ComplaintForm(forms.Form):
         self.fields["referencia_interna"].widget.attrs["tabindex"] = "-1"
         for name, text in HELP_TEXTS.items():
             self.fields[name].help_text = text
+        self.fields["attachments"].help_text = limits_text()
+        self.fields["attachments"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+        # What the view stages (book.attachments.attachments_stage): documents kept from an earlier post of this
+        # form, and this post's uploads that passed every check.
+        self.attachments_kept: list = []
+        self.attachments_new: list = []
 
     @property
     def honeypot_filled(self) -> bool:
@@ -160,6 +191,29 @@ class ComplaintForm(forms.Form):
             return uuid.UUID(str(self.cleaned_data["submission_key"]))
         except ValueError:
             return None
+
+    def clean_attachments(self) -> list:
+        uploads = self.cleaned_data["attachments"]
+        errors = []
+        try:
+            ref = str(self.data.get("attachment_ref") or "")
+            kept = attachments_staged_get(ref=ref, establishment_id=self.establishment_id)
+        except forms.ValidationError as exc:
+            kept, errors = [], [exc]
+        getlist = getattr(self.data, "getlist", None)
+        removed = set(getlist(REMOVE_FIELD)) if getlist else set()
+        self.attachments_kept = [a for a in kept if str(a.pk) not in removed]
+        if len(self.attachments_kept) + len(uploads) > max_files():
+            errors.append(forms.ValidationError(MSG_TOO_MANY.format(limit=max_files())))
+            uploads = []
+        for upload in uploads:
+            try:
+                self.attachments_new.append(attachment_prepare(upload))
+            except forms.ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise forms.ValidationError(errors)
+        return self.attachments_new
 
     def clean_doc_number(self) -> str:
         value = doc_number_normalize(self.cleaned_data["doc_number"])
@@ -225,7 +279,8 @@ class ComplaintForm(forms.Form):
     def service_kwargs(self) -> dict:
         """The cleaned data as keyword arguments of book.services.complaint_file."""
         data = dict(self.cleaned_data)
-        data.pop("referencia_interna", None)
+        for name in ("referencia_interna", "attachments", "attachment_ref"):  # the documents go staged (the view)
+            data.pop(name, None)
         return data
 
 

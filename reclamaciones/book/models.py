@@ -25,6 +25,8 @@ from stdnum.pe import ruc as stdnum_ruc
 
 from ..deadlines.rules import Regime
 from ..records import AppendOnlyModel, ImmutableRecordError, TimeStampedModel
+from .branding import brand_logo_path, brand_storage, validate_brand_color
+from .embed import validate_embed_origins
 
 RETENTION_YEARS = 2  # Reglamento art. 12: keep every hoja at least 2 years from filing
 
@@ -69,6 +71,29 @@ class Provider(TimeStampedModel):
         "política de privacidad (URL externa)",
         blank=True,
         help_text="Opcional. Si está vacío, se muestra la política generada por el portal.",
+    )
+    # Branding (book.branding): the public pages, the embedded book and the sheet's PDF header.
+    brand_logo = models.FileField(
+        "logo",
+        upload_to=brand_logo_path,
+        storage=brand_storage,
+        blank=True,
+        max_length=200,
+        help_text="PNG o JPEG. Se guarda reducido y sin metadatos; no se aceptan SVG.",
+    )
+    brand_primary = models.CharField(
+        "color principal",
+        max_length=7,
+        blank=True,
+        validators=[validate_brand_color],
+        help_text="#RRGGBB. Encabezado y botones, con texto blanco encima: contraste mínimo 4,5:1 (WCAG AA).",
+    )
+    brand_accent = models.CharField(
+        "color de acento",
+        max_length=7,
+        blank=True,
+        validators=[validate_brand_color],
+        help_text="#RRGGBB. Bordes, opciones elegidas y el botón del libro insertado: contraste mínimo 4,5:1.",
     )
 
     class Meta:
@@ -123,6 +148,13 @@ class Establishment(TimeStampedModel):
         "las reclasificaciones requieren aprobación",
         default=False,
         help_text="El cambio de reclamo a queja (o al revés) de un agente espera la aprobación de supervisión.",
+    )
+    embed_origins = models.TextField(
+        "sitios que pueden insertar el libro",
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text="Uno por línea, por ejemplo https://tienda.example.pe: solo esas páginas pueden mostrar el "
+        "libro de este establecimiento dentro de un iframe (book.embed).",
     )
 
     class Meta:

@@ -119,10 +119,22 @@ def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") 
             "record": sheet_record(complaint),
             "acceptance_phrase": ACCEPTANCE_PHRASE,
             "tracking_url": tracking_url(complaint),
+            # Issue 14 §1: the documents, listed with their SHA-256 (the provider's once the answer is sent).
+            "attachments": _listed_attachments(complaint),
         },
     )
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_no_fetcher())
     return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+
+def _listed_attachments(complaint: Complaint) -> list:
+    from .attachment_models import Attachment
+
+    documents = list(Attachment.objects.filter(complaint=complaint).order_by("source", "position", "pk"))
+    if not any(a.source == Attachment.Source.STAFF for a in documents):
+        return documents
+    answered = Response.objects.filter(complaint=complaint).exists()
+    return [a for a in documents if a.source == Attachment.Source.CONSUMER or answered]
 
 
 _local = threading.local()
@@ -148,6 +160,8 @@ def _no_fetcher():
 
     class NoFetch(URLFetcher):
         def fetch(self, url, headers=None):
+            if url.startswith("data:"):  # inline content (the provider's logo): decoded, nothing is fetched
+                return super().fetch(url, headers)
             raise ValueError(f"PDF rendering does not fetch resources ({url})")
 
     return NoFetch()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +23,10 @@ from ..outbox.alarms import INTEGRITY, INTEGRITY_ALARM_ITEMS, integrity_alarm
 from ..outbox.keys import sheet_copy_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import message_queued_event, outbox_enqueue_fresh, outbox_message_new
+from ..webhooks.selectors import webhook_routes
+from ..webhooks.services import WebhookEvent, webhook_emit
+from .attachment_models import Attachment
+from .attachments import attachments_bind, attachments_fingerprint, attachments_intact, attachments_number
 from .integrity import (
     GENESIS,
     PROBLEM_CONTENT,
@@ -69,15 +73,23 @@ def integrity_key() -> bytes:
     return key_derive(configured=settings.BOOK_INTEGRITY_KEY, secret_key=settings.SECRET_KEY)
 
 
-def complaint_content_hash(complaint: Complaint) -> str:
-    """SHA-256 of the canonical filed content (sorted JSON, UTC time, amounts with 2 decimals)."""
-    return content_hash({name: getattr(complaint, name) for name in HASHED_FIELDS})
+def hashed_values(values: dict, attachments: Iterable[Attachment] = ()) -> dict:
+    """What a hoja's fingerprint covers: its filed fields and, when the consumer attached documents, their names,
+    types, sizes and SHA-256. A hoja without documents hashes exactly as before they existed (its seal unchanged)."""
+    fingerprint = attachments_fingerprint(a for a in attachments if a.source == Attachment.Source.CONSUMER)
+    return {**values, "attachments": fingerprint} if fingerprint else values
+
+
+def complaint_content_hash(complaint: Complaint, attachments: Iterable[Attachment] = ()) -> str:
+    """SHA-256 of the canonical filed content (sorted JSON, UTC time, amounts with 2 decimals), with the consumer's
+    `attachments`."""
+    return content_hash(hashed_values({name: getattr(complaint, name) for name in HASHED_FIELDS}, attachments))
 
 
 def complaint_verify_integrity(complaint: Complaint) -> bool:
     """True when the stored content still matches the fingerprint taken at filing (the seal chain is checked
     by book_verify_iter (below), which also needs the previous hoja)."""
-    return complaint_content_hash(complaint) == complaint.content_sha256
+    return complaint_content_hash(complaint, complaint.attachments.consumer()) == complaint.content_sha256
 
 
 def submission_key_derive(form_key: uuid.UUID, complaint: Complaint) -> uuid.UUID:
@@ -191,11 +203,14 @@ def complaint_file(
     client_ip: str | None = None,
     user_agent: str = "",
     confirmation: dict | None = None,
+    origin: dict | None = None,
+    attachments: list[Attachment] | None = None,
     **fields,
 ) -> Complaint:
     """File a hoja (`fields`: its content, as complaint_build takes it): number it, fix its legal deadline,
     fingerprint and seal, record the event and queue the e-mailed copy, all in one transaction. The same
-    `submission_key` with the same content returns the hoja already filed (see submission_key_derive)."""
+    `submission_key` with the same content returns the hoja already filed (see submission_key_derive).
+    `attachments`: the consumer's staged documents (book.attachments), bound to the hoja and in its fingerprint."""
     if not establishment.is_active:
         raise FilingError("Este libro de reclamaciones no está disponible.")
 
@@ -223,8 +238,10 @@ def complaint_file(
             # so concurrent filings into one book wait on it for as few round trips as possible.
             complaint.pk = complaint_id_reserve()
             copies = _copies_queue(complaint) if complaint.pk is not None else []
+            # The endpoints depend only on the establishment: read now, so only their INSERT waits for the lock.
+            webhook_routes_filed = webhook_routes(event=WebhookEvent.FILED, establishment_ids=[establishment.pk])
             complaint.number = number_allocate(establishment_id=establishment.pk, year=filed_on.year)
-            complaint.content_sha256 = complaint_content_hash(complaint)
+            complaint.content_sha256 = complaint_content_hash(complaint, attachments_number(attachments or []))
             previous = GENESIS
             if complaint.number > 1:  # the previous hoja committed before our number was handed out
                 previous = complaint_seal_get(
@@ -234,6 +251,8 @@ def complaint_file(
                 key=integrity_key(), previous_seal=previous or GENESIS, content_sha256=complaint.content_sha256
             )
             complaint.save(force_insert=True)
+            if attachments:
+                attachments_bind(complaint=complaint, attachments=attachments)
             if not copies:
                 copies = _copies_queue(complaint)
             filed = ComplaintEvent(
@@ -251,9 +270,14 @@ def complaint_file(
                     "user_agent": user_agent[:300],
                     # Draft art. 5-A: the consumer confirmed on the review page, having read these warnings.
                     **({"confirmation": confirmation} if confirmation is not None else {}),
+                    # Issue 14 §1: the consumer's documents as fingerprinted (name, type, size, SHA-256).
+                    **({"attachments": attachments_fingerprint(attachments)} if attachments else {}),
+                    # Filed through the API (reclamaciones.api): which client, and the buyer's reference there.
+                    **({"origin": origin} if origin is not None else {}),
                 },
             )
             ComplaintEvent.objects.bulk_create([filed, *(message_queued_event(m) for m in copies)])
+            webhook_emit(event=WebhookEvent.FILED, complaints=[complaint], fresh=True, routes=webhook_routes_filed)
     except IntegrityError:
         # A concurrent double submit lost the race on submission_key; its rollback consumed no number.
         if complaint.submission_key is not None:
@@ -326,16 +350,30 @@ def _broken_item(*, pk: int | None, establishment: Establishment, year: int, num
     }
 
 
-def _sealed(row: dict) -> SealedRecord:
+def _sealed(row: dict, attachments: list[Attachment] = ()) -> SealedRecord:
+    values = {name: row[name] for name in HASHED_FIELDS}
+    # An anonymised hoja's remaining content was fingerprinted without its documents (compliance.retention);
+    # their files are still checked against the SHA-256 recorded at upload.
+    hashed = values if row["anonymised_sha256"] else hashed_values(values, attachments)
     return SealedRecord(
         pk=row["pk"],
         number=row["number"],
         stored_sha256=row["content_sha256"],
-        computed_sha256=content_hash({name: row[name] for name in HASHED_FIELDS}),
+        computed_sha256=content_hash(hashed),
         seal=row["seal"],
         anonymised_sha256=row["anonymised_sha256"],
         anonymised_seal=row["anonymised_seal"],
+        files_ok=attachments_intact(attachments),
     )
+
+
+def _book_attachments(establishment_id: int, year: int) -> dict[int, list[Attachment]]:
+    """Every document of one book (establishment and year), by hoja: one query per book, not per hoja."""
+    found: dict[int, list[Attachment]] = {}
+    rows = Attachment.objects.filter(complaint__establishment_id=establishment_id, complaint__year=year)
+    for attachment in rows.order_by("complaint_id", "source", "position", "pk"):
+        found.setdefault(attachment.complaint_id, []).append(attachment)
+    return found
 
 
 def book_verify_iter(*, report: BookReport, scope: Scope) -> Iterator[dict]:
@@ -362,12 +400,13 @@ def book_verify_iter(*, report: BookReport, scope: Scope) -> Iterator[dict]:
     for (establishment_id, year), book_rows in books:
         establishment = establishments[establishment_id]
         last = {"number": 0}
+        documents = _book_attachments(establishment_id, year)
 
-        def records(book_rows=book_rows, last=last):
+        def records(book_rows=book_rows, last=last, documents=documents):
             for row in book_rows:
                 report.checked += 1
                 last["number"] = row["number"]
-                yield _sealed(row)
+                yield _sealed(row, documents.get(row["pk"], []))
 
         for record, problems in book_problems(records(), key=key):
             yield report.add(
@@ -389,9 +428,11 @@ def book_verify(*, scope: Scope, keep: int | None = None) -> BookReport:
     return report
 
 
-def complaint_integrity_problems(complaint: Complaint) -> list[str]:
+def complaint_integrity_problems(complaint: Complaint, attachments: list[Attachment] | None = None) -> list[str]:
     """What fails on one hoja, in words for its detail page (empty when it verifies). One query: its
-    predecessor's seal."""
+    predecessor's seal (and one for its documents unless the caller has them: `attachments`)."""
+    if attachments is None:
+        attachments = list(complaint.attachments.all())
     previous = GENESIS
     if complaint.number > 1:
         previous = complaint_seal_get(
@@ -406,7 +447,8 @@ def complaint_integrity_problems(complaint: Complaint) -> list[str]:
             "anonymised_sha256": complaint.anonymised_sha256,
             "anonymised_seal": complaint.anonymised_seal,
             **{name: getattr(complaint, name) for name in HASHED_FIELDS},
-        }
+        },
+        attachments,
     )
     found = book_problems(
         [record], key=integrity_key(), previous_seal=previous or GENESIS, first_number=complaint.number

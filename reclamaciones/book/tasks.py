@@ -14,3 +14,11 @@ def book_verify_daily() -> dict:
     from .services import book_verify_daily as book_verify_daily_service
 
     return book_verify_daily_service(scope=Scope.everything())
+
+
+# idempotent: removes only staged uploads still unfiled and past their TTL
+@shared_task(name="reclamaciones.tasks.attachments_staged_purge", acks_late=True)
+def attachments_staged_purge() -> int:
+    from .attachments import attachments_staged_purge as attachments_staged_purge_service
+
+    return attachments_staged_purge_service()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from .. import health
-from . import views
+from . import attachment_views, embed_views, views
 
 
 class TrackingTokenConverter:
@@ -44,14 +44,22 @@ app_name = "reclamaciones"
 urlpatterns = [
     path("", views.home, name="home"),
     path("libro/", views.book_index, name="book-index"),
+    path("libro/icono.svg", embed_views.book_icon, name="book-icon"),
     path("libro/<slug:slug>/", views.complaint_create, name="file"),
+    path("libro/<slug:slug>/insertado/", embed_views.embed_file, name="embed"),
+    path("libro/<slug:slug>/insertado/registrada/<token:token>/", embed_views.embed_filed, name="embed-filed"),
+    path("marca/<int:pk>/logo.png", embed_views.brand_logo, name="brand-logo"),
     path("seguimiento/", views.complaint_lookup, name="lookup"),
     path("seguimiento/<token:token>/", views.complaint_track, name="track"),
     path("seguimiento/<token:token>/registrada/", views.complaint_filed, name="filed"),
     path("seguimiento/<token:token>/hoja.pdf", views.complaint_pdf, name="pdf"),
+    path(
+        "seguimiento/<token:token>/adjuntos/<int:pk>/", attachment_views.consumer_attachment_download, name="attachment"
+    ),
     path("seguimiento/<token:token>/propuesta/", views.settlement_respond, name="settlement"),
     path("seguimiento/<token:token>/encuesta/", views.survey_respond, name="survey"),
     path("privacidad/", views.privacy, name="privacy"),
     path("privacidad/<ruc:ruc>/", views.privacy_provider, name="privacy-provider"),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/ready", health.healthz_ready, name="healthz-ready"),
 ]

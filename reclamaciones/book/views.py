@@ -20,6 +20,13 @@ from ..handling.selectors import related_or_none, settlement_offer_latest
 from ..handling.services import WorkflowError, survey_answer
 from ..handling.settlement import ACCEPTANCE_PHRASE, SettlementError, settlement_offer_accept, settlement_offer_reject
 from . import pdf
+from .attachment_views import (
+    form_attachments_context,
+    form_attachments_stage,
+    form_page_status,
+    form_uploads_wait,
+    public_attachments_context,
+)
 from .forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
 from .models import RETENTION_YEARS, TRACKED_STATUSES, Complaint, Establishment, Status
 from .selectors import (
@@ -72,8 +79,11 @@ def _form_page(
     status: int = 200,
     alert: str = "",
     other_ways: bool = False,
+    attachments: list | None = None,
 ):
     context = {
+        # Documents already checked and staged (book.attachments), named by a reference bound to this establishment.
+        **form_attachments_context(attachments or [], establishment_id=establishment.pk),
         "establishment": establishment,
         "provider": establishment.provider,
         "form": form,
@@ -88,12 +98,15 @@ def _form_page(
 ACTION_FIELD, ACTION_CONFIRM, ACTION_EDIT = "accion", "confirmar", "corregir"
 
 
-def _review_page(request, establishment: Establishment, form: ComplaintForm):
+def _review_page(request, establishment: Establishment, form: ComplaintForm, attachments: list):
     """ "Revisa y confirma tu hoja": the sheet as it will be filed (no number yet), the warnings of what is
-    missing, and the form's data carried in hidden fields to either button. Nothing is stored."""
+    missing, and the form's data carried in hidden fields to either button. Nothing is filed (documents wait
+    staged, named by a signed reference: book.attachments)."""
     data = form.service_kwargs()
     data.pop("submission_key", None)
     context = {
+        # Listed on the sheet; carried by a signed reference bound to this establishment.
+        **form_attachments_context(attachments, establishment_id=establishment.pk),
         "establishment": establishment,
         "provider": establishment.provider,
         "form": form,
@@ -121,30 +134,42 @@ def complaint_create(request, slug: str):
     if request.method == "GET":
         return _form_page(request, establishment, ComplaintForm())
 
-    form = ComplaintForm(request.POST)
+    # Without the new files until both rates allow them: no upload is read or decoded for a refused post.
+    form = ComplaintForm(request.POST, establishment_id=establishment.pk)
     # With the review step, only the POST that confirms can file: reviewing and correcting count for nothing.
     files = not settings.RECLAMACIONES_RULES_2026 or request.POST.get(ACTION_FIELD) == ACTION_CONFIRM
     wait = rate_limit_wait(request, group=FILING_GROUP, rate=settings.RECLAMACIONES_FILING_RATE) if files else None
     if wait is not None:
         form.is_valid()
         alert = MSG_RATE_LIMITED.format(wait=wait_phrase(wait))
-        page = _form_page(request, establishment, form, status=429, alert=alert, other_ways=True)
+        page = _form_page(
+            request, establishment, form, status=429, alert=alert, other_ways=True, attachments=form.attachments_kept
+        )
         return _too_many(page, wait)
     if form.honeypot_filled:
         # Re-render with the hidden field emptied, so a person whose browser autofilled it can just resend.
         data = request.POST.copy()
         data["referencia_interna"] = ""
-        form = ComplaintForm(data)
+        form = ComplaintForm(data, establishment_id=establishment.pk)
         form.is_valid()
-        return _form_page(request, establishment, form, status=400, alert=MSG_HONEYPOT)
-    if not form.is_valid():
-        return _form_page(request, establishment, form)
+        return _form_page(
+            request, establishment, form, status=400, alert=MSG_HONEYPOT, attachments=form.attachments_kept
+        )
+    upload_wait = form_uploads_wait(request)
+    if upload_wait is None and request.FILES:
+        form = ComplaintForm(request.POST, request.FILES, establishment_id=establishment.pk)
+    valid = form.is_valid()
+    # Issue 14 §1: the documents that passed their checks are stored (staged) now, so that neither the review page
+    # nor a form sent back with errors asks for them again; a refused file is a 400 with its message by the field.
+    attachments = form_attachments_stage(form, wait=upload_wait)
+    if not valid or form.errors:
+        return _form_page(request, establishment, form, status=form_page_status(form), attachments=attachments)
     confirmed = None
     if settings.RECLAMACIONES_RULES_2026:  # draft art. 5-A: the consumer reviews, then confirms
         if not files:
             if request.POST.get(ACTION_FIELD) == ACTION_EDIT:
-                return _form_page(request, establishment, form)
-            return _review_page(request, establishment, form)
+                return _form_page(request, establishment, form, attachments=attachments)
+            return _review_page(request, establishment, form, attachments)
         confirmed = {"confirmed": True, "warnings": filing_warnings(form.cleaned_data)}
     try:
         complaint = complaint_file(
@@ -152,6 +177,7 @@ def complaint_create(request, slug: str):
             client_ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             confirmation=confirmed,
+            attachments=attachments,
             **form.service_kwargs(),
         )
     except FilingError as exc:
@@ -169,7 +195,12 @@ def _complaint_or_404(token: str) -> Complaint:
 def complaint_filed(request, token: str):
     """The confirmation page right after filing: the whole sheet, PDF, tracking link (art. 4-B)."""
     complaint = _complaint_or_404(token)
-    context = {"complaint": complaint, "tracking_url": pdf.tracking_url(complaint), "just_filed": True}
+    context = {
+        "complaint": complaint,
+        "tracking_url": pdf.tracking_url(complaint),
+        "just_filed": True,
+        **public_attachments_context(complaint, answered=False),
+    }
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context))
 
 
@@ -276,6 +307,7 @@ def _tracking_page(
         "alert": alert,
         "timeline": _timeline(complaint, answer, offer) + _remedy_step(follow),
         "deadline_note": _deadline_note(complaint),
+        **public_attachments_context(complaint, answered=answer is not None),
     }
     return _private(render(request, "reclamaciones/public/complaint_sheet.html", context, status=status))
 

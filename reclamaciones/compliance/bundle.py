@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ..access import Scope
+from ..book.attachments import attachment_storage, attachments_of
 from ..book.integrity import PROBLEM_LABELS
 from ..book.models import Complaint, ComplaintEvent, Kind, ResponseChannel, Status, number_format
 from ..book.pdf import _pdf, complaint_sheet_pdf
@@ -366,7 +367,8 @@ def _hoja_write(archive: _Zip, index, complaint: Complaint, tally: Tally, *, tod
     events = list(complaint.events.select_related("actor").order_by("occurred_at", "pk"))
     messages = list(OutboundMessage.objects.filter(complaint=complaint).order_by("created_at", "pk"))
     offers = list(SettlementOffer.objects.filter(complaint=complaint).order_by("offered_on", "pk"))
-    problems = complaint_integrity_problems(complaint)
+    documents = attachments_of(complaint)
+    problems = complaint_integrity_problems(complaint, documents)
     on_time = on_time_verdict(complaint, response, today=today)
     delivery = delivery_text(response, messages)
     folder = hoja_folder(complaint)
@@ -375,6 +377,7 @@ def _hoja_write(archive: _Zip, index, complaint: Complaint, tally: Tally, *, tod
     archive.add(f"{folder}/respuesta.txt", answer_text(complaint, response, offers, on_time=on_time, delivery=delivery))
     archive.add(f"{folder}/envios.csv", messages_csv(messages, events))
     archive.add(f"{folder}/historial.csv", events_csv(events))
+    files = [*HOJA_FILES, *_attachments_write(archive, folder, documents)]
 
     message_ids = "; ".join(f"{m.get_kind_display()}: {m.message_id}" for m in messages if m.message_id)
     row = [
@@ -393,10 +396,43 @@ def _hoja_write(archive: _Zip, index, complaint: Complaint, tally: Tally, *, tod
         complaint.content_sha256,
         VERIFIED if not problems else f"{NOT_VERIFIED}: {'; '.join(problems)}",
         folder + "/",
-        ", ".join(HOJA_FILES),
+        ", ".join(files),
     ]
     index.writerow([_safe(str(cell)) for cell in row])
     tally.count(complaint, response, messages, problems, on_time)
+
+
+ATTACHMENT_HEADERS = ["Archivo en el paquete", "Nombre original", "Adjuntado por", "Tipo", "Bytes", "SHA-256", "Subido"]
+
+
+def _attachments_write(archive: _Zip, folder: str, documents: list) -> list[str]:
+    """The hoja's documents (issue 14 §1) under adjuntos/, copied from the private storage, with adjuntos.csv
+    listing each one's recorded SHA-256 (huellas-sha256.txt has the SHA-256 of the bytes in the bundle: the two
+    match unless a stored file was altered, which the integrity column also says). A missing file is listed."""
+    if not documents:
+        return []
+    rows, storage = [], attachment_storage()
+    for a in documents:
+        path = f"adjuntos/{a.source}-{a.position + 1}-{_safe_file_name(a.original_name)}"
+        if a.removed:  # deleted on purpose with the hoja's anonymisation: listed with its SHA-256 only
+            path = "(eliminado al anonimizar)"
+        else:
+            try:
+                with storage.open(a.stored_name, "rb") as source:
+                    archive.add_file(f"{folder}/{path}", source)
+            except (FileNotFoundError, OSError):
+                path = "(falta el archivo)"
+        when = _moment(a.created_at)
+        rows.append([path, a.display_name, a.get_source_display(), a.content_type, str(a.size), a.sha256, when])
+    archive.add(f"{folder}/adjuntos.csv", _csv_bytes(ATTACHMENT_HEADERS, rows))
+    return ["adjuntos.csv", *(row[0] for row in rows if row[0].startswith("adjuntos/"))]
+
+
+def _safe_file_name(name: str) -> str:
+    """A document's name as a ZIP member: the consumer's name without anything a file system could act on."""
+    stem, dot, ext = name.rpartition(".")
+    cleaned = _UNSAFE_NAME.sub("-", slugify(stem or name)).strip("-")[:60] or "documento"
+    return f"{cleaned}.{_UNSAFE_NAME.sub('', ext.lower())}" if dot else cleaned
 
 
 def _chain_verdict(*, scope: Scope, establishment_ids: set[int]) -> BookReport:

@@ -3,8 +3,9 @@ from filing (the models, the admin and a PostgreSQL trigger refuse to delete the
 period (RECLAMACIONES_RETENTION_YEARS, never less than two) `anonymise_expired` replaces the consumer's personal
 data, skipping hojas covered by an open INDECOPI request, and keeps the book verifiable: numbers, dates,
 amounts, kinds, causes and answers stay; the fingerprint the hoja was filed with stays in its book's chain; the
-content left gets its own fingerprint, sealed to the hoja's seal; each hoja gets an Anonymisation record and an
-event, and each run a RetentionRun, dry runs included."""
+content left gets its own fingerprint, sealed to the hoja's seal; the attached documents' files are deleted and
+their names blanked (type, size and SHA-256 stay); each hoja gets an Anonymisation record and an event, and each
+run a RetentionRun, dry runs included."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..access import Scope
+from ..book.attachments import attachments_anonymise
 from ..book.integrity import anonymised_seal_compute, content_hash
 from ..book.models import PERSONAL_FIELDS, RETENTION_YEARS, Complaint, ComplaintEvent
 from ..book.services import HASHED_FIELDS, integrity_key
@@ -154,6 +156,8 @@ def _anonymise_batch(batch: list[Complaint], *, run: RetentionRun, key: bytes, r
     ComplaintEvent.objects.bulk_create(events)
     # The e-mails' proof of delivery stays (status, dates, Message-ID); who they went to and what they said goes.
     OutboundMessage.objects.filter(complaint_id__in=ids).update(recipient="", context={})
+    # The documents' files go, and their names (a file is often named after its owner); their SHA-256 stays.
+    attachments_anonymise(complaint_ids=ids)
     with connection.cursor() as cursor:
         # The filing event's IP address and browser are personal data too; the rest of the trail stays. The
         # trail is append-only for the application: this is its one, recorded, exception.

@@ -21,6 +21,7 @@ from ..outbox.keys import daily_digest_key, overdue_key, reminder_key
 from ..outbox.models import OutboundMessage
 from ..outbox.selectors import staff_emails_by_establishment
 from ..outbox.services import outbox_enqueue_many, outbox_message_new
+from ..webhooks.services import webhook_emit_overdue
 from .clock import DaysLeft, due_date_move, lima_midnight
 from .models import NonWorkingDay, TrackerHeartbeat
 from .notices import OVERDUE, notice_for
@@ -124,6 +125,7 @@ def deadlines_sweep(*, scope: Scope, now: datetime | None = None) -> SweepResult
             ]
         )
         ComplaintEvent.objects.bulk_create(_events_for(new, now))
+        webhook_emit_overdue(complaint_ids=[c["id"] for c in candidates if days_left.until(c["due_date"]) < 0], now=now)
         result.messages_created = len(new)
         result.reminders = sum(1 for m in new if m.kind == OutboundMessage.Kind.REMINDER)
         result.escalations = sum(1 for m in new if m.kind == OutboundMessage.Kind.OVERDUE)
@@ -214,6 +216,7 @@ def deadlines_recompute(*, changed_on: date, reason: str, scope: Scope) -> int:
             .only("id", "filed_at", "due_date", "suspended_business_days", "extension_days")
         )
         moved, events = [], []
+        now = timezone.now()
         for complaint in affected:
             old_due, new_due = due_date_move(complaint, calendar=calendar)
             if new_due == old_due:
@@ -230,8 +233,10 @@ def deadlines_recompute(*, changed_on: date, reason: str, scope: Scope) -> int:
                     },
                 )
             )
+            complaint.updated_at = now
             moved.append(complaint)
-        Complaint.objects.bulk_update(moved, ["due_date"])
+        # bulk_update skips auto_now: set by hand, so the API's change feed (ordered by updated_at) sees the move.
+        Complaint.objects.bulk_update(moved, ["due_date", "updated_at"])
         ComplaintEvent.objects.bulk_create(events)
     return len(moved)
 

@@ -374,6 +374,7 @@ class BackupSheetForm(StaffForm, ComplaintForm):
     def __init__(self, *args, establishments, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["referencia_interna"], self.fields["submission_key"]
+        del self.fields["attachments"], self.fields["attachment_ref"]  # a paper sheet has no uploads (issue 14 §1)
         self.fields["establishment"].queryset = establishments
         self.fields["is_minor"].label = "El consumidor es menor de edad"
         for name, (label, required_message) in _TRANSCRIBE_TEXTS.items():

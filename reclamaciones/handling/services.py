@@ -15,6 +15,7 @@ from ..book.models import OPEN_STATUSES, Complaint, ComplaintEvent, GoodType, Ki
 from ..outbox.keys import reclassified_key, response_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
+from ..webhooks.services import WebhookEvent, webhook_emit
 from .followup import survey_refusal_get
 from .models import Cause, Response, SurveyAnswer
 from .policy import (
@@ -233,6 +234,7 @@ def response_send(
                 complaint=complaint,
                 idempotency_key=response_key(complaint_id=complaint.pk),
             )
+        webhook_emit(event=WebhookEvent.ANSWERED, complaints=[complaint], now=now)
     return response
 
 

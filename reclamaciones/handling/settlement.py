@@ -15,6 +15,7 @@ from ..deadlines.selectors import business_calendar_get
 from ..outbox.keys import extension_notice_key, settlement_accepted_key, settlement_offer_key
 from ..outbox.models import OutboundMessage
 from ..outbox.services import outbox_enqueue
+from ..webhooks.services import WebhookEvent, webhook_emit
 from .models import SettlementOffer
 from .policy import MSG_NEEDS_APPROVAL, Action, needs_approval, offer_answer_refusal, refusal
 from .services import status_move
@@ -98,6 +99,7 @@ def settlement_offer_accept(*, offer_id: int, now: datetime | None = None) -> Se
                 idempotency_key=settlement_accepted_key(offer_id=offer.pk),
                 context={"offer": offer.pk},
             )
+        webhook_emit(event=WebhookEvent.SETTLED, complaints=[complaint], now=now)
     return offer
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views import View
 
-from ..access import StaffRequiredMixin, _role_label, landing_url_name
+from ..access import AreaRequiredMixin, Role
 from ..deadlines.selectors import business_calendar_get
 from .approval_views import team_pending_approvals
 from .forms import StaffForm
@@ -46,19 +46,10 @@ class ReassignForm(StaffForm):
         return data
 
 
-class TeamView(StaffRequiredMixin, View):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.scope.roles and not self.scope.supervises:
-            self.roles = set(self.scope.roles)
-            context = {
-                "case": "area",
-                "role_label": _role_label(request.user, self.roles),
-                "area_name": "la vista de equipo",
-                "area_roles": "supervisión",
-                "home_url_name": landing_url_name(request.user),
-            }
-            return self.render("reclamaciones/staff/forbidden.html", context, status=403)
-        return super().dispatch(request, *args, **kwargs)
+class TeamView(AreaRequiredMixin, View):
+    area_roles = frozenset({Role.SUPERVISOR})
+    area_name = "la vista de equipo"
+    area_roles_words = "supervisión"
 
     def _page(self, form=None, *, status=200):
         today = timezone.localdate()

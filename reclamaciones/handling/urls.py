@@ -8,6 +8,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.text import format_lazy
 
+from ..book import attachment_views
+from ..book.embed_views import EmbedDetailView, EmbedListView
+from ..ops import views as ops_views
 from . import approval_views, export_views, flow_views, followup_views, team_views, views
 from .forms import StaffLoginForm
 
@@ -64,6 +67,7 @@ urlpatterns = [
     # Queue
     path("", views.QueueView.as_view(), name="queue"),
     path("equipo/", team_views.TeamView.as_view(), name="team"),
+    path("estado/", ops_views.StatusView.as_view(), name="status"),
     path("asignar/", approval_views.BulkAssignView.as_view(), name="bulk-assign"),
     # Saved personal views of the queue
     path("vistas/", flow_views.SavedViewsView.as_view(), name="saved-views"),
@@ -74,6 +78,9 @@ urlpatterns = [
     path("exportaciones/<int:pk>/", export_views.ExportJobView.as_view(), name="export-job"),
     path("exportaciones/<int:pk>/estado.json", export_views.ExportJobStatusView.as_view(), name="export-status"),
     path("exportaciones/<int:pk>/descargar", export_views.ExportJobDownloadView.as_view(), name="export-download"),
+    # The book on the store's own site (issue 14 §5): the button and iframe code per establishment
+    path("insertar/", EmbedListView.as_view(), name="embed-list"),
+    path("insertar/<int:pk>/", EmbedDetailView.as_view(), name="embed-detail"),
     # The paper backup book (Reglamento art. 4-A)
     path("respaldo/transcribir/", views.TranscribeView.as_view(), name="transcribe"),
     # One hoja
@@ -96,4 +103,11 @@ urlpatterns = [
     path("hojas/<int:pk>/respuesta/enviar/", views.AnswerSendView.as_view(), name="answer-send"),
     path("hojas/<int:pk>/cerrar/", views.CloseView.as_view(), name="close"),
     path("hojas/<int:pk>/cumplimiento/", followup_views.RemedyView.as_view(), name="remedy"),
+    # Documents (issue 14 §1): download any of the hoja's; attach one to the answer
+    path(
+        "hojas/<int:pk>/adjuntos/<int:attachment_pk>/",
+        attachment_views.StaffAttachmentDownloadView.as_view(),
+        name="attachment",
+    ),
+    path("hojas/<int:pk>/adjuntos/nuevo/", attachment_views.StaffAttachmentUploadView.as_view(), name="attachment-add"),
 ]

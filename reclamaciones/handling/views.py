@@ -391,6 +391,9 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
     people = list(assignable_staff(establishment_id=complaint.establishment_id)) if Action.ASSIGN in allowed else []
     response = Response.objects.filter(complaint=complaint).select_related("responded_by").first()
     events = list(complaint.events.select_related("actor"))
+    from ..book.attachment_views import staff_attachments_context  # book's views import this module
+
+    documents = staff_attachments_context(complaint)  # one query, also read by the integrity check below
     context = {
         "complaint": complaint,
         "status_tone": STATUS_TONES.get(complaint.status, "closed"),
@@ -413,7 +416,8 @@ def _detail_context(request, complaint: Complaint, **forms) -> dict:
         "extend_needs_supervisor": refusal(complaint, Action.EXTEND, scope=scope, today=today)
         == MSG_EXTEND_SUPERVISORS,
         "offer_pending_status": SettlementOffer.Status.PENDING,
-        "integrity_problems": complaint_integrity_problems(complaint),
+        "integrity_problems": complaint_integrity_problems(complaint, documents["attachments"]),
+        **documents,
     }
     other_kind = Kind.QUEJA if complaint.kind == Kind.RECLAMO else Kind.RECLAMO
     context["assign_form"] = forms.get("assign_form") or AssignForm(
@@ -652,6 +656,9 @@ class AnswerMixin(StaffRequiredMixin):
             "status_tone": STATUS_TONES.get(complaint.status, "closed"),
         }
         context.update(answer_flow_context(self.request, scope=self.scope, complaint=complaint))  # its queue view
+        from ..book.attachment_views import answer_attachments_context  # book's views import this module
+
+        context.update(answer_attachments_context(complaint, getattr(self, "attachment_form", None)))  # documents
         return self.render(ANSWER_TEMPLATE, context, status=status)
 
     def scoped(self, request, pk: int) -> tuple[Complaint, HttpResponse | None]:

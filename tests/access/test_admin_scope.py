@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reclamaciones.access import Role, Scope
+from reclamaciones.api.models import ApiClient, ApiToken
+from reclamaciones.api.services import api_client_create, api_token_issue
 from reclamaciones.audit import PersonalDataAccess, What, personal_data_access_record
 from reclamaciones.book.models import Complaint, ComplaintEvent
 from reclamaciones.compliance.models import Anonymisation, RetentionRun, SirecExport
@@ -24,6 +26,7 @@ from reclamaciones.handling.followup_models import RemedyRecord
 from reclamaciones.handling.models import Response, SettlementOffer, SurveyAnswer
 from reclamaciones.handling.services import survey_answer
 from reclamaciones.outbox.models import OutboundMessage
+from reclamaciones.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 from ..factories import (
     EstablishmentFactory,
@@ -52,6 +55,10 @@ RECORDS = {
     "sirecexport": lambda hoja: SirecExport.objects.get(establishment=hoja.establishment),
     "anonymisation": lambda hoja: Anonymisation.objects.get(complaint=hoja),
     "personaldataaccess": lambda hoja: PersonalDataAccess.objects.get(complaint=hoja),
+    "apiclient": lambda hoja: ApiClient.objects.get(provider=hoja.establishment.provider),
+    "apitoken": lambda hoja: ApiToken.objects.get(client__provider=hoja.establishment.provider),
+    "webhookendpoint": lambda hoja: WebhookEndpoint.objects.get(provider=hoja.establishment.provider),
+    "webhookdelivery": lambda hoja: WebhookDelivery.objects.filter(complaint=hoja).first(),
 }
 
 # Model admins whose rows belong to no establishment (configuration, the calendar, the council's meetings, the
@@ -88,6 +95,7 @@ def stores(db):
     answerer = staff_user("jefa", Role.SUPERVISOR, all_establishments=True)
     hojas = {}
     for store, name in ((mine, "Ana Mía Quispe"), (theirs, "Zoila Ajena Mamani")):
+        WebhookEndpoint.objects.create(provider=store.provider, url="https://hooks.example.pe/libro", secret="whsec_x")
         hoja = hoja_filed(store, consumer_name=name, consumer_email="x@example.pe")
         hojas[store.name] = hoja_answered(hoja, by=answerer, text="Respuesta.")
         survey_answer(complaint=hoja, solved=True, csat=4, nps=9, comment=f"Encuesta de {name}")
@@ -102,6 +110,8 @@ def stores(db):
         hoja_offered(hoja_filed(store, consumer_name=name, consumer_email="y@example.pe"), by=answerer)
         action_item(f"Acción de {store.name}", establishment=store, causes=[cause_get()])
         _compliance_records(hoja, answerer)
+        api_client, _secret = api_client_create(name=f"Tienda online de {store.name}", provider_id=store.provider_id)
+        api_token_issue(client=api_client)
     return {"mine": hojas["Tienda Miraflores"], "theirs": hojas["Tienda Arequipa"]}
 
 

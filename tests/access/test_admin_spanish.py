@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from reclamaciones.access import ROLE_LABELS, Role, Scope
+from reclamaciones.api.services import api_client_create, api_token_issue
 from reclamaciones.apps import CATALOGUE_SOURCE, catalogues_compile, mo_bytes, po_read
 from reclamaciones.audit import What, personal_data_access_record
 from reclamaciones.book.models import ComplaintEvent
@@ -30,6 +31,7 @@ from reclamaciones.handling.followup import remedy_record
 from reclamaciones.handling.models import ResponseTemplate
 from reclamaciones.handling.services import survey_answer
 from reclamaciones.handling.trail import event_summary
+from reclamaciones.webhooks.models import WebhookEndpoint
 
 from ..factories import (
     EstablishmentFactory,
@@ -104,6 +106,7 @@ def records(db):
     """At least one record of every model the admin shows, made the way the portal makes them."""
     store = EstablishmentFactory(name="Tienda Miraflores")
     boss = staff_user("jefa", Role.SUPERVISOR, all_establishments=True, first_name="Jorge", last_name="Salazar")
+    WebhookEndpoint.objects.create(provider=store.provider, url="https://hooks.example.pe/libro", secret="whsec_x")
     hoja = hoja_answered(hoja_filed(store, consumer_email="ana@example.pe"), by=boss, text="Le devolvemos el pago.")
     survey_answer(complaint=hoja, solved=True, csat=5, nps=9, comment="Gracias.")
     remedy_record(  # the follow-through (issue 13)
@@ -128,6 +131,8 @@ def records(db):
     NonWorkingDay.objects.create(date=now.date() + timedelta(days=40), description="Feriado", legal_source="DS 1")
     TrackerHeartbeat.objects.create(name="deadlines", last_run_at=now)
     ResponseTemplate.objects.create(name="Devolución", body="Te devolvemos el pago.")
+    api_client, _secret = api_client_create(name="Tienda online", provider_id=store.provider_id)
+    api_token_issue(client=api_client, label="producción")
     agent = dict(username="rosa", ip_address="127.0.0.1", user_agent="Mozilla/5.0", http_accept="text/html")
     AccessAttempt.objects.create(**agent, path_info="/admin/login/", get_data="", post_data="", failures_since_start=1)
     AccessFailureLog.objects.create(**agent, path_info="/admin/login/", locked_out=False)

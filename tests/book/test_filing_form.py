@@ -45,8 +45,9 @@ def test_form_has_exactly_the_anexo_i_fields(form_response):
 
     names = {attrs.get("name") for _, attrs in parser.controls}
 
-    hidden_or_technical = {"csrfmiddlewaretoken", "submission_key", "referencia_interna"}
-    assert names - hidden_or_technical == FORM_FIELD_NAMES
+    hidden_or_technical = {"csrfmiddlewaretoken", "submission_key", "referencia_interna", "attachment_ref"}
+    # Beyond Anexo I: the supporting documents of the draft DS (issue 14 §1), optional.
+    assert names - hidden_or_technical == FORM_FIELD_NAMES | {"attachments"}
 
 
 def test_every_visible_control_has_a_label(form_response):

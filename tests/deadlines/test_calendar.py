@@ -57,6 +57,16 @@ def test_recompute_moves_open_hojas_whose_period_contains_the_day(hoja, day, exp
         assert event.data["reason"] == "Día no laborable: prueba"
 
 
+def test_a_moved_due_date_counts_as_a_change_of_the_hoja(hoja) -> None:
+    """The API's change feed walks hojas by updated_at: a due date moved by the calendar must show up in it."""
+    before = type(hoja).objects.values_list("updated_at", flat=True).get(pk=hoja.pk)
+    _add_day(date(2026, 10, 14))
+
+    deadlines_recompute(changed_on=date(2026, 10, 14), reason="x", scope=Scope.everything())
+
+    assert type(hoja).objects.values_list("updated_at", flat=True).get(pk=hoja.pk) > before
+
+
 @pytest.mark.parametrize(
     "status",
     [

@@ -16,9 +16,10 @@ from ..factories import cause_get, hoja_assigned, hoja_offered, staff_user
 
 pytestmark = pytest.mark.django_db
 
-DETAIL_QUERIES = 19  # measured: the same with 1 and 3 offers, 2 and 8 notes, 2 and 8 messages; 1 is the
+DETAIL_QUERIES = 20  # measured: the same with 1 and 3 offers, 2 and 8 notes, 2 and 8 messages; 1 is the
 # personal-data access log's INSERT (Ley 29733), 1 the consumer's other hojas, 1 the hoja's approval requests
-# (issue 13: the approval step's panel, one query whatever their number)
+# (issue 13: the approval step's panel, one query whatever their number), 1 the hoja's documents (issue 14 §1:
+# listed and verified by the integrity check from the same query)
 
 
 def _more_history(hoja, agent, n: int, start: int) -> None:
