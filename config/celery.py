@@ -9,12 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 app = Celery("reclamaciones")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each context of the app keeps its tasks in its own tasks.py.
-app.autodiscover_tasks(
-    [
-        f"reclamaciones.{context}"
-        for context in ("book", "handling", "deadlines", "outbox", "council", "compliance", "webhooks", "ops")
-    ]
-)
+# The contexts with a tasks module: the worker's autodiscovery and the beat-schedule test read this one list.
+TASK_CONTEXTS = ("book", "handling", "deadlines", "outbox", "council", "compliance", "webhooks", "ops")
+app.autodiscover_tasks([f"reclamaciones.{context}" for context in TASK_CONTEXTS])
 
 
 # Process heartbeats (and beat's single-instance lock): reclamaciones.ops.runtime, imported when the signal

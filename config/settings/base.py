@@ -408,6 +408,18 @@ RECLAMACIONES_ATTACHMENTS_STAGED_TTL_HOURS = env.int("RECLAMACIONES_ATTACHMENTS_
 # New files per client IP, counted before any is read (storage and CPU abuse): over it the files are dropped with
 # a message, never the hoja.
 RECLAMACIONES_ATTACHMENTS_RATE = env("RECLAMACIONES_ATTACHMENTS_RATE", default="30/h")
+# The daily integrity check re-reads this many stored files per run (a rolling window by id, resumed where the last
+# run stopped), never every file of every book; the evidence bundle re-reads the files it carries.
+RECLAMACIONES_ATTACHMENTS_FIXITY_PER_RUN = env.int("RECLAMACIONES_ATTACHMENTS_FIXITY_PER_RUN", default=500)
+# Django writes every upload to /tmp before a form sees it: a post with more files than a hoja takes (plus a small
+# margin, so a few extra get the form's own message, not Django's) is refused while parsing, and a file over the
+# size limit is dropped as it streams (book.uploads.AttachmentSizeHandler), before it lands whole on disk.
+DATA_UPLOAD_MAX_NUMBER_FILES = RECLAMACIONES_ATTACHMENTS_MAX_FILES + 2
+FILE_UPLOAD_HANDLERS = [
+    "reclamaciones.book.uploads.AttachmentSizeHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Where the files live: a private folder outside the web root by default (never MEDIA or static: they are
 # served only by the scoped views). Any Django storage by dotted path; for S3-compatible storage install
 # django-storages[s3] and set the backend to "storages.backends.s3.S3Storage" with its OPTIONS as JSON, e.g.

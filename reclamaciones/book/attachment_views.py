@@ -18,9 +18,11 @@ from ..handling.forms import ResponseForm
 from ..handling.views import AnswerMixin, _complaint_or_404, _default_channel
 from .attachment_models import Attachment, size_label
 from .attachments import (
+    AttachmentStorageError,
     attachment_add_staff,
     attachment_prepare,
     attachment_storage,
+    attachments_for_consumer,
     attachments_of,
     attachments_ref,
     attachments_stage,
@@ -29,6 +31,7 @@ from .attachments import (
 )
 from .models import Complaint
 from .selectors import complaint_get_by_token
+from .uploads import uploads_refused
 
 ATTACHMENTS_GROUP = "public-attachments"
 
@@ -56,19 +59,30 @@ def form_uploads_wait(request) -> int | None:
     return None
 
 
-def form_attachments_stage(form, *, wait: int | None = None) -> list[Attachment]:
+def form_attachments_stage(form, *, wait: int | None = None, too_big: list[str] = ()) -> list[Attachment]:
     """The documents of a filing form's post, stored as staged: those kept from an earlier post of the same form
     and the new uploads that passed every check. Call after form.is_valid(). `wait`: form_uploads_wait's answer,
-    when the new files were left out for the upload rate (said next to the field; the rest goes on)."""
+    when the new files were left out for the upload rate (said next to the field; the rest goes on); `too_big`:
+    the messages of the files dropped while uploading (book.uploads). When the storage fails the new files are
+    not kept: said next to the field (503), the form and the documents kept before stay."""
     if wait is not None:
         form.add_error("attachments", MSG_RATE_LIMITED.format(wait=wait_phrase(wait)))
         form.attachments_limited = True
-    return attachments_stage(files=form.attachments_new, kept=form.attachments_kept)
+    for message in too_big:
+        form.add_error("attachments", message)
+    try:
+        return attachments_stage(files=form.attachments_new, kept=form.attachments_kept)
+    except AttachmentStorageError as exc:
+        form.add_error("attachments", str(exc))
+        form.attachments_unsaved = True
+        return form.attachments_kept
 
 
 def form_page_status(form) -> int:
-    """The status of a filing form sent back: 429 over the upload rate, 400 for a refused document (hostile input
-    is a client error), 200 for the usual corrections."""
+    """The status of a filing form sent back: 503 when the storage failed, 429 over the upload rate, 400 for a
+    refused document (hostile input is a client error), 200 for the usual corrections."""
+    if getattr(form, "attachments_unsaved", False):
+        return 503
     if getattr(form, "attachments_limited", False):
         return 429
     return 400 if "attachments" in form.errors else 200
@@ -109,27 +123,20 @@ def consumer_attachment_download(request, token: str, pk: int):
         complaint = complaint_get_by_token(token=token)
     except Complaint.DoesNotExist:
         raise Http404("Hoja no encontrada") from None
-    attachment = Attachment.objects.filter(complaint=complaint, pk=pk).first()
+    documents = list(Attachment.objects.filter(complaint=complaint, pk=pk))
+    attachment = next(iter(attachments_for_consumer(complaint, documents=documents)), None)
     if attachment is None or attachment.removed:
         raise Http404("Documento no encontrado")
-    if attachment.source == Attachment.Source.STAFF and not _answered(complaint):
-        raise Http404("Documento no encontrado")
     return _file_response(attachment)
-
-
-def _answered(complaint: Complaint) -> bool:
-    from ..handling.models import Response
-
-    return Response.objects.filter(complaint=complaint).exists()
 
 
 def public_attachments_context(complaint: Complaint, *, answered: bool) -> dict:
     """The tracking and confirmation pages' documents (one query): the consumer's, and the provider's once the
     answer was communicated."""
-    documents = attachments_of(complaint)
+    documents = attachments_for_consumer(complaint, answered=answered)
     return {
         "consumer_attachments": [a for a in documents if a.source == Attachment.Source.CONSUMER],
-        "staff_attachments": [a for a in documents if a.source == Attachment.Source.STAFF] if answered else [],
+        "staff_attachments": [a for a in documents if a.source == Attachment.Source.STAFF],
         "attachment_links": "public",
     }
 
@@ -203,20 +210,30 @@ class StaffAttachmentUploadView(AnswerMixin, View):
             }
         )
         form = StaffAttachmentForm(request.POST, request.FILES)
-        if form.is_valid():
+        too_big = uploads_refused(request)
+        status = 400
+        if too_big:  # dropped while uploading: the form would only say that no file was chosen
+            form.is_valid()
+            form.errors.pop("documento", None)
+            for message in too_big:
+                form.add_error("documento", message)
+        elif form.is_valid():
             try:
                 attachment = attachment_add_staff(
                     complaint_id=complaint.pk, prepared=form.cleaned_data["documento"], scope=self.scope
                 )
             except ValidationError as exc:
                 form.add_error("documento", exc)
+            except AttachmentStorageError as exc:
+                form.add_error("documento", str(exc))
+                status = 503
             except Complaint.DoesNotExist:
                 raise Http404("Hoja no encontrada") from None
             else:
                 messages.success(request, MSG_STAFF_ADDED.format(name=attachment.original_name))
                 return self.answer_page(complaint, draft)
         self.attachment_form = form
-        return self.answer_page(complaint, draft, status=400)
+        return self.answer_page(complaint, draft, status=status)
 
 
 def answer_attachments_context(complaint: Complaint, form: StaffAttachmentForm | None) -> dict:

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from ..access import Scope
 from .attachment_models import Attachment, size_label
+from .integrity import PROBLEM_ATTACHMENT, PROBLEM_ATTACHMENT_UNREADABLE
 from .models import Complaint, ComplaintEvent
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,18 @@ MSG_NAME = "El nombre del archivo tiene caracteres no permitidos. Cámbiale el n
 MSG_STAGED_GONE = (
     "Los documentos que adjuntaste ya no están disponibles (pasó demasiado tiempo). Vuelve a adjuntarlos, por favor."
 )
+MSG_STAGED_FILED = (
+    "Los documentos que adjuntaste ya se presentaron con tu hoja anterior. Si quieres presentar otra hoja, vuelve a "
+    "adjuntarlos, por favor."
+)
 MSG_STAFF_FORBIDDEN = "No puedes adjuntar documentos a la respuesta de esta hoja."
+MSG_STORAGE_FAILED = "No pudimos guardar tu documento; inténtalo en unos minutos."
+MSG_UPLOAD_TOO_BIG = "El archivo «{name}» supera el límite de {limit} por archivo."
+MSG_UPLOAD_TOO_MANY = (
+    "Enviaste más archivos de los que aceptamos: puedes adjuntar hasta {limit} en total. No registramos tu hoja: "
+    "vuelve atrás con el botón de tu navegador (lo que escribiste sigue allí), quita algunos archivos y envíala de "
+    "nuevo."
+)
 
 _STAGED_SALT = "reclamaciones.attachments.staged"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -220,9 +232,11 @@ def attachment_prepare(upload) -> PreparedFile:
     declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
     if declared not in DECLARED[detected]:
         raise ValidationError(MSG_DECLARED.format(name=name))
-    if ZIP_END in data[-ZIP_TAIL:] or HTML_MARKERS.search(data[:HTML_HEAD]):
-        raise ValidationError(MSG_POLYGLOT.format(name=name))
     if detected == PDF:
+        # Only a PDF is stored as sent: an image is decoded and re-encoded below, which drops anything appended or
+        # hidden in its comments, so these checks would only refuse legitimate photos.
+        if ZIP_END in data[-ZIP_TAIL:] or HTML_MARKERS.search(data[:HTML_HEAD]):
+            raise ValidationError(MSG_POLYGLOT.format(name=name))
         _pdf_check(data, name)
     else:
         data = _image_reencode(data, name, detected)
@@ -415,11 +429,19 @@ def _image_reencode(data: bytes, name: str, content_type: str) -> bytes:
     return out.getvalue()
 
 
+class AttachmentStorageError(Exception):
+    """The storage refused to save a document (a full disk, S3 down...): the view says so (503), nothing is filed."""
+
+
 def _store(prepared: PreparedFile, *, now: datetime) -> str:
     """Save the bytes under a random name (never the consumer's) and return the name the storage gave it."""
     local = timezone.localtime(now)
     name = f"{local:%Y/%m}/{secrets.token_urlsafe(24)}{STORED_EXTENSION[prepared.content_type]}"
-    return attachment_storage().save(name, ContentFile(prepared.data))
+    try:
+        return attachment_storage().save(name, ContentFile(prepared.data))
+    except Exception as exc:  # any backend (S3 raises its own errors, not OSError): a message, never a 500
+        logger.exception("The attachments storage could not save a document")
+        raise AttachmentStorageError(MSG_STORAGE_FAILED) from exc
 
 
 def _row(prepared: PreparedFile, *, stored_name: str, position: int, now: datetime, **fields) -> Attachment:
@@ -439,7 +461,8 @@ def attachments_stage(
     *, files: Iterable[PreparedFile], kept: list[Attachment], now: datetime | None = None
 ) -> list[Attachment]:
     """Store the consumer's new uploads as staged (no hoja yet) after those `kept` from an earlier post of the same
-    form; returns them all, in order. The filing binds them (attachments_bind); the purge removes the rest."""
+    form; returns them all, in order. The filing binds them (attachments_bind); the purge removes the rest.
+    AttachmentStorageError when the storage fails (what was staged before it is left to the purge)."""
     now = now or timezone.now()
     staged = list(kept)
     for prepared in files:
@@ -459,10 +482,11 @@ def attachments_ref(attachments: list[Attachment], *, establishment_id: int) -> 
 
 
 def attachments_staged_get(*, ref: str, establishment_id: int | None) -> list[Attachment]:
-    """The staged uploads a signed reference names, still unfiled and not purged, in the reference's order. A
-    forged, expired or emptied reference, or one staged by another establishment's form (or read where no
-    establishment is filing: `establishment_id` None), raises ValidationError (the form says it next to the
-    field)."""
+    """The staged uploads a signed reference names, not purged, in the reference's order: still unfiled, or all
+    already bound to one hoja (the same confirmation sent twice: complaint_file finds that hoja by its submission
+    key, or refuses to bind them to another one). A forged, expired or emptied reference, or one staged by another
+    establishment's form (or read where no establishment is filing: `establishment_id` None), raises
+    ValidationError (the form says it next to the field)."""
     if not ref:
         return []
     try:
@@ -475,8 +499,8 @@ def attachments_staged_get(*, ref: str, establishment_id: int | None) -> list[At
     if not all(isinstance(i, int) for i in ids) or len(ids) > max_files():
         raise ValidationError(MSG_STAGED_GONE)
     rows = Attachment.objects.in_bulk(ids)
-    staged = [rows[i] for i in ids if i in rows and rows[i].complaint_id is None]
-    if len(staged) != len(ids):
+    staged = [rows[i] for i in ids if i in rows and rows[i].source == Attachment.Source.CONSUMER]
+    if len(staged) != len(ids) or len({a.complaint_id for a in staged}) > 1:
         raise ValidationError(MSG_STAGED_GONE)
     return staged
 
@@ -517,7 +541,9 @@ def attachments_bind(*, complaint: Complaint, attachments: list[Attachment]) -> 
         ),
     )
     if bound != len(attachments):
-        raise FilingError(MSG_STAGED_GONE)
+        # Filed already with a hoja of other content (Back, edit, send again), or purged meanwhile.
+        filed = Attachment.objects.filter(pk__in=[a.pk for a in attachments], complaint__isnull=False).exists()
+        raise FilingError(MSG_STAGED_FILED if filed else MSG_STAGED_GONE)
     for attachment in attachments:
         attachment.complaint = complaint
 
@@ -567,7 +593,10 @@ def attachment_add_staff(
                 },
             )
     except BaseException:
-        attachment_storage().delete(stored)  # refused or rolled back: no file without its row
+        try:
+            attachment_storage().delete(stored)  # refused or rolled back: no file without its row
+        except Exception:  # the refusal is what the user must see; a leftover file is only logged
+            logger.exception("Could not delete the stored file %s of a refused staff document", stored)
         raise
     return attachment
 
@@ -577,22 +606,63 @@ def attachments_of(complaint: Complaint) -> list[Attachment]:
     return list(Attachment.objects.filter(complaint=complaint).order_by("source", "position", "pk"))
 
 
-def attachment_file_sha256(attachment: Attachment) -> str | None:
-    """SHA-256 of the stored bytes, None when the file is missing: what the integrity check compares."""
+def attachments_for_consumer(complaint: Complaint, *, answered: bool | None = None, documents=None) -> list[Attachment]:
+    """The documents the consumer sees (tracking page, their PDF, their downloads): theirs always, the provider's
+    only once the answer was communicated (before, the provider's are a draft). `answered`: whether the hoja has
+    its answer, read here when the caller does not know; `documents`: the hoja's documents when already loaded."""
+    documents = attachments_of(complaint) if documents is None else documents
+    if not any(a.source == Attachment.Source.STAFF for a in documents):
+        return documents
+    if answered is None:
+        from ..handling.models import Response
+
+        answered = Response.objects.filter(complaint=complaint).exists()
+    return [a for a in documents if a.source == Attachment.Source.CONSUMER or answered]
+
+
+# What fixity (re-reading a stored file) found; the seal check reads rows only (their SHA-256 is in the fingerprint).
+FIXITY_OK, FIXITY_CHANGED, FIXITY_UNREADABLE = "ok", PROBLEM_ATTACHMENT, PROBLEM_ATTACHMENT_UNREADABLE
+
+
+def fixity_verdict(attachment: Attachment, file_sha256: str | None, *, missing: bool = False) -> str:
+    """A stored file's bytes against the SHA-256 recorded at upload. `missing`: the file is gone (a change, like a
+    swap); `file_sha256` None otherwise: the storage failed to read it."""
+    if missing:
+        return FIXITY_CHANGED
+    if file_sha256 is None:
+        return FIXITY_UNREADABLE
+    return FIXITY_OK if file_sha256 == attachment.sha256 else FIXITY_CHANGED
+
+
+def attachment_fixity(attachment: Attachment) -> str:
+    """Re-read one stored file (a megabyte at a time) and compare it. Any storage error is a verdict (logged),
+    never an exception: the daily check and the bundle go on with the next file."""
     digest = hashlib.sha256()
     try:
         with attachment_storage().open(attachment.stored_name, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-    except (FileNotFoundError, OSError):
-        return None
-    return digest.hexdigest()
+    except FileNotFoundError:
+        return fixity_verdict(attachment, None, missing=True)
+    except Exception:  # S3 and others raise their own errors: reported as unreadable
+        logger.warning("Could not read attachment %s for its fixity check", attachment.pk, exc_info=True)
+        return fixity_verdict(attachment, None)
+    return fixity_verdict(attachment, digest.hexdigest())
 
 
-def attachments_intact(attachments: Iterable[Attachment]) -> bool:
-    """Every stored file still has the SHA-256 recorded when it was uploaded (a swapped or deleted file fails).
-    The files of an anonymised hoja's documents were deleted on purpose: they are expected to be missing."""
-    return all(attachment_file_sha256(a) == a.sha256 for a in attachments if not a.removed)
+def attachments_fixity_window(*, scope: Scope, after: int, limit: int) -> tuple[list[tuple[Attachment, str]], int]:
+    """The daily check's rolling window: re-read the next `limit` filed documents in `scope` by id after `after`
+    (wrapping round to the first ones), so every file is re-read once per cycle of ceil(files / limit) days and
+    no run reads a whole book. Returns what failed (document, verdict) and the id to start after next time. The
+    cursor lives in the check's heartbeat (no column). Files of anonymised hojas are gone on purpose: skipped."""
+    rows = scope.filter(
+        Attachment.objects.filter(complaint__isnull=False).exclude(original_name=""), path="complaint__establishment"
+    ).select_related("complaint__establishment")
+    window = list(rows.filter(pk__gt=after).order_by("pk")[:limit])
+    if len(window) < limit:  # the end of the list: go on from the start (never the same file twice in one run)
+        window += list(rows.filter(pk__lte=after).order_by("pk")[: limit - len(window)])
+    failed = [(a, verdict) for a in window if (verdict := attachment_fixity(a)) != FIXITY_OK]
+    return failed, (window[-1].pk if window else 0)
 
 
 def attachments_anonymise(*, complaint_ids: list[int]) -> None:

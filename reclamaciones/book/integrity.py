@@ -28,6 +28,8 @@ PROBLEM_GAP = "gap"
 
 PROBLEM_ATTACHMENT = "attachment"
 
+PROBLEM_ATTACHMENT_UNREADABLE = "attachment_unreadable"
+
 PROBLEM_LABELS = {
     PROBLEM_CONTENT: "su contenido no coincide con la huella SHA-256 guardada al presentarla",
     PROBLEM_SEAL: "su sello de integridad no corresponde (la hoja o la anterior del libro se alteró)",
@@ -35,6 +37,7 @@ PROBLEM_LABELS = {
     PROBLEM_ATTACHMENT: (
         "un documento adjunto ya no coincide con la huella SHA-256 guardada al subirlo (se cambió o falta)"
     ),
+    PROBLEM_ATTACHMENT_UNREADABLE: "no se pudo leer el documento adjunto para verificarlo (error del almacenamiento)",
 }
 
 
@@ -89,7 +92,6 @@ class SealedRecord:
     seal: str
     anonymised_sha256: str = ""  # set once the personal data was replaced after the retention period
     anonymised_seal: str = ""
-    files_ok: bool = True  # every attached document's stored bytes still match the SHA-256 recorded at upload
 
 
 def book_problems(
@@ -118,8 +120,6 @@ def book_problems(
         expected_seal = seal_compute(key=key, previous_seal=previous_seal, content_sha256=content_sha256)
         if not hmac.compare_digest(expected_seal, record.seal):
             problems.append(PROBLEM_SEAL)
-        if not record.files_ok:
-            problems.append(PROBLEM_ATTACHMENT)
         if problems:
             yield record, problems
         previous_seal, expected_number = record.seal, record.number + 1

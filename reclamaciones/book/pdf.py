@@ -104,37 +104,32 @@ def complaint_sheet_filename(complaint: Complaint) -> str:
     return f"hoja-de-reclamacion-{complaint.display_number}.pdf"
 
 
-def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor") -> bytes:
-    """The hoja in the Anexo I layout (DS 101-2022-PCM), for the given destinatario."""
+def complaint_sheet_pdf(complaint: Complaint, *, recipient: str = "consumidor", documents: list | None = None) -> bytes:
+    """The hoja in the Anexo I layout (DS 101-2022-PCM), for the given destinatario. `documents`: the hoja's
+    documents when the caller already loaded them (the evidence bundle), else read here."""
     from weasyprint import HTML
 
     from ..handling.settlement import ACCEPTANCE_PHRASE
+    from .attachments import attachments_for_consumer
 
     font_config, stylesheet = _sheet_style()
+    record = sheet_record(complaint)
     html = render_to_string(
         "reclamaciones/pdf/hoja.html",
         {
             "complaint": complaint,
             "recipient_label": RECIPIENT_LABELS[recipient],
-            "record": sheet_record(complaint),
+            "record": record,
             "acceptance_phrase": ACCEPTANCE_PHRASE,
             "tracking_url": tracking_url(complaint),
             # Issue 14 §1: the documents, listed with their SHA-256 (the provider's once the answer is sent).
-            "attachments": _listed_attachments(complaint),
+            "attachments": attachments_for_consumer(
+                complaint, answered=record.response is not None, documents=documents
+            ),
         },
     )
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "static"), url_fetcher=_no_fetcher())
     return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
-
-
-def _listed_attachments(complaint: Complaint) -> list:
-    from .attachment_models import Attachment
-
-    documents = list(Attachment.objects.filter(complaint=complaint).order_by("source", "position", "pk"))
-    if not any(a.source == Attachment.Source.STAFF for a in documents):
-        return documents
-    answered = Response.objects.filter(complaint=complaint).exists()
-    return [a for a in documents if a.source == Attachment.Source.CONSUMER or answered]
 
 
 _local = threading.local()

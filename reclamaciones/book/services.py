@@ -26,7 +26,7 @@ from ..outbox.services import message_queued_event, outbox_enqueue_fresh, outbox
 from ..webhooks.selectors import webhook_routes
 from ..webhooks.services import WebhookEvent, webhook_emit
 from .attachment_models import Attachment
-from .attachments import attachments_bind, attachments_fingerprint, attachments_intact, attachments_number
+from .attachments import attachments_bind, attachments_fingerprint, attachments_fixity_window, attachments_number
 from .integrity import (
     GENESIS,
     PROBLEM_CONTENT,
@@ -352,8 +352,9 @@ def _broken_item(*, pk: int | None, establishment: Establishment, year: int, num
 
 def _sealed(row: dict, attachments: list[Attachment] = ()) -> SealedRecord:
     values = {name: row[name] for name in HASHED_FIELDS}
-    # An anonymised hoja's remaining content was fingerprinted without its documents (compliance.retention);
-    # their files are still checked against the SHA-256 recorded at upload.
+    # An anonymised hoja's remaining content was fingerprinted without its documents (compliance.retention).
+    # Rows only, no file is read: each document's SHA-256 is in the fingerprint, so an edited row breaks it; the
+    # stored bytes are re-read by the daily check's rolling window and by the evidence bundle (fixity).
     hashed = values if row["anonymised_sha256"] else hashed_values(values, attachments)
     return SealedRecord(
         pk=row["pk"],
@@ -363,7 +364,6 @@ def _sealed(row: dict, attachments: list[Attachment] = ()) -> SealedRecord:
         seal=row["seal"],
         anonymised_sha256=row["anonymised_sha256"],
         anonymised_seal=row["anonymised_seal"],
-        files_ok=attachments_intact(attachments),
     )
 
 
@@ -430,7 +430,8 @@ def book_verify(*, scope: Scope, keep: int | None = None) -> BookReport:
 
 def complaint_integrity_problems(complaint: Complaint, attachments: list[Attachment] | None = None) -> list[str]:
     """What fails on one hoja, in words for its detail page (empty when it verifies). One query: its
-    predecessor's seal (and one for its documents unless the caller has them: `attachments`)."""
+    predecessor's seal (and one for its documents unless the caller has them: `attachments`). Rows only: no stored
+    file is read here (see _sealed)."""
     if attachments is None:
         attachments = list(complaint.attachments.all())
     previous = GENESIS
@@ -459,17 +460,48 @@ def complaint_integrity_problems(complaint: Complaint, attachments: list[Attachm
     return [PROBLEM_LABELS[code] for code in codes]
 
 
+def _fixity_check(*, report: BookReport, scope: Scope) -> dict:
+    """Today's slice of the stored files re-read against their recorded SHA-256 (book.attachments.
+    attachments_fixity_window), continuing after where the last run stopped; failures join `report`."""
+    last = TrackerHeartbeat.objects.filter(name=INTEGRITY).values_list("data", flat=True).first() or {}
+    after = last.get("fixity_after", 0) if isinstance(last.get("fixity_after"), int) else 0
+    failed, after = attachments_fixity_window(
+        scope=scope, after=after, limit=settings.RECLAMACIONES_ATTACHMENTS_FIXITY_PER_RUN
+    )
+    problems: dict[int, list[str]] = {}
+    for attachment, verdict in failed:
+        codes = problems.setdefault(attachment.complaint_id, [])
+        if verdict not in codes:
+            codes.append(verdict)
+    complaints = {a.complaint_id: a.complaint for a, _verdict in failed}
+    for pk, codes in problems.items():
+        complaint = complaints[pk]
+        report.add(
+            _broken_item(
+                pk=pk,
+                establishment=complaint.establishment,
+                year=complaint.year,
+                number=complaint.number,
+                problems=codes,
+            )
+        )
+    return {"fixity_after": after, "fixity_failed": len(failed)}
+
+
 def book_verify_daily(*, scope: Scope, now: datetime | None = None) -> dict:
-    """The daily check (Celery beat): verify every book in `scope`, record the result as a heartbeat, and alarm
-    the supervisors while anything fails."""
+    """The daily check (Celery beat): verify every book in `scope` (rows and seals), re-read today's slice of the
+    stored files (RECLAMACIONES_ATTACHMENTS_FIXITY_PER_RUN), record the result as a heartbeat, and alarm the
+    supervisors while anything fails."""
     now = now or timezone.now()
     started = time.monotonic()
     report = book_verify(scope=scope, keep=INTEGRITY_ALARM_ITEMS)
+    fixity = _fixity_check(report=report, scope=scope)
     result = {
         "checked": report.checked,
         "books": report.books,
         "broken_count": report.broken_count,
         "broken": report.broken[:HEARTBEAT_LISTED],
+        **fixity,
     }
     with transaction.atomic():
         TrackerHeartbeat.objects.update_or_create(
@@ -478,4 +510,4 @@ def book_verify_daily(*, scope: Scope, now: datetime | None = None) -> dict:
         )
         if report.broken:
             integrity_alarm(broken=report.broken, total=report.broken_count, today=timezone.localdate(now))
-    return {key: value for key, value in result.items() if key != "broken"}
+    return {key: value for key, value in result.items() if key not in {"broken", *fixity}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from .attachment_views import (
     form_uploads_wait,
     public_attachments_context,
 )
+from .attachments import MSG_UPLOAD_TOO_MANY
 from .forms import MSG_HONEYPOT, ComplaintForm, ComplaintLookupForm, SurveyForm
 from .models import RETENTION_YEARS, TRACKED_STATUSES, Complaint, Establishment, Status
 from .selectors import (
@@ -36,6 +38,7 @@ from .selectors import (
     establishment_list_public,
 )
 from .services import FilingError, complaint_build, complaint_file, filing_warnings
+from .uploads import uploads_refused
 
 MSG_RATE_LIMITED = (
     "Recibimos muchas hojas desde tu conexión en poco tiempo. Tus datos siguen aquí: podrás enviarla dentro de {wait}."
@@ -161,7 +164,7 @@ def complaint_create(request, slug: str):
     valid = form.is_valid()
     # Issue 14 §1: the documents that passed their checks are stored (staged) now, so that neither the review page
     # nor a form sent back with errors asks for them again; a refused file is a 400 with its message by the field.
-    attachments = form_attachments_stage(form, wait=upload_wait)
+    attachments = form_attachments_stage(form, wait=upload_wait, too_big=uploads_refused(request))
     if not valid or form.errors:
         return _form_page(request, establishment, form, status=form_page_status(form), attachments=attachments)
     confirmed = None
@@ -472,7 +475,11 @@ def privacy_provider(request, ruc: str):
 
 
 def bad_request(request, exception):
-    return render(request, "400.html", status=400)
+    context = {}
+    if isinstance(exception, TooManyFilesSent):
+        # Refused while parsing (DATA_UPLOAD_MAX_NUMBER_FILES), before any view: the form's data is gone with it.
+        context["message"] = MSG_UPLOAD_TOO_MANY.format(limit=settings.RECLAMACIONES_ATTACHMENTS_MAX_FILES)
+    return render(request, "400.html", context, status=400)
 
 
 def permission_denied(request, exception):

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ..access import Scope
-from ..book.attachments import attachment_storage, attachments_of
+from ..book.attachments import FIXITY_OK, attachment_storage, attachments_of, fixity_verdict
 from ..book.integrity import PROBLEM_LABELS
 from ..book.models import Complaint, ComplaintEvent, Kind, ResponseChannel, Status, number_format
 from ..book.pdf import _pdf, complaint_sheet_pdf
@@ -285,8 +285,8 @@ class _Zip:
         self.zip.writestr(self._info(path), data)
         self.sums.write(f"{hashlib.sha256(data).hexdigest()}  {path}\n")
 
-    def add_file(self, path: str, source) -> None:
-        """A member copied from an open binary file, a megabyte at a time."""
+    def add_file(self, path: str, source) -> str:
+        """A member copied from an open binary file, a megabyte at a time; returns its SHA-256."""
         digest = hashlib.sha256()
         source.seek(0)
         with self.zip.open(self._info(path), "w", force_zip64=True) as member:
@@ -294,6 +294,7 @@ class _Zip:
                 member.write(chunk)
                 digest.update(chunk)
         self.sums.write(f"{digest.hexdigest()}  {path}\n")
+        return digest.hexdigest()
 
     def close(self, *, sums_path: str) -> None:
         self.sums.seek(0)
@@ -373,11 +374,13 @@ def _hoja_write(archive: _Zip, index, complaint: Complaint, tally: Tally, *, tod
     delivery = delivery_text(response, messages)
     folder = hoja_folder(complaint)
 
-    archive.add(f"{folder}/hoja.pdf", complaint_sheet_pdf(complaint, recipient="indecopi"))
+    archive.add(f"{folder}/hoja.pdf", complaint_sheet_pdf(complaint, recipient="indecopi", documents=documents))
     archive.add(f"{folder}/respuesta.txt", answer_text(complaint, response, offers, on_time=on_time, delivery=delivery))
     archive.add(f"{folder}/envios.csv", messages_csv(messages, events))
     archive.add(f"{folder}/historial.csv", events_csv(events))
-    files = [*HOJA_FILES, *_attachments_write(archive, folder, documents)]
+    written, fixity = _attachments_write(archive, folder, documents)
+    problems += [PROBLEM_LABELS[code] for code in fixity]  # the stored bytes, read once as they were copied
+    files = [*HOJA_FILES, *written]
 
     message_ids = "; ".join(f"{m.get_kind_display()}: {m.message_id}" for m in messages if m.message_id)
     row = [
@@ -405,27 +408,34 @@ def _hoja_write(archive: _Zip, index, complaint: Complaint, tally: Tally, *, tod
 ATTACHMENT_HEADERS = ["Archivo en el paquete", "Nombre original", "Adjuntado por", "Tipo", "Bytes", "SHA-256", "Subido"]
 
 
-def _attachments_write(archive: _Zip, folder: str, documents: list) -> list[str]:
+def _attachments_write(archive: _Zip, folder: str, documents: list) -> tuple[list[str], list[str]]:
     """The hoja's documents (issue 14 §1) under adjuntos/, copied from the private storage, with adjuntos.csv
-    listing each one's recorded SHA-256 (huellas-sha256.txt has the SHA-256 of the bytes in the bundle: the two
-    match unless a stored file was altered, which the integrity column also says). A missing file is listed."""
+    listing each one's recorded SHA-256 (huellas-sha256.txt has the SHA-256 of the bytes in the bundle). Each file
+    is read once: hashed as it is copied and compared with its recorded SHA-256 (fixity). Returns the members
+    written and the fixity problems (book.integrity codes, each once). A missing or unreadable file is listed."""
     if not documents:
-        return []
-    rows, storage = [], attachment_storage()
+        return [], []
+    rows, problems, storage = [], [], attachment_storage()
     for a in documents:
         path = f"adjuntos/{a.source}-{a.position + 1}-{_safe_file_name(a.original_name)}"
+        verdict = FIXITY_OK
         if a.removed:  # deleted on purpose with the hoja's anonymisation: listed with its SHA-256 only
             path = "(eliminado al anonimizar)"
         else:
             try:
                 with storage.open(a.stored_name, "rb") as source:
-                    archive.add_file(f"{folder}/{path}", source)
-            except (FileNotFoundError, OSError):
-                path = "(falta el archivo)"
+                    verdict = fixity_verdict(a, archive.add_file(f"{folder}/{path}", source))
+            except FileNotFoundError:
+                path, verdict = "(falta el archivo)", fixity_verdict(a, None, missing=True)
+            except Exception:  # any storage backend's error: reported in the verdict, the bundle goes on
+                logger.warning("Could not copy attachment %s into the bundle", a.pk, exc_info=True)
+                path, verdict = "(no se pudo leer el archivo)", fixity_verdict(a, None)
+        if verdict != FIXITY_OK and verdict not in problems:
+            problems.append(verdict)
         when = _moment(a.created_at)
         rows.append([path, a.display_name, a.get_source_display(), a.content_type, str(a.size), a.sha256, when])
     archive.add(f"{folder}/adjuntos.csv", _csv_bytes(ATTACHMENT_HEADERS, rows))
-    return ["adjuntos.csv", *(row[0] for row in rows if row[0].startswith("adjuntos/"))]
+    return ["adjuntos.csv", *(row[0] for row in rows if row[0].startswith("adjuntos/"))], problems
 
 
 def _safe_file_name(name: str) -> str:
@@ -498,7 +508,7 @@ def _write(bundle: EvidenceBundle, out, *, scope: Scope, progress) -> Tally:
             index = csv.writer(index_file)
             index.writerow(INDEX_HEADERS)
             hojas = indecopi_request_hojas(scope=scope, request=request).select_related(
-                "establishment", "response__responded_by"
+                "establishment__provider", "response__responded_by"
             )
             for complaint in hojas.iterator(chunk_size=CHUNK_HOJAS):
                 _hoja_write(archive, index, complaint, tally, today=today)

@@ -171,6 +171,8 @@ def test_anonymous_users_are_sent_to_the_login(client, hoja):
 
 
 def test_the_staff_detail_lists_the_documents_and_their_verification(client, agent, hoja, attachments_dir):
+    from django.db import connection
+
     client.force_login(agent)
 
     html = client.get(reverse("staff:detail", args=[hoja.pk])).content.decode()
@@ -179,9 +181,29 @@ def test_the_staff_detail_lists_the_documents_and_their_verification(client, age
         assert _staff_url(hoja, document) in html
         assert document.sha256 in html
     assert "Alerta de integridad" not in html
-    (attachments_dir / hoja.attachments.first().stored_name).write_bytes(b"%PDF-otro")
+    with connection.cursor() as cursor:  # a document's row edited in SQL breaks the hoja's fingerprint
+        cursor.execute(
+            f"UPDATE {Attachment._meta.db_table} SET sha256 = %s WHERE id = %s",  # noqa: S608
+            ["0" * 64, hoja.attachments.first().pk],
+        )
     html = client.get(reverse("staff:detail", args=[hoja.pk])).content.decode()
-    assert "un documento adjunto ya no coincide con la huella SHA-256" in html
+    assert "su contenido no coincide con la huella SHA-256" in html
+
+
+def test_the_staff_detail_reads_no_stored_file(client, agent, hoja, attachments_dir, monkeypatch):
+    # Fixity (re-reading the bytes) is the daily check's and the bundle's: a page view never reads from S3.
+    from reclamaciones.book import attachments
+
+    def never(*args, **kwargs):
+        raise AssertionError("the detail page read a stored file")
+
+    monkeypatch.setattr(attachments.attachment_storage().__class__, "open", never)
+    client.force_login(agent)
+
+    response = client.get(reverse("staff:detail", args=[hoja.pk]))
+
+    assert response.status_code == 200
+    assert "Alerta de integridad" not in response.content.decode()
 
 
 # Staff attach documents to the answer --------------------------------------------------------------------------
@@ -223,6 +245,38 @@ def test_a_hostile_staff_upload_is_a_400_with_its_message(client, agent, hoja):
     assert "«informe.pdf» contiene además otro tipo de contenido" in response.content.decode()
     assert not hoja.attachments.filter(source="staff").exists()
     assert not ComplaintEvent.objects.filter(type=ComplaintEvent.Type.ATTACHMENT_ADDED).exists()
+
+
+def test_a_storage_failure_on_the_staff_upload_is_a_503_with_the_draft_kept(client, agent, hoja, monkeypatch):
+    from reclamaciones.book.attachments import attachment_storage
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(attachment_storage(), "save", broken)
+    client.force_login(agent)
+
+    response = _attach(client, hoja, pdf_upload("informe.pdf"), text="Le devolvemos el importe.")
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "No pudimos guardar tu documento; inténtalo en unos minutos." in html
+    assert "Le devolvemos el importe." in html
+    assert not hoja.attachments.filter(source="staff").exists()
+    assert not ComplaintEvent.objects.filter(complaint=hoja, type=ComplaintEvent.Type.ATTACHMENT_ADDED).exists()
+
+
+def test_a_staff_file_over_the_limit_is_dropped_while_uploading_and_said(client, agent, hoja, settings):
+    settings.RECLAMACIONES_ATTACHMENTS_MAX_BYTES = 100_000
+    client.force_login(agent)
+
+    response = _attach(client, hoja, upload("informe.pdf", b"%PDF-1.4\n" + b"0" * 300_000, "application/pdf"))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "El archivo «informe.pdf» supera el límite de 100 KB por archivo." in html
+    assert "Elige un archivo PDF" not in html
+    assert not hoja.attachments.filter(source="staff").exists()
 
 
 def test_an_upload_without_a_file_says_so(client, agent, hoja):
@@ -362,4 +416,14 @@ def test_an_anonymised_hoja_with_documents_still_verifies_without_its_files(esta
     assert book_verify(scope=Scope.everything()).ok
     live = _hoja_with_documents(establishment, pdf_upload("factura.pdf"))
     (attachments_dir / live.attachments.get().stored_name).unlink()
-    assert [item["problems"] for item in book_verify(scope=Scope.everything()).broken] == [["attachment"]]
+    from reclamaciones.book.services import book_verify_daily
+
+    book_verify_daily(scope=Scope.everything())  # the daily fixity window reads the live file, not the removed one
+    assert [item["problems"] for item in _integrity_heartbeat()["broken"]] == [["attachment"]]
+
+
+def _integrity_heartbeat() -> dict:
+    from reclamaciones.deadlines.models import TrackerHeartbeat
+    from reclamaciones.outbox.alarms import INTEGRITY
+
+    return TrackerHeartbeat.objects.get(name=INTEGRITY).data

@@ -19,18 +19,20 @@ from django.utils import timezone
 
 from reclamaciones.access import Scope
 from reclamaciones.book.attachment_models import Attachment
-from reclamaciones.book.attachments import attachments_staged_purge
+from reclamaciones.book.attachments import attachment_prepare, attachments_staged_purge
 from reclamaciones.book.integrity import PROBLEM_LABELS, content_hash
 from reclamaciones.book.models import Complaint, ComplaintEvent
 from reclamaciones.book.services import (
     HASHED_FIELDS,
     book_verify,
+    book_verify_daily,
     complaint_content_hash,
     complaint_integrity_problems,
     complaint_verify_integrity,
 )
 from reclamaciones.records import ImmutableRecordError
 
+from ..factories import VALID_FILING
 from .attachment_support import (
     attachments_storage_use,
     form_ref,
@@ -118,16 +120,24 @@ def test_a_hoja_without_documents_keeps_the_fingerprint_it_always_had(file_compl
     assert book_verify(scope=Scope.everything()).ok
 
 
-def test_a_swapped_file_is_caught_by_the_integrity_check(client, establishment, attachments_dir):
+def _daily_problems() -> list[list[str]]:
+    from reclamaciones.deadlines.models import TrackerHeartbeat
+    from reclamaciones.outbox.alarms import INTEGRITY
+
+    book_verify_daily(scope=Scope.everything())
+    return [item["problems"] for item in TrackerHeartbeat.objects.get(name=INTEGRITY).data["broken"]]
+
+
+def test_a_swapped_file_is_caught_by_the_daily_check_not_the_row_check(client, establishment, attachments_dir):
     _post(client, establishment, {**_filing_data(), "attachments": [pdf_upload()]})
     complaint = Complaint.objects.get()
     document = complaint.attachments.get()
 
     (attachments_dir / document.stored_name).write_bytes(pdf_bytes(text_color=(255, 0, 0)))
 
-    assert complaint_integrity_problems(complaint) == [PROBLEM_LABELS["attachment"]]
-    report = book_verify(scope=Scope.everything())
-    assert [item["problems"] for item in report.broken] == [["attachment"]]
+    assert complaint_integrity_problems(complaint) == []  # rows and seals only: no stored file is read
+    assert book_verify(scope=Scope.everything()).ok
+    assert _daily_problems() == [["attachment"]]
 
 
 def test_a_deleted_file_is_caught_too(client, establishment, attachments_dir):
@@ -136,7 +146,42 @@ def test_a_deleted_file_is_caught_too(client, establishment, attachments_dir):
 
     (attachments_dir / complaint.attachments.get().stored_name).unlink()
 
-    assert complaint_integrity_problems(complaint) == [PROBLEM_LABELS["attachment"]]
+    assert _daily_problems() == [["attachment"]]
+
+
+def test_a_storage_error_is_reported_as_unreadable_never_a_crash(client, establishment, attachments_dir, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    _post(client, establishment, {**_filing_data(), "attachments": [pdf_upload()]})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("S3 is down")  # not an OSError: what a storage backend's own error looks like
+
+    monkeypatch.setattr(FileSystemStorage, "open", broken)
+
+    assert _daily_problems() == [["attachment_unreadable"]]
+    assert PROBLEM_LABELS["attachment_unreadable"].startswith("no se pudo leer el documento")
+
+
+def test_the_daily_check_reads_a_rolling_window_of_files(client, establishment, attachments_dir, settings, monkeypatch):
+    from reclamaciones.book import attachments
+
+    settings.RECLAMACIONES_ATTACHMENTS_FIXITY_PER_RUN = 2
+    _post(client, establishment, {**_filing_data(), "attachments": [pdf_upload("a.pdf"), pdf_upload("b.pdf")]})
+    _post(client, establishment, {**_filing_data(consumer_name="Otra Persona"), "attachments": [pdf_upload("c.pdf")]})
+    ids = list(Attachment.objects.order_by("pk").values_list("pk", flat=True))
+    read = []
+    original = attachments.attachment_fixity
+    monkeypatch.setattr(attachments, "attachment_fixity", lambda a: read.append(a.pk) or original(a))
+
+    runs = []
+    for _day in range(3):
+        read.clear()
+        book_verify_daily(scope=Scope.everything())
+        runs.append(list(read))
+
+    # Two files a run, resumed where the last run stopped, round the list: every file once per cycle.
+    assert runs == [ids[0:2], [ids[2], ids[0]], ids[1:3]]
 
 
 def test_a_recorded_hash_edited_to_match_a_swapped_file_breaks_the_fingerprint(client, establishment, attachments_dir):
@@ -235,12 +280,109 @@ def test_more_files_than_allowed_are_refused(client, establishment, attachments_
 
 
 def test_hundreds_of_files_in_one_post_are_a_400_not_a_500(client, establishment, attachments_dir, mailoutbox):
-    files = [upload(f"f{i}.pdf", b"%PDF-1.4", "application/pdf") for i in range(120)]  # over Django's 100
+    files = [upload(f"f{i}.pdf", b"%PDF-1.4", "application/pdf") for i in range(120)]
 
     response = _post(client, establishment, {**_filing_data(), "attachments": files})
 
     assert response.status_code == 400
     _assert_nothing_filed(mailoutbox)
+
+
+def test_too_many_files_are_refused_while_parsing_with_a_spanish_explanation(
+    client, establishment, attachments_dir, settings, mailoutbox
+):
+    # Past MAX_FILES + 2 Django stops reading the post (nothing more reaches /tmp); the page says why, in Spanish.
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FILES == settings.RECLAMACIONES_ATTACHMENTS_MAX_FILES + 2
+    files = [pdf_upload(f"f{i}.pdf") for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
+
+    response = _post(client, establishment, {**_filing_data(), "attachments": files})
+
+    assert response.status_code == 400
+    html = _html(response)
+    assert "puedes adjuntar hasta 3 en total" in html
+    assert "vuelve atrás con el botón de tu navegador" in html
+    _assert_nothing_filed(mailoutbox)
+    assert not Attachment.objects.exists()
+
+
+def test_a_file_over_the_limit_is_dropped_as_it_streams_and_said_next_to_the_field(
+    client, establishment, attachments_dir, settings, mailoutbox, monkeypatch
+):
+    from reclamaciones.book import forms
+
+    settings.RECLAMACIONES_ATTACHMENTS_MAX_BYTES = 100_000
+    prepared = []
+    monkeypatch.setattr(forms, "attachment_prepare", lambda f: prepared.append(f.name) or attachment_prepare(f))
+    big = upload("escaneo.pdf", b"%PDF-1.4\n" + b"0" * 300_000, "application/pdf")
+
+    response = _post(client, establishment, {**_filing_data(), "attachments": [big, pdf_upload("boleta.pdf")]})
+
+    assert response.status_code == 400
+    assert _field_error(_html(response)) == "El archivo «escaneo.pdf» supera el límite de 100 KB por archivo."
+    assert prepared == ["boleta.pdf"]  # the big one never reached the form: dropped while parsing
+    assert VALID_FILING["consumer_name"] in _html(response)  # the fields after the file were read: kept
+    _assert_nothing_filed(mailoutbox)
+
+
+def test_a_storage_failure_is_a_503_nothing_filed_and_the_form_kept(
+    client, establishment, attachments_dir, mailoutbox, monkeypatch, caplog
+):
+    from reclamaciones.book.attachments import attachment_storage
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("S3 is down")  # any backend error, not only OSError
+
+    monkeypatch.setattr(attachment_storage(), "save", broken)
+    data = _filing_data()
+
+    response = _post(client, establishment, {**data, "attachments": [pdf_upload()]})
+
+    assert response.status_code == 503
+    assert _field_error(_html(response)) == "No pudimos guardar tu documento; inténtalo en unos minutos."
+    assert data["consumer_name"] in _html(response)
+    _assert_nothing_filed(mailoutbox)
+    assert "could not save a document" in caplog.text
+
+
+# The same filing sent twice ------------------------------------------------------------------------------------
+
+
+def test_confirming_twice_returns_the_same_hoja(client, establishment, attachments_dir, rules_2026):
+    review = _html(_post(client, establishment, {**_filing_data(), "attachments": [pdf_upload()]}))
+    confirm = {**review_hidden_fields(review), **CONFIRM}
+
+    first = _post(client, establishment, confirm)
+    again = _post(client, establishment, confirm)  # a double click, or Back then Confirmar
+
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    complaint = Complaint.objects.get()
+    assert complaint.attachments.count() == 1
+    assert complaint_integrity_problems(complaint) == []
+
+
+def test_a_form_sent_again_with_its_reference_returns_the_same_hoja(client, establishment, attachments_dir):
+    sent_back = _html(_post(client, establishment, {**_filing_data(doc_number=""), "attachments": [pdf_upload()]}))
+    corrected = {**_filing_data(), "attachment_ref": form_ref(sent_back)}
+
+    first = _post(client, establishment, corrected)
+    again = _post(client, establishment, corrected)
+
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Complaint.objects.count() == 1
+
+
+def test_filed_documents_are_not_bound_to_a_second_hoja_of_other_content(client, establishment, attachments_dir):
+    sent_back = _html(_post(client, establishment, {**_filing_data(doc_number=""), "attachments": [pdf_upload()]}))
+    ref = form_ref(sent_back)
+    _post(client, establishment, {**_filing_data(), "attachment_ref": ref})
+
+    response = _post(client, establishment, {**_filing_data(detail="Otro detalle distinto."), "attachment_ref": ref})
+
+    assert response.status_code == 409
+    assert "ya se presentaron con tu hoja anterior" in _html(response)
+    assert Complaint.objects.count() == 1
 
 
 def test_a_refused_file_leaves_what_was_filed_before_untouched(client, establishment, attachments_dir, mailoutbox):

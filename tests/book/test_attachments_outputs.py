@@ -156,3 +156,82 @@ def test_the_configuration_is_used_when_a_settings_module_replaced_storages(sett
     }
 
     assert str(attachment_storage().location) == str(tmp_path / "privado")
+
+
+def test_the_bundle_reads_each_file_once_as_it_copies_it(hoja, establishment, settings, tmp_path, monkeypatch):
+    # Fixity in the bundle: the bytes are hashed as they are copied, never read again by the seal or chain checks.
+    settings.RECLAMACIONES_EXPORT_ROOT = str(tmp_path / "exports")
+    officer = staff_user("carla", Role.COMPLIANCE, establishments=[establishment])
+    opened = []
+    storage = attachment_storage()
+    original = storage.open
+    monkeypatch.setattr(storage, "open", lambda name, *a, **k: opened.append(name) or original(name, *a, **k))
+
+    archive = zip_open(bundle_built(request_registered(officer, [establishment]), officer))
+
+    assert sorted(opened) == sorted(hoja.attachments.values_list("stored_name", flat=True))
+    index = {row["Número"]: row for row in csv_rows(archive, "indice.csv")}[hoja.display_number]
+    assert index["Integridad"].startswith("Verificada")
+
+
+def test_a_storage_error_in_the_bundle_is_reported_not_a_crash(hoja, establishment, settings, tmp_path, monkeypatch):
+    settings.RECLAMACIONES_EXPORT_ROOT = str(tmp_path / "exports")
+    officer = staff_user("carla", Role.COMPLIANCE, establishments=[establishment])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(attachment_storage(), "open", broken)
+
+    archive = zip_open(bundle_built(request_registered(officer, [establishment]), officer))
+
+    index = {row["Número"]: row for row in csv_rows(archive, "indice.csv")}[hoja.display_number]
+    assert "NO VERIFICA" in index["Integridad"]
+    assert "no se pudo leer el documento" in index["Integridad"]
+    folder = f"hojas/{hoja.display_number}_{hoja.establishment.code}"
+    assert {row["Archivo en el paquete"] for row in csv_rows(archive, f"{folder}/adjuntos.csv")} == {
+        "(no se pudo leer el archivo)"
+    }
+
+
+# Its events, messages, offers, documents, the PDF's answer and the predecessor's seal.
+BUNDLE_QUERIES_PER_HOJA = 6
+
+
+def _bundle_queries(establishment, officer, hojas: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(hojas - establishment.complaints.count()):
+        staged = attachments_stage(files=[attachment_prepare(pdf_upload())], kept=[])
+        hoja_answered(hoja_filed(establishment, attachments=staged))
+    request = request_registered(officer, [establishment])
+    with CaptureQueriesContext(connection) as queries:
+        bundle_built(request, officer)
+    return len(queries)
+
+
+def test_the_bundle_costs_the_same_queries_for_2_and_for_6_hojas(establishment, settings, tmp_path, attachments_dir):
+    # Per hoja a fixed number of queries (its events, messages, offers, documents, the PDF's answer and predecessor):
+    # the logo's provider comes with the hoja, and the PDF reuses the documents already read.
+    settings.RECLAMACIONES_EXPORT_ROOT = str(tmp_path / "exports")
+    officer = staff_user("carla", Role.COMPLIANCE, establishments=[establishment])
+
+    two = _bundle_queries(establishment, officer, 2)
+    four = _bundle_queries(establishment, officer, 4)
+    six = _bundle_queries(establishment, officer, 6)
+
+    assert six - four == four - two == 2 * BUNDLE_QUERIES_PER_HOJA
+
+
+def test_the_consumer_sees_the_providers_documents_only_once_answered(hoja):
+    from reclamaciones.book.attachments import attachments_for_consumer, attachments_of
+
+    staff = Attachment(complaint=hoja, source=Attachment.Source.STAFF, position=0, original_name="informe.pdf")
+    documents = [*attachments_of(hoja), staff]
+
+    assert staff not in attachments_for_consumer(hoja, answered=False, documents=documents)
+    assert staff in attachments_for_consumer(hoja, answered=True, documents=documents)
+    assert staff not in attachments_for_consumer(hoja, documents=documents)  # answered read from the database
+    hoja_answered(hoja)
+    assert staff in attachments_for_consumer(hoja, documents=documents)

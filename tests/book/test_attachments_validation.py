@@ -14,6 +14,7 @@ from reclamaciones.book.attachments import (
     JPEG,
     PDF,
     PNG,
+    ZIP_END,
     attachment_prepare,
     name_clean,
 )
@@ -185,13 +186,8 @@ MSG_POLYGLOT_START = "«{name}» contiene además otro tipo de contenido"
     [
         # A PDF that unzips (a ZIP's end record in its last 64 KiB): both a PDF and a ZIP.
         ("boleta.pdf", pdf_bytes() + zip_bytes(), "application/pdf"),
-        # A PNG with a ZIP after its end (the classic "GIFAR"/"PNG+ZIP" polyglot).
-        ("captura.png", png_bytes() + zip_bytes(), "image/png"),
-        ("foto.jpg", jpeg_bytes() + zip_bytes(), "image/jpeg"),
         # A PDF a browser would sniff as HTML: markup right after the header.
         ("boleta.pdf", b"%PDF-1.4\n<html><script>alert(1)</script></html>\n" + pdf_bytes()[9:], "application/pdf"),
-        # A JPEG whose comment segment is a web page.
-        ("foto.jpg", jpeg_bytes(comment=b"<script>alert(document.cookie)</script>"), "image/jpeg"),
         # A PDF with another file after its end-of-file marker.
         ("boleta.pdf", pdf_bytes() + b"\n<html><body>hola</body></html>\n", "application/pdf"),
         ("boleta.pdf", pdf_bytes() + b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "application/pdf"),
@@ -199,6 +195,27 @@ MSG_POLYGLOT_START = "«{name}» contiene además otro tipo de contenido"
 )
 def test_a_polyglot_is_refused(name, data, declared):
     assert _refused(upload(name, data, declared)).startswith(MSG_POLYGLOT_START.format(name=name))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "declared"),
+    [
+        # A ZIP after an image's end (the "PNG+ZIP" polyglot), or markup in a JPEG's comment: re-encoding stores
+        # only the pixels, so the image is accepted and nothing of the rest survives (never a false refusal).
+        ("captura.png", png_bytes() + zip_bytes(), "image/png"),
+        ("foto.jpg", jpeg_bytes() + zip_bytes(), "image/jpeg"),
+        ("foto.jpg", jpeg_bytes(comment=b"<script>alert(document.cookie)</script>"), "image/jpeg"),
+        # A photo whose comment happens to start like a tag (a camera's or an editor's note).
+        ("foto.jpg", jpeg_bytes(comment=b"<title>Cumpleanos</title>"), "image/jpeg"),
+    ],
+)
+def test_an_image_with_something_hidden_is_accepted_and_stored_clean(name, data, declared):
+    prepared = attachment_prepare(upload(name, data, declared))
+
+    assert ZIP_END not in prepared.data
+    assert b"<script" not in prepared.data
+    assert b"<title" not in prepared.data
+    assert Image.open(io.BytesIO(prepared.data)).size == Image.open(io.BytesIO(data)).size
 
 
 def test_a_truncated_pdf_is_refused():
