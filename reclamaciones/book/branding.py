@@ -14,7 +14,6 @@ import hashlib
 import io
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +24,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.urls import reverse
-from PIL import Image, UnidentifiedImageError
+
+from ..images import ImageBroken, ImageTooLarge, image_decode
 
 logger = logging.getLogger(__name__)
 
@@ -83,26 +83,14 @@ def logo_reencode(upload) -> ContentFile:
     limit = settings.RECLAMACIONES_BRAND_LOGO_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(MSG_LOGO_TOO_BIG.format(limit=_size_phrase(limit)), code="too_big")
-    max_pixels = settings.RECLAMACIONES_BRAND_LOGO_MAX_PIXELS
     upload.seek(0)
     data = upload.read(limit + 1)
+    max_pixels = settings.RECLAMACIONES_BRAND_LOGO_MAX_PIXELS
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; the size is checked below instead.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=sorted(LOGO_FORMATS)) as probe:
-                width, height = probe.size
-                if width * height > max_pixels:
-                    raise ValidationError(MSG_LOGO_TOO_MANY_PIXELS, code="too_many_pixels")
-                probe.verify()  # the whole file: a truncated or corrupt one fails here
-            with Image.open(io.BytesIO(data), formats=sorted(LOGO_FORMATS)) as image:
-                image.load()
-                picture = image.convert("RGBA")
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError as exc:  # far above the limit: Pillow refuses it at open
+        picture = image_decode(data, formats=sorted(LOGO_FORMATS), max_pixels=max_pixels).convert("RGBA")
+    except ImageTooLarge as exc:
         raise ValidationError(MSG_LOGO_TOO_MANY_PIXELS, code="too_many_pixels") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except ImageBroken as exc:
         raise ValidationError(MSG_LOGO_TYPE, code="type") from exc
     picture.thumbnail(LOGO_MAX_SIDE)
     out = io.BytesIO()

@@ -218,6 +218,19 @@ def test_an_image_with_something_hidden_is_accepted_and_stored_clean(name, data,
     assert Image.open(io.BytesIO(prepared.data)).size == Image.open(io.BytesIO(data)).size
 
 
+def test_a_truncated_screenshot_is_refused_although_weasyprint_pads_truncated_images():
+    import weasyprint  # noqa: F401 (it sets ImageFile.LOAD_TRUNCATED_IMAGES for the whole process, as in the web)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    data = png_bytes()
+
+    # Cut inside the pixel data, as an interrupted upload leaves it: load() alone would fill the rest with grey.
+    assert _refused(upload("captura.png", data[:-40], "image/png")) == (
+        "No pudimos leer la imagen «captura.png»: puede estar dañada. Prueba con otra foto o captura."
+    )
+
+
 def test_a_truncated_pdf_is_refused():
     data = pdf_bytes()
     cut = data[: data.rindex(b"startxref")]
